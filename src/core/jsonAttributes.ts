@@ -1,0 +1,33 @@
+import type { Attributes } from './span.js';
+
+/** Largest `*_json` attribute value written, in UTF-8 bytes (DESIGN section 4). */
+export const JSON_ATTRIBUTE_CAP_BYTES = 30 * 1024;
+
+/**
+ * Cuts every attribute whose key ends in `_json` to at most `capBytes` UTF-8 bytes
+ * (never splitting a character) and sets `<key>_truncated: true` on the ones cut.
+ * Mutates and returns `attributes`; a no-op for values already under the cap.
+ */
+export function capJsonAttributes(attributes: Attributes, capBytes: number = JSON_ATTRIBUTE_CAP_BYTES): Attributes {
+  for (const key of Object.keys(attributes)) {
+    if (!key.endsWith('_json')) continue;
+    const value = attributes[key];
+    if (typeof value !== 'string') continue;
+    // A string of n UTF-16 units is at most 3n UTF-8 bytes: skip the byte count when that fits.
+    if (value.length * 3 <= capBytes) continue;
+    if (Buffer.byteLength(value, 'utf8') <= capBytes) continue;
+    attributes[key] = truncateUtf8(value, capBytes);
+    attributes[`${key}_truncated`] = true;
+  }
+  return attributes;
+}
+
+/** The longest prefix of `value` whose UTF-8 encoding fits in `maxBytes`, cut on a character boundary. */
+export function truncateUtf8(value: string, maxBytes: number): string {
+  const buf = Buffer.from(value, 'utf8');
+  if (buf.length <= maxBytes) return value;
+  let end = maxBytes;
+  // Step back over continuation bytes (10xxxxxx) so no character is split.
+  while (end > 0 && (buf[end]! & 0xc0) === 0x80) end--;
+  return buf.subarray(0, end).toString('utf8');
+}
