@@ -7,3 +7,4 @@ export * from './session.js';
 export * from './span.js';
 export * from './spanSink.js';
 export * from './time.js';
+export * from './version.js';
