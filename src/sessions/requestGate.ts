@@ -1,3 +1,7 @@
+import { InspectorError } from '../core/errors.js';
+import { parseBreakpointPattern, targetOf } from './breakpointPattern.js';
+import type { EventBus } from './eventBus.js';
+
 /**
  * The contract between the proxy (which owns the wire) and the live-session layer
  * (which decides when a held request may go on). The proxy calls `admit` for every
@@ -31,4 +35,207 @@ export interface RequestGate {
    * an error. Never rejects: a held request is always either forwarded or answered.
    */
   admit(request: GatedRequest, io: GateIo): Promise<GateDecision> | undefined;
+}
+
+/** JSON-RPC error code answered for requests rejected at a breakpoint. */
+export const REJECTED_ERROR_CODE = -32001;
+/** JSON-RPC error code answered for requests cancelled while held (as LSP's RequestCancelled). */
+export const CANCELLED_ERROR_CODE = -32800;
+
+/** One request the gate holds, as reported by `state()`. */
+export interface HeldRequestInfo {
+  request_id: string | number;
+  method: string;
+  /** Tool/prompt name or resource URI, when the request has one. */
+  target?: string;
+  /** True while it waits on `approve`/`reject` (a breakpoint), false while it waits on resume/step. */
+  awaiting_approval: boolean;
+}
+
+/** A snapshot of the gate. */
+export interface GateState {
+  paused: boolean;
+  cancelled: boolean;
+  /** Held requests in arrival order. */
+  held: HeldRequestInfo[];
+}
+
+/** A RequestGate the live-session layer steers. Every method is synchronous and never throws except as documented. */
+export interface ControlledGate extends RequestGate {
+  /** Holds every request admitted from now on. Returns false when already paused. */
+  pause(reason?: string): boolean;
+  /** Unpauses and releases every request held by the pause, in order. Returns how many were released. */
+  resume(): number;
+  /**
+   * While paused, releases the oldest request held by the pause; when none is held, lets the next
+   * request that arrives through. Returns how many were released now (0 or 1).
+   */
+  step(): number;
+  /** Forwards the breakpoint-held request with `requestId` (default the oldest). Throws SIGNAL_NOT_EXPECTED when none matches. */
+  approve(requestId?: string | number): HeldRequestInfo;
+  /** Answers the breakpoint-held request with `requestId` (default the oldest) with an error. Throws SIGNAL_NOT_EXPECTED when none matches. */
+  reject(reason?: string, requestId?: string | number): HeldRequestInfo;
+  /** Answers every held request with an error and every later one too. Idempotent; returns how many were answered now. */
+  cancelAll(reason: string): number;
+  /** How many requests are held. */
+  held(): number;
+  state(): GateState;
+  /** Called after every change of state (pause, hold, release). Returns the unsubscribe function. */
+  onChange(listener: () => void): () => void;
+}
+
+/** Options of {@link createRequestGate}. */
+export interface RequestGateOptions {
+  /** `--break-on` patterns (see parseBreakpointPattern); matching requests wait for approve/reject. */
+  breakOn?: string[];
+  /** Where SessionPaused, SessionResumed and WaitingOnSignal go. */
+  bus: EventBus;
+  sessionId: string;
+  /** Period of progress keep-alives to the client for held requests with a progress token. Default 5000 ms. */
+  progressIntervalMs?: number;
+}
+
+interface Entry {
+  request: GatedRequest;
+  io: GateIo;
+  info: HeldRequestInfo;
+  settle: (decision: GateDecision) => void;
+}
+
+const APPROVE_SCHEMA = { type: 'object', properties: { request_id: { type: ['string', 'number'] } }, additionalProperties: false };
+
+/**
+ * The gate of one live session. Nothing is ever dropped: every held request is eventually
+ * forwarded or answered (cancelAll answers them all). The fast path (not paused, no matching
+ * breakpoint) returns undefined without allocating.
+ */
+export function createRequestGate(options: RequestGateOptions): ControlledGate {
+  const { bus, sessionId } = options;
+  const breakpoints = (options.breakOn ?? []).map(parseBreakpointPattern);
+  const interval = Math.max(10, options.progressIntervalMs ?? 5000);
+  const queue: Entry[] = [];
+  const listeners = new Set<() => void>();
+  let paused = false;
+  let cancelled: string | undefined;
+  let credits = 0;
+
+  const changed = () => {
+    for (const l of [...listeners]) {
+      try {
+        l();
+      } catch {
+        // a listener's failure must not break the traffic
+      }
+    }
+  };
+  const release = (entry: Entry, decision: GateDecision) => {
+    const i = queue.indexOf(entry);
+    if (i !== -1) queue.splice(i, 1);
+    entry.settle(decision);
+  };
+  const find = (requestId: string | number | undefined, verb: string): Entry => {
+    const entry = queue.find((e) => e.info.awaiting_approval && (requestId === undefined || String(e.request.id) === String(requestId)));
+    if (entry) return entry;
+    const what = requestId === undefined ? 'no request is waiting at a breakpoint' : `no request with id ${JSON.stringify(requestId)} is waiting at a breakpoint`;
+    throw new InspectorError('SIGNAL_NOT_EXPECTED', `cannot ${verb}: ${what}`);
+  };
+
+  return {
+    admit(request, io) {
+      if (cancelled === undefined && !paused && breakpoints.length === 0) return undefined;
+      if (cancelled !== undefined) return Promise.resolve(cancelledDecision(cancelled));
+      const awaiting = breakpoints.some((b) => b.matches(request));
+      if (!awaiting && !paused) return undefined;
+      if (!awaiting && credits > 0) {
+        credits -= 1;
+        return undefined;
+      }
+      return new Promise<GateDecision>((resolve) => {
+        const target = targetOf(request.params);
+        const info: HeldRequestInfo = { request_id: request.id, method: request.method, awaiting_approval: awaiting, ...(target === undefined ? {} : { target }) };
+        let timer: NodeJS.Timeout | undefined;
+        if (request.progressToken !== undefined) {
+          let progress = 0;
+          timer = setInterval(() => {
+            progress += 1;
+            const why = info.awaiting_approval ? 'waiting for approval' : 'session paused';
+            try {
+              io.notifyClient({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: request.progressToken, progress, message: `held by inspector-mcp: ${why}` } });
+            } catch {
+              // the client may be gone; the request is still answered or forwarded later
+            }
+          }, interval);
+          timer.unref();
+        }
+        queue.push({ request, io, info, settle: (d) => { if (timer) clearInterval(timer); resolve(d); } });
+        if (awaiting) {
+          bus.publish({
+            type: 'WaitingOnSignal', session_id: sessionId, signal: 'approve', request_id: request.id, method: request.method,
+            prompt: `approve ${request.method}${target === undefined ? '' : ` ${target}`}? send 'approve' to forward it or 'reject' to answer it with an error`,
+            schema: APPROVE_SCHEMA,
+          });
+        }
+        changed();
+      });
+    },
+    pause(reason) {
+      if (paused || cancelled !== undefined) return false;
+      paused = true;
+      bus.publish({ type: 'SessionPaused', session_id: sessionId, ...(reason === undefined ? {} : { reason }) });
+      changed();
+      return true;
+    },
+    resume() {
+      if (!paused) return 0;
+      paused = false;
+      credits = 0;
+      const ready = queue.filter((e) => !e.info.awaiting_approval);
+      for (const e of ready) release(e, { action: 'forward' });
+      bus.publish({ type: 'SessionResumed', session_id: sessionId });
+      changed();
+      return ready.length;
+    },
+    step() {
+      if (!paused) return 0;
+      const next = queue.find((e) => !e.info.awaiting_approval);
+      if (!next) {
+        credits += 1;
+        return 0;
+      }
+      release(next, { action: 'forward' });
+      changed();
+      return 1;
+    },
+    approve(requestId) {
+      const entry = find(requestId, 'approve');
+      release(entry, { action: 'forward' });
+      changed();
+      return entry.info;
+    },
+    reject(reason, requestId) {
+      const entry = find(requestId, 'reject');
+      release(entry, { action: 'reject', code: REJECTED_ERROR_CODE, message: `rejected by inspector-mcp${reason ? `: ${reason}` : ''}` });
+      changed();
+      return entry.info;
+    },
+    cancelAll(reason) {
+      if (cancelled === undefined) cancelled = reason;
+      const all = [...queue];
+      for (const e of all) release(e, cancelledDecision(cancelled));
+      if (all.length > 0) changed();
+      return all.length;
+    },
+    held: () => queue.length,
+    state: () => ({ paused, cancelled: cancelled !== undefined, held: queue.map((e) => ({ ...e.info })) }),
+    onChange(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+  };
+}
+
+function cancelledDecision(reason: string): GateDecision {
+  return { action: 'reject', code: CANCELLED_ERROR_CODE, message: `request cancelled by inspector-mcp: ${reason}` };
 }

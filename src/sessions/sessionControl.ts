@@ -1,5 +1,11 @@
+import { access } from 'node:fs/promises';
+import { InspectorError } from '../core/errors.js';
+import { assertSessionId } from '../core/ids.js';
 import type { SessionMeta } from '../core/session.js';
+import { metaFilePath, traceFilePath } from '../store/paths.js';
 import type { EventBus } from './eventBus.js';
+import { createLiveSessionRegistry, type LiveSessionRegistry } from './liveSessionRegistry.js';
+import { watchRemoteSessions } from './remoteSessions.js';
 
 /** What a signal did. */
 export interface SignalResult {
@@ -26,4 +32,107 @@ export interface SessionControl {
   /** Delivers a signal: pause, resume, step, cancel, approve, reject, human_input_answer or a workflow's own. */
   signal(sessionId: string, signal: string, payload?: unknown): Promise<SignalResult>;
   close(): Promise<void>;
+}
+
+/** Options of {@link createLocalSessionControl}. */
+export interface LocalSessionControlOptions {
+  /** The sessions of this process. */
+  registry: LiveSessionRegistry;
+  /** When given, a signal to a session that is not live but has a trace or meta here is SESSION_NOT_LIVE (else SESSION_NOT_FOUND). */
+  tracesDir?: string;
+}
+
+/** Options of {@link createSessionControl}. */
+export interface SessionControlOptions {
+  tracesDir: string;
+  bus: EventBus;
+  /** Sessions of this process (default: a new empty registry on `bus`). */
+  registry?: LiveSessionRegistry;
+  /** Rescan/liveness period of the discovery of other processes' sessions. Default 2000 ms. */
+  rescanMs?: number;
+  log?: (line: string) => void;
+}
+
+/** A SessionControl that also discovers other processes; `refresh` rescans `<tracesDir>/live/` now. */
+export interface DiscoveringSessionControl extends SessionControl {
+  readonly registry: LiveSessionRegistry;
+  refresh(): Promise<void>;
+}
+
+const ENDED_MEMORY = 10_000;
+
+function endedTracker(bus: EventBus): { status(id: string): SessionMeta['status'] | undefined; stop(): void } {
+  const ended = new Map<string, SessionMeta['status']>();
+  const stop = bus.subscribe((e) => {
+    if (e.type !== 'SessionFinished') return;
+    ended.set(e.session_id, e.status);
+    if (ended.size > ENDED_MEMORY) ended.delete(ended.keys().next().value!);
+  });
+  return { status: (id) => ended.get(id), stop };
+}
+
+async function notLiveError(sessionId: string, endedStatus: string | undefined, tracesDir: string | undefined): Promise<InspectorError> {
+  if (endedStatus) return new InspectorError('SESSION_NOT_LIVE', `session ${sessionId} is not live: it ended ${endedStatus}`);
+  if (tracesDir !== undefined) {
+    for (const path of [traceFilePath(tracesDir, sessionId), metaFilePath(tracesDir, sessionId)]) {
+      if (await access(path).then(() => true, () => false)) return new InspectorError('SESSION_NOT_LIVE', `session ${sessionId} is not live: it has finished (its trace is still readable)`);
+    }
+  }
+  return new InspectorError('SESSION_NOT_FOUND', `no session ${sessionId}: not live here and no trace found`);
+}
+
+/** Steering of this process's live sessions only. `close` finishes nothing (the registry owns its sessions). */
+export function createLocalSessionControl(options: LocalSessionControlOptions): SessionControl {
+  const { registry } = options;
+  const ended = endedTracker(registry.bus);
+  return {
+    bus: registry.bus,
+    listLive: () => registry.list().map((s) => s.meta()),
+    getLive: (id) => registry.get(id)?.meta(),
+    async signal(sessionId, signal, payload) {
+      const id = assertSessionId(sessionId);
+      const session = registry.get(id);
+      if (!session) throw await notLiveError(id, ended.status(id), options.tracesDir);
+      return session.signal(signal, payload);
+    },
+    async close() {
+      ended.stop();
+    },
+  };
+}
+
+/**
+ * Steering for `inspector-mcp serve`: this process's sessions (`registry`) plus the live sessions of
+ * other processes found under `<tracesDir>/live/`, whose events are merged into `bus` and whose
+ * signals are forwarded over their control sockets. Resolves after the first scan.
+ */
+export async function createSessionControl(options: SessionControlOptions): Promise<DiscoveringSessionControl> {
+  const { tracesDir, bus } = options;
+  const registry = options.registry ?? createLiveSessionRegistry({ bus, ...(options.log ? { log: options.log } : {}) });
+  const local = createLocalSessionControl({ registry, tracesDir });
+  const ended = endedTracker(bus);
+  const remote = await watchRemoteSessions({
+    tracesDir, bus, isLocal: (id) => registry.get(id) !== undefined,
+    ...(options.rescanMs === undefined ? {} : { rescanMs: options.rescanMs }),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  return {
+    bus,
+    registry,
+    listLive: () => [...local.listLive(), ...remote.list().filter((m) => registry.get(m.id) === undefined)],
+    getLive: (id) => local.getLive(id) ?? remote.get(id),
+    async signal(sessionId, signal, payload) {
+      const id = assertSessionId(sessionId);
+      if (registry.get(id)) return local.signal(id, signal, payload);
+      const forwarded = remote.signal(id, signal, payload);
+      if (forwarded) return forwarded;
+      throw await notLiveError(id, remote.endedStatus(id) ?? ended.status(id), tracesDir);
+    },
+    refresh: () => remote.refresh(),
+    async close() {
+      ended.stop();
+      await local.close();
+      await remote.close();
+    },
+  };
 }

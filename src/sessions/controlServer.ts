@@ -1,0 +1,134 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { chmod, unlink } from 'node:fs/promises';
+import { z } from 'zod';
+import { InspectorError, describeError, isInspectorError, type InspectorErrorCode } from '../core/errors.js';
+import type { SessionEvent } from '../core/events.js';
+import type { EventBus } from './eventBus.js';
+import { chooseSocketPath, ensurePrivateDir, liveDirPath, removeRegistration, writeRegistration } from './liveRegistration.js';
+import type { LiveSession } from './liveSession.js';
+
+/** A running control endpoint. */
+export interface ControlServerHandle {
+  readonly socketPath: string;
+  /** Ends event streams, stops listening, removes the socket and the registration. Idempotent. */
+  close(): Promise<void>;
+}
+
+const SignalBodySchema = z.object({ signal: z.string(), payload: z.unknown().optional() }).strict();
+const MAX_BODY_BYTES = 64 * 1024;
+
+/** HTTP status of each error code on the control socket (the client maps it back by `code`). */
+export function statusOfCode(code: InspectorErrorCode): number {
+  switch (code) {
+    case 'INVALID_ARGUMENT': case 'INVALID_SESSION_ID': case 'UNKNOWN_SIGNAL': return 400;
+    case 'SESSION_NOT_FOUND': return 404;
+    case 'SESSION_NOT_LIVE': case 'SIGNAL_NOT_EXPECTED': case 'CONFLICT': return 409;
+    case 'UNAVAILABLE': return 503;
+    default: return 500;
+  }
+}
+
+/**
+ * Serves one live session on a Unix socket (a tiny HTTP server) and registers it under
+ * `<tracesDir>/live/<id>.json`:
+ * - `GET /state` → LiveSessionState JSON;
+ * - `GET /events[?since=<event id>]` → NDJSON: `{"state":…}` first and after every change, and
+ *   `{"event":…}` for the session's events (replayed from the bus after `since`), ending after SessionFinished;
+ * - `POST /signal` `{signal, payload?}` → SignalResult, or `{error:{code,message}}` with a 4xx/5xx status.
+ */
+export async function startControlServer(session: LiveSession, options: { tracesDir: string; bus: EventBus; log?: (line: string) => void }): Promise<ControlServerHandle> {
+  const { tracesDir, bus } = options;
+  const log = options.log ?? (() => undefined);
+  await ensurePrivateDir(liveDirPath(tracesDir));
+  const socketPath = await chooseSocketPath(tracesDir, session.sessionId);
+  const streams = new Set<ServerResponse>();
+
+  const sendJson = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  };
+  const sendError = (res: ServerResponse, err: unknown) => {
+    const e = isInspectorError(err) ? err : new InspectorError('INTERNAL', describeError(err));
+    sendJson(res, statusOfCode(e.code), { error: { code: e.code, message: e.message } });
+  };
+  const events = (req: IncomingMessage, res: ServerResponse, since: string | undefined) => {
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+    streams.add(res);
+    const line = (obj: unknown) => res.write(`${JSON.stringify(obj)}\n`);
+    const onEvent = (event: SessionEvent) => {
+      if (event.session_id !== session.sessionId) return;
+      line({ event });
+      if (event.type === 'SessionFinished') res.end();
+    };
+    line({ state: session.state() });
+    const replay = bus.since(since);
+    for (const e of replay.events) onEvent(e);
+    if (res.writableEnded) return;
+    const off = [bus.subscribe(onEvent), session.onChange(() => { if (!res.writableEnded) line({ state: session.state() }); })];
+    const cleanup = () => { for (const f of off) f(); streams.delete(res); };
+    res.on('close', cleanup);
+    req.on('close', cleanup);
+  };
+  const readBody = async (req: IncomingMessage): Promise<unknown> => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) throw new InspectorError('INVALID_ARGUMENT', `signal body over ${MAX_BODY_BYTES} bytes`);
+      chunks.push(chunk);
+    }
+    try {
+      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      throw new InspectorError('INVALID_ARGUMENT', 'signal body is not JSON');
+    }
+  };
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://control');
+    void (async () => {
+      try {
+        if (req.method === 'GET' && url.pathname === '/state') return sendJson(res, 200, session.state());
+        if (req.method === 'GET' && url.pathname === '/events') return events(req, res, url.searchParams.get('since') ?? undefined);
+        if (req.method === 'POST' && url.pathname === '/signal') {
+          const body = SignalBodySchema.safeParse(await readBody(req));
+          if (!body.success) throw new InspectorError('INVALID_ARGUMENT', `invalid signal body: expected {signal, payload?}`);
+          return sendJson(res, 200, await session.signal(body.data.signal, body.data.payload));
+        }
+        sendJson(res, 404, { error: { code: 'INVALID_ARGUMENT', message: `no route ${req.method} ${url.pathname}` } });
+      } catch (err) {
+        if (!res.headersSent) sendError(res, err);
+        else res.end();
+      }
+    })();
+  });
+  await unlink(socketPath).catch(() => undefined);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (err) => log(`control socket ${socketPath}: ${describeError(err)}`));
+  await chmod(socketPath, 0o600).catch(() => undefined);
+  const meta = session.meta();
+  await writeRegistration(tracesDir, { session_id: session.sessionId, pid: process.pid, socket: socketPath, title: meta.title, engine: meta.engine, started_at: meta.started_at });
+
+  let closing: Promise<void> | undefined;
+  return {
+    socketPath,
+    close() {
+      closing ??= (async () => {
+        await removeRegistration(tracesDir, session.sessionId);
+        for (const res of streams) res.end();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          setTimeout(() => server.closeAllConnections(), 200).unref();
+        });
+        await unlink(socketPath).catch(() => undefined);
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,166 @@
+import { InspectorError, describeError } from '../core/errors.js';
+import type { Engine, SessionMeta, SessionStatus } from '../core/session.js';
+import { FINAL_STATUSES } from '../core/session.js';
+import { durationMs, nowIso } from '../core/time.js';
+import { applySignal } from './applySignal.js';
+import type { EventBus } from './eventBus.js';
+import type { ControlledGate, GateState } from './requestGate.js';
+import type { SignalResult } from './sessionControl.js';
+
+/** Where status changes go on disk; TraceWriter fits. Failures are logged, never thrown. */
+export interface StatusWriter {
+  setStatus(status: SessionStatus, extra?: { waiting_on?: string; reason?: string }): unknown;
+}
+
+/** Running totals of a session (heartbeats publish their deltas). */
+export interface LiveSessionStats {
+  requests: number;
+  toolCalls: number;
+  errors: number;
+  spans: number;
+}
+
+/** What registerLiveSession needs to know about a session. */
+export interface LiveSessionOptions {
+  sessionId: string;
+  title: string;
+  engine: Engine;
+  /** Receives every status change (the session index on disk). */
+  writer?: StatusWriter;
+  /** The proxy's gate; without one, pause/resume/step/approve/reject are SIGNAL_NOT_EXPECTED. */
+  gate?: ControlledGate;
+  /** Stops the session's traffic (e.g. ProxyHandle.cancel). Called once by the `cancel` signal. */
+  cancel?: (reason: string) => Promise<void>;
+  /** Running totals for heartbeats and meta; default all zero. */
+  stats?: () => LiveSessionStats;
+  /**
+   * Handles `human_input_answer` and signals that are not built in (a workflow's own). Returns a
+   * message, or undefined when it does not know the signal (then UNKNOWN_SIGNAL / SIGNAL_NOT_EXPECTED).
+   */
+  onSignal?: (signal: string, payload: unknown) => string | undefined | Promise<string | undefined>;
+  /** Default now. */
+  startedAt?: string;
+  tags?: Record<string, string>;
+}
+
+/** Live state: the meta plus what the gate holds. */
+export interface LiveSessionState {
+  meta: SessionMeta;
+  gate?: GateState;
+}
+
+/** A live session of this process. */
+export interface LiveSession {
+  readonly sessionId: string;
+  readonly finished: boolean;
+  meta(): SessionMeta;
+  state(): LiveSessionState;
+  /** Applies a signal (see SessionControl.signal for the errors). */
+  signal(signal: string, payload?: unknown): Promise<SignalResult>;
+  /** Ends the session with a final status: answers anything still held, records and publishes it. Idempotent. */
+  finish(status: SessionStatus, reason?: string): Promise<void>;
+  /** Called after every state change (status, held requests, finish). Returns the unsubscribe function. */
+  onChange(listener: () => void): () => void;
+}
+
+/** Internal construction; use registerLiveSession. */
+export function createLiveSession(options: LiveSessionOptions, bus: EventBus, heartbeatMs: number, log: (line: string) => void, onFinished: () => Promise<void>): LiveSession {
+  const { sessionId, gate } = options;
+  const startedAt = options.startedAt ?? nowIso();
+  const stats = options.stats ?? (() => ({ requests: 0, toolCalls: 0, errors: 0, spans: 0 }));
+  const listeners = new Set<() => void>();
+  let ended: { status: SessionStatus; reason?: string; at: string } | undefined;
+  let finishing: Promise<void> | undefined;
+  let last = { ...stats() };
+  let recorded = 'running//';
+
+  const current = (): { status: SessionStatus; waiting_on?: string } => {
+    if (ended) return { status: ended.status };
+    const g = gate?.state();
+    if (g?.held.some((h) => h.awaiting_approval)) return { status: 'paused', waiting_on: 'approve' };
+    if (g?.paused) return { status: 'paused' };
+    return { status: 'running' };
+  };
+  const record = () => {
+    const now = current();
+    const key = `${now.status}/${now.waiting_on ?? ''}/${ended?.reason ?? ''}`;
+    if (key === recorded) return;
+    recorded = key;
+    if (!options.writer) return;
+    const extra = { ...(now.waiting_on ? { waiting_on: now.waiting_on } : {}), ...(ended?.reason ? { reason: ended.reason } : {}) };
+    try {
+      Promise.resolve(options.writer.setStatus(now.status, extra)).catch((err: unknown) => log(`session ${sessionId}: cannot record status: ${describeError(err)}`));
+    } catch (err) {
+      log(`session ${sessionId}: cannot record status: ${describeError(err)}`);
+    }
+  };
+  const changed = () => {
+    record();
+    for (const l of [...listeners]) {
+      try {
+        l();
+      } catch (err) {
+        log(`session ${sessionId}: change listener failed: ${describeError(err)}`);
+      }
+    }
+  };
+  const unsubscribeGate = gate?.onChange(changed);
+  const heartbeat = setInterval(() => {
+    const now = stats();
+    const d = (a: number, b: number) => Math.max(0, a - b);
+    bus.publish({ type: 'Heartbeat', session_id: sessionId, status: current().status, requests: d(now.requests, last.requests), tool_calls: d(now.toolCalls, last.toolCalls), errors: d(now.errors, last.errors), span_count: now.spans });
+    last = { ...now };
+  }, Math.max(10, heartbeatMs));
+  heartbeat.unref();
+
+  const session: LiveSession = {
+    sessionId,
+    get finished() {
+      return ended !== undefined;
+    },
+    meta() {
+      const now = current();
+      const s = stats();
+      return {
+        id: sessionId, title: options.title, engine: options.engine, status: now.status,
+        ...(now.waiting_on ? { waiting_on: now.waiting_on } : {}),
+        ...(ended?.reason ? { reason: ended.reason } : {}),
+        started_at: startedAt,
+        ...(ended ? { ended_at: ended.at, duration_ms: Math.max(0, durationMs(startedAt, ended.at)) } : {}),
+        span_count: s.spans, error_count: s.errors,
+        ...(options.tags ? { tags: options.tags } : {}),
+        ...(ended ? {} : { pid: process.pid }),
+      };
+    },
+    state() {
+      const g = gate?.state();
+      return g ? { meta: session.meta(), gate: g } : { meta: session.meta() };
+    },
+    async signal(signal, payload) {
+      if (ended) throw new InspectorError('SESSION_NOT_LIVE', `session ${sessionId} is not live: it ended ${ended.status}`);
+      return applySignal(session, options, bus, signal, payload);
+    },
+    finish(status, reason) {
+      if (!FINAL_STATUSES.has(status)) return Promise.reject(new InspectorError('INVALID_ARGUMENT', `finish needs a final status, got ${status}`));
+      finishing ??= (async () => {
+        clearInterval(heartbeat);
+        gate?.cancelAll(`session ${status}${reason ? `: ${reason}` : ''}`);
+        unsubscribeGate?.();
+        ended = { status, at: nowIso(), ...(reason ? { reason } : {}) };
+        changed();
+        bus.publish({ type: 'SessionFinished', session_id: sessionId, status, ...(reason ? { reason } : {}), duration_ms: Math.max(0, durationMs(startedAt, ended.at)) });
+        await onFinished();
+      })();
+      return finishing;
+    },
+    onChange(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+  };
+  bus.publish({ type: 'SessionStarted', session_id: sessionId, title: options.title, engine: options.engine });
+  record();
+  return session;
+}
