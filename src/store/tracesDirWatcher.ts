@@ -35,21 +35,17 @@ export interface TracesDirWatcher {
   close(): Promise<void>;
 }
 
-const TRACE_SUFFIX = '.jsonl.gz';
-const META_SUFFIXES = ['.meta.json', '.json'];
+// Trace parts `<id>.jsonl.gz`, `<id>.<n>.jsonl.gz`, plain `<id>.jsonl`, and `<id>.meta.json`
+// (the store's layout); `.idx` sidecars and temporary files are not changes of their own.
+const ENTRY = /^([A-Za-z0-9_-]{6,128})(?:\.([1-9]\d{0,5}))?\.(jsonl\.gz|jsonl|meta\.json)$/;
 
 /** Maps a file name in the traces directory to its session and kind; undefined for other files. */
 export function classifyTraceFile(name: string): { sessionId: string; kind: 'trace' | 'meta' } | undefined {
-  if (name.endsWith(TRACE_SUFFIX)) {
-    const id = name.slice(0, -TRACE_SUFFIX.length);
-    return isSessionId(id) ? { sessionId: id, kind: 'trace' } : undefined;
-  }
-  for (const suffix of META_SUFFIXES) {
-    if (!name.endsWith(suffix)) continue;
-    const id = name.slice(0, -suffix.length);
-    if (isSessionId(id)) return { sessionId: id, kind: 'meta' };
-  }
-  return undefined;
+  const m = ENTRY.exec(name);
+  if (!m || !isSessionId(m[1])) return undefined;
+  if (m[3] === 'meta.json') return m[2] === undefined ? { sessionId: m[1], kind: 'meta' } : undefined;
+  if (m[3] === 'jsonl' && m[2] !== undefined) return undefined;
+  return { sessionId: m[1], kind: 'trace' };
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -63,7 +59,8 @@ async function exists(path: string): Promise<boolean> {
 
 /**
  * Watches a traces directory that other processes write to, and reports per-session changes:
- * `trace` when `<id>.jsonl.gz` changed, `meta` when `<id>.meta.json` (or `<id>.json`) changed,
+ * `trace` when a trace part (`<id>.jsonl.gz`, `<id>.<n>.jsonl.gz`, `<id>.jsonl`) changed, `meta` when
+ * `<id>.meta.json` changed,
  * `removed` when neither exists any more. Robust when the directory is missing (waits for it,
  * then reports what is in it), when it is deleted while watched, and when fs.watch fails
  * (falls back to polling sizes and mtimes).
@@ -99,12 +96,9 @@ export function createTracesDirWatcher(options: TracesDirWatcherOptions): Traces
     const batch = [...pending];
     pending.clear();
     for (const [sessionId, kinds] of batch) {
-      const [hasTrace, hasMeta] = await Promise.all([
-        exists(join(dir, `${sessionId}${TRACE_SUFFIX}`)),
-        Promise.all(META_SUFFIXES.map((s) => exists(join(dir, `${sessionId}${s}`)))).then((r) => r.some(Boolean)),
-      ]);
+      const present = await Promise.all(['.jsonl.gz', '.jsonl', '.meta.json'].map((suffix) => exists(join(dir, `${sessionId}${suffix}`))));
       if (mode === 'closed') return;
-      const changes: TracesDirChange[] = hasTrace || hasMeta ? [...kinds].map((kind) => ({ sessionId, kind })) : [{ sessionId, kind: 'removed' }];
+      const changes: TracesDirChange[] = present.some(Boolean) ? [...kinds].map((kind) => ({ sessionId, kind })) : [{ sessionId, kind: 'removed' }];
       for (const change of changes) {
         for (const listener of [...listeners]) {
           try {

@@ -31,6 +31,10 @@ describe('tracesDirWatcher', () => {
   it('classifies trace and meta files and ignores everything else', () => {
     expect(classifyTraceFile('sess-000001.jsonl.gz')).toEqual({ sessionId: 'sess-000001', kind: 'trace' });
     expect(classifyTraceFile('sess-000001.meta.json')).toEqual({ sessionId: 'sess-000001', kind: 'meta' });
+    expect(classifyTraceFile('sess-000001.3.jsonl.gz')).toEqual({ sessionId: 'sess-000001', kind: 'trace' });
+    expect(classifyTraceFile('sess-000001.jsonl')).toEqual({ sessionId: 'sess-000001', kind: 'trace' });
+    expect(classifyTraceFile('sess-000001.jsonl.gz.idx')).toBeUndefined();
+    expect(classifyTraceFile('sess-000001.0.jsonl.gz')).toBeUndefined();
     expect(classifyTraceFile('sess-000001.meta.json.tmp-12')).toBeUndefined();
     expect(classifyTraceFile('../etc.jsonl.gz')).toBeUndefined();
     expect(classifyTraceFile('x.jsonl.gz')).toBeUndefined(); // id too short
