@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { InspectorError } from '../core/errors.js';
+
+/** What gets redacted before a span reaches disk (DESIGN section 4). Every field is optional. */
+export interface RedactionOptions {
+  /** Default true; false records payloads exactly as seen. */
+  enabled?: boolean;
+  /** Extra key patterns (a string is compiled case-insensitive): string values under a matching key are replaced. */
+  keyPatterns?: ReadonlyArray<RegExp | string>;
+  /** Extra value patterns: every match inside any string value is replaced. */
+  valuePatterns?: ReadonlyArray<RegExp | string>;
+  /** Extra keys never redacted even when they match (built in: `progressToken`, `nextCursor`, `cursor`). */
+  allowKeys?: readonly string[];
+  /** Default false; true drops the built-in key and value patterns, keeping only the given ones. */
+  replaceDefaults?: boolean;
+  /** What a secret becomes; default `[REDACTED]`. */
+  replacement?: string;
+}
+
+/** Redacts secrets from parsed JSON values and from JSON text. Never throws. */
+export interface Redactor {
+  readonly enabled: boolean;
+  /** Cheap screen of serialised JSON: false means there is certainly nothing to redact. */
+  mayContainSecret(text: string): boolean;
+  /** A redacted copy of a JSON value; the very same reference when nothing was redacted. */
+  redactValue<T>(value: T): T;
+  /** Redacted JSON text; `text` itself when nothing was redacted. `parsed` saves a parse when known. */
+  redactJson(text: string, parsed?: unknown): string;
+}
+
+const KEY_FRAGMENTS = 'authori[sz]ation|token|secret|passw(?:or)?d|passphrase|api[-_]?key|private[-_]?key|access[-_]?key|cookie|credential';
+const DEFAULT_KEY = new RegExp(KEY_FRAGMENTS, 'i');
+const DEFAULT_VALUES: RegExp[] = [
+  /(?<=\b(?:Bearer|Basic|Token)\s+)[A-Za-z0-9\-._~+/]{8,}=*/gi,
+  /(?<=[?&](?:access_token|refresh_token|id_token|token|api_key|apikey|key|secret|password|sig|signature)=)[^&#\s"']+/gi,
+  /\bsk-[A-Za-z0-9_-]{16,}/g,
+  /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})/g,
+  /\bAKIA[0-9A-Z]{16}\b/g,
+  /\bxox[abprs]-[A-Za-z0-9-]{10,}/g,
+  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g,
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
+];
+// Superset of everything the defaults can match; `\u` catches keys hidden behind JSON escapes.
+const DEFAULT_SCREEN = new RegExp(`${KEY_FRAGMENTS}|bearer|basic\\s|sk-|gh[pousr]_|github_pat_|AKIA|xox[abprs]-|eyJ|PRIVATE KEY|\\\\u`, 'i');
+const BUILTIN_ALLOW = ['progressToken', 'nextCursor', 'cursor'];
+const MAX_DEPTH = 64;
+
+const PatternSchema = z.union([z.instanceof(RegExp), z.string().min(1)]);
+const OptionsSchema = z
+  .object({
+    enabled: z.boolean().optional(),
+    keyPatterns: z.array(PatternSchema).optional(),
+    valuePatterns: z.array(PatternSchema).optional(),
+    allowKeys: z.array(z.string()).optional(),
+    replaceDefaults: z.boolean().optional(),
+    replacement: z.string().optional(),
+  })
+  .strict();
+
+/** Compiles a pattern; strings are case-insensitive, `global` decides the g flag (never sticky). */
+function compile(pattern: RegExp | string, global: boolean): RegExp {
+  try {
+    const base = typeof pattern === 'string' ? 'i' : pattern.flags.replace(/[gy]/g, '');
+    return new RegExp(typeof pattern === 'string' ? pattern : pattern.source, global ? `${base}g` : base);
+  } catch (err) {
+    throw new InspectorError('INVALID_ARGUMENT', `invalid redaction pattern ${String(pattern)}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Builds a redactor. Defaults: on; keys like *authorization*, *token*, *secret*, *password*,
+ * *api_key*, *cookie*, *credential* have their string values (and every string beneath them)
+ * replaced, except `progressToken`/`cursor`/`nextCursor`; bearer/basic credentials, URL query
+ * secrets, common API key formats, JWTs and PEM private keys are replaced inside any string.
+ * Numbers and booleans are never redacted (so `maxTokens: 100` stays). Throws INVALID_ARGUMENT
+ * for malformed options.
+ */
+export function createRedactor(options: RedactionOptions = {}): Redactor {
+  const parsed = OptionsSchema.safeParse(options);
+  if (!parsed.success) throw new InspectorError('INVALID_ARGUMENT', `invalid redaction options: ${z.prettifyError(parsed.error)}`);
+  const enabled = options.enabled ?? true;
+  const replacement = options.replacement ?? '[REDACTED]';
+  const extraKeys = (options.keyPatterns ?? []).map((p) => compile(p, false));
+  const keyPatterns = options.replaceDefaults ? extraKeys : [DEFAULT_KEY, ...extraKeys];
+  const extraValues = (options.valuePatterns ?? []).map((p) => compile(p, true));
+  const valuePatterns = options.replaceDefaults ? extraValues : [...DEFAULT_VALUES, ...extraValues];
+  const allow = new Set([...BUILTIN_ALLOW, ...(options.allowKeys ?? [])]);
+  const screens = [...(options.replaceDefaults ? [] : [DEFAULT_SCREEN]), ...extraKeys, ...extraValues].map((r) => r.source);
+  const screen = screens.length > 0 ? new RegExp(screens.join('|'), 'i') : undefined;
+  const valueScreen = valuePatterns.length > 0 ? new RegExp(valuePatterns.map((r) => r.source).join('|'), 'i') : undefined;
+
+  const isSecretKey = (key: string): boolean => !allow.has(key) && keyPatterns.some((re) => re.test(key));
+  const redactString = (s: string): string => {
+    if (!valueScreen || !valueScreen.test(s)) return s;
+    let out = s;
+    for (const re of valuePatterns) out = out.replace(re, () => replacement);
+    return out;
+  };
+  const walk = (value: unknown, force: boolean, depth: number): unknown => {
+    if (typeof value === 'string') return force ? (value === '' ? value : replacement) : redactString(value);
+    if (value === null || typeof value !== 'object') return value;
+    if (depth >= MAX_DEPTH) return replacement;
+    if (Array.isArray(value)) {
+      let out: unknown[] | undefined;
+      for (let i = 0; i < value.length; i++) {
+        const r = walk(value[i], force, depth + 1);
+        if (r !== value[i]) (out ??= value.slice())[i] = r;
+      }
+      return out ?? value;
+    }
+    let out: Record<string, unknown> | undefined;
+    const obj = value as Record<string, unknown>;
+    for (const key of Object.keys(obj)) {
+      const v = obj[key];
+      const r = walk(v, force || isSecretKey(key), depth + 1);
+      if (r !== v) (out ??= { ...obj })[key] = r;
+    }
+    return out ?? value;
+  };
+  const textKey = new RegExp(`("[^"\\\\]{0,128}(?:${keyPatterns.map((r) => r.source).join('|') || '(?!)'})[^"\\\\]{0,128}"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, 'gi');
+
+  return {
+    enabled,
+    mayContainSecret: (text) => enabled && screen !== undefined && screen.test(text),
+    redactValue<T>(value: T): T {
+      if (!enabled) return value;
+      try {
+        return walk(value, false, 0) as T;
+      } catch {
+        return replacement as T;
+      }
+    },
+    redactJson(text, parsedValue) {
+      if (!enabled || screen === undefined || !screen.test(text)) return text;
+      try {
+        const value = parsedValue === undefined ? JSON.parse(text) : parsedValue;
+        const red = walk(value, false, 0);
+        return red === value ? text : JSON.stringify(red);
+      } catch {
+        // Not JSON (a malformed line): redact what can be recognised in the text itself.
+        return redactString(text.replace(textKey, (m, key: string) =>
+          allow.has(key.slice(1, key.indexOf('"', 1))) ? m : `${key}${JSON.stringify(replacement)}`,
+        ));
+      }
+    },
+  };
+}

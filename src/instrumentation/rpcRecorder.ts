@@ -1,0 +1,310 @@
+import { z } from 'zod';
+import { InspectorError } from '../core/errors.js';
+import { isTraceId, newSpanId, newTraceId } from '../core/ids.js';
+import { JSON_ATTRIBUTE_CAP_BYTES } from '../core/jsonAttributes.js';
+import { SessionIdSchema } from '../core/session.js';
+import { Attr, type Attributes } from '../core/span.js';
+import type { SpanSink } from '../core/spanSink.js';
+import { classifyMessage, type ClassifiedMessage, type RpcId } from './classifyMessage.js';
+import { hookChannels, type RpcDirection } from './hooks.js';
+import { createRedactor, type RedactionOptions } from './redaction.js';
+import { createSpanRecorder, type OpenRequest, type SpanRecorder } from './spanRecorder.js';
+import { errorOutcome, failureOutcome, requestAttributes, resultOutcome, rpcSpanName, type JsonText } from './spanBuilder.js';
+import { parseTraceparent, type SpanContext } from './traceContext.js';
+
+/** Options of {@link createRpcRecorder}. */
+export interface RpcRecorderOptions {
+  /** Where finished spans go. The recorder never closes it. */
+  sink: SpanSink;
+  /** The inspector session id; written as `session.id` and `mcp.session.id`. */
+  sessionId: string;
+  /** Transport name for `mcp.rpc.transport`: 'stdio' | 'streamable-http' | 'in-memory' ... */
+  transport: string;
+  /** OpenTelemetry `network.transport`; default derived: stdio -> 'pipe', http or sse transports -> 'tcp', else omitted. */
+  networkTransport?: string;
+  /** Secret redaction rules; default on with the built-in rules. */
+  redaction?: RedactionOptions;
+  /** Trace id of the session's root spans; default a fresh one per recorder. */
+  traceId?: string;
+  /** Cap for `*_json` attributes in bytes; default 30 KB. */
+  jsonCapBytes?: number;
+  /** Default true: received requests carrying `params._meta.traceparent` continue that trace. */
+  propagate?: boolean;
+  /** Receives internal failures; recording never throws into the traffic. Default: ignored. */
+  onError?: (err: unknown) => void;
+}
+
+/** Cumulative counts since the recorder was created (a heartbeat computes deltas). */
+export interface RecorderStats {
+  requests: number;
+  toolCalls: number;
+  errors: number;
+  spans: number;
+}
+
+/** What an in-process caller knows beyond the message itself (the transport wrapper passes it). */
+export interface RecordContext {
+  /** The active span (e.g. the inbound request being handled) to parent a sent request or notification. */
+  parent?: SpanContext;
+  /** Span id to use for a sent request (the wrapper already put it in `traceparent`). */
+  spanId?: string;
+  /** For sent messages: the received request they belong to (SDK `relatedRequestId`). */
+  relatedRequestId?: RpcId;
+}
+
+/**
+ * Turns JSON-RPC traffic seen at one side of a connection into spans. "received"/"sent" are
+ * from the observed side's point of view: requests received are `inbound`, kind SERVER;
+ * requests sent are `outbound`, kind CLIENT. Never throws; failures go to `onError`.
+ */
+export interface RpcRecorder {
+  readonly sessionId: string;
+  readonly traceId: string;
+  /** Records a parsed message (or batch) that arrived; `raw` is its original text when known. Returns the span context of a single request. */
+  received(message: unknown, raw?: string, context?: RecordContext): SpanContext | undefined;
+  /** Records a parsed message (or batch) that left; `raw` is its original text when known. Returns the span context of a single request. */
+  sent(message: unknown, raw?: string, context?: RecordContext): SpanContext | undefined;
+  /** Records a line that is not valid JSON-RPC as an ERROR span `jsonrpc.invalid`. */
+  malformed(direction: 'received' | 'sent', raw: string, error: string): void;
+  /** Ends one open request as ERROR without a response (e.g. it could not be delivered). No-op when not open. */
+  fail(direction: RpcDirection, id: RpcId, errorType: string, message: string): void;
+  /** Ends every open request as ERROR (`reason`, default "connection closed"); later calls are ignored. Idempotent. */
+  close(reason?: string): void;
+  stats(): RecorderStats;
+  /** Requests seen without a response yet, both directions. */
+  openRequests(): number;
+  /** The span context of an open request, e.g. the inbound request a sent message relates to. */
+  spanContextOf(direction: RpcDirection, id: RpcId): SpanContext | undefined;
+}
+
+const OptionsSchema = z.object({
+  sink: z.custom<SpanSink>((v) => v !== null && typeof v === 'object' && typeof (v as SpanSink).write === 'function', 'expected a SpanSink'),
+  sessionId: SessionIdSchema,
+  transport: z.string().min(1).max(64),
+  networkTransport: z.string().min(1).max(32).optional(),
+  traceId: z.string().refine(isTraceId, 'expected 32 lowercase hex').optional(),
+  jsonCapBytes: z.number().int().min(64).optional(),
+  propagate: z.boolean().optional(),
+  onError: z.function().optional(),
+});
+
+function deriveNetworkTransport(transport: string): string | undefined {
+  if (transport === 'stdio') return 'pipe';
+  if (/http|sse/i.test(transport)) return 'tcp';
+  return undefined;
+}
+
+function metaOf(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  const meta = params?._meta;
+  return meta !== null && typeof meta === 'object' ? (meta as Record<string, unknown>) : undefined;
+}
+
+/** Creates a recorder for one session. Throws INVALID_ARGUMENT for bad options (the only throw). */
+export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
+  const checked = OptionsSchema.safeParse(options);
+  if (!checked.success) throw new InspectorError('INVALID_ARGUMENT', `invalid recorder options: ${z.prettifyError(checked.error)}`);
+  const redactor = createRedactor(options.redaction);
+  const traceId = options.traceId ?? newTraceId();
+  const propagate = options.propagate ?? true;
+  const network = options.networkTransport ?? deriveNetworkTransport(options.transport);
+  const base: Attributes = {
+    [Attr.SESSION_ID]: options.sessionId,
+    [Attr.MCP_SESSION_ID]: options.sessionId,
+    [Attr.TRANSPORT]: options.transport,
+  };
+  if (network !== undefined) base[Attr.NETWORK_TRANSPORT] = network;
+  const spans: SpanRecorder = createSpanRecorder({
+    sink: options.sink,
+    sessionId: options.sessionId,
+    transport: options.transport,
+    traceId,
+    base,
+    jsonCapBytes: options.jsonCapBytes ?? JSON_ATTRIBUTE_CAP_BYTES,
+    onError: options.onError,
+  });
+  const plainJson: JsonText = (v) => JSON.stringify(v) ?? 'null';
+  const redactedJson: JsonText = (v) => JSON.stringify(redactor.redactValue(v)) ?? 'null';
+  const report = (err: unknown): void => {
+    try {
+      options.onError?.(err);
+    } catch {
+      // an error handler that throws has nowhere left to report to
+    }
+  };
+
+  function onRequest(dir: RpcDirection, c: Extract<ClassifiedMessage, { kind: 'request' }>, message: unknown, raw: string | undefined, ctx: RecordContext | undefined): SpanContext {
+    const start = spans.now();
+    const text = raw ?? JSON.stringify(message);
+    const secret = redactor.mayContainSecret(text);
+    const meta = metaOf(c.params);
+    let spanId: string = newSpanId();
+    let parent: SpanContext | undefined;
+    const carried = propagate && meta?.traceparent !== undefined ? parseTraceparent(meta.traceparent, meta.tracestate) : undefined;
+    if (dir === 'inbound') parent = carried ?? ctx?.parent;
+    else if (ctx?.spanId !== undefined) {
+      spanId = ctx.spanId;
+      parent = ctx.parent;
+    } else {
+      parent = ctx?.parent ?? carried ?? (ctx?.relatedRequestId !== undefined ? spans.open('inbound', ctx.relatedRequestId)?.ctx : undefined);
+    }
+    const spanCtx: SpanContext = { traceId: parent?.traceId ?? traceId, spanId, traceFlags: parent?.traceFlags ?? 1 };
+    if (parent?.traceState !== undefined) spanCtx.traceState = parent.traceState;
+    const attributes: Attributes = {
+      ...base,
+      [Attr.MCP_METHOD]: c.method,
+      [Attr.JSONRPC_REQUEST_ID]: String(c.id),
+      [Attr.DIRECTION]: dir,
+      [Attr.REQUEST_JSON]: secret ? redactor.redactJson(text, message) : text,
+      ...requestAttributes(c.method, c.params, secret ? redactedJson : plainJson),
+    };
+    const token = meta?.progressToken;
+    const req: OpenRequest = {
+      dir,
+      id: c.id,
+      method: c.method,
+      ctx: spanCtx,
+      parentSpanId: parent?.spanId,
+      start,
+      name: rpcSpanName(c.method, c.params),
+      attributes,
+      progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
+    };
+    spans.begin(req);
+    if (hookChannels.beforeRpcRequest.hasSubscribers) {
+      hookChannels.beforeRpcRequest.publish({ sessionId: options.sessionId, direction: dir, method: c.method, id: c.id, traceId: spanCtx.traceId, spanId, message });
+    }
+    return spanCtx;
+  }
+
+  function onResponse(reqDir: RpcDirection, respDir: RpcDirection, c: Extract<ClassifiedMessage, { kind: 'result' | 'error' }>, message: unknown, raw: string | undefined): void {
+    const req = c.id === null ? undefined : spans.take(reqDir, c.id);
+    const text = raw ?? JSON.stringify(message);
+    const secret = redactor.mayContainSecret(text);
+    const responseJson = secret ? redactor.redactJson(text, message) : text;
+    if (!req) {
+      // A result nobody asked for (late answer to a cancelled request) is dropped; an error is kept.
+      if (c.kind === 'error') spans.loose(respDir, 'jsonrpc.error', errorOutcome(c.code, secret ? redactor.redactValue(c.message) : c.message), { [Attr.RESPONSE_JSON]: responseJson });
+      return;
+    }
+    req.attributes[Attr.RESPONSE_JSON] = responseJson;
+    const outcome = c.kind === 'result' ? resultOutcome(req.method, c.result, secret ? redactedJson : plainJson) : errorOutcome(c.code, secret ? redactor.redactValue(c.message) : c.message);
+    spans.finish(req, outcome);
+  }
+
+  function onNotification(dir: RpcDirection, c: Extract<ClassifiedMessage, { kind: 'notification' }>, message: unknown, raw: string | undefined, ctx: RecordContext | undefined): void {
+    if (hookChannels.rpcNotification.hasSubscribers) {
+      hookChannels.rpcNotification.publish({ sessionId: options.sessionId, direction: dir, method: c.method, message });
+    }
+    const p = c.params;
+    if (c.method === 'notifications/progress') {
+      const token = p?.progressToken;
+      const req = typeof token === 'string' || typeof token === 'number' ? spans.byProgressToken(token) : undefined;
+      if (req) {
+        const attrs: Attributes = {};
+        if (typeof p?.progress === 'number') attrs['mcp.progress'] = p.progress;
+        if (typeof p?.total === 'number') attrs['mcp.progress.total'] = p.total;
+        if (typeof p?.message === 'string') attrs['mcp.progress.message'] = redactor.redactValue(p.message);
+        spans.addEvent(req, c.method, attrs);
+        return;
+      }
+    } else if (c.method === 'notifications/cancelled') {
+      const id = p?.requestId;
+      const req = typeof id === 'string' || typeof id === 'number' ? spans.take(dir, id) : undefined;
+      if (req) {
+        const reason = typeof p?.reason === 'string' ? redactor.redactValue(p.reason) : undefined;
+        spans.addEvent(req, c.method, reason === undefined ? {} : { 'mcp.cancel.reason': reason });
+        spans.finish(req, failureOutcome('cancelled', reason === undefined ? 'cancelled' : `cancelled: ${reason}`));
+        return;
+      }
+    } else if (dir === 'outbound' && ctx?.relatedRequestId !== undefined) {
+      const req = spans.open('inbound', ctx.relatedRequestId);
+      if (req) {
+        spans.addEvent(req, c.method, { 'mcp.notification.params_json': redactedJson(p ?? {}) });
+        return;
+      }
+    }
+    const text = raw ?? JSON.stringify(message);
+    const attrs: Attributes = { [Attr.MCP_METHOD]: c.method, [Attr.REQUEST_JSON]: redactor.redactJson(text, message) };
+    spans.loose(dir, c.method, { code: 'UNSET', attributes: {} }, attrs, ctx?.parent);
+  }
+
+  function handleOne(dir: RpcDirection, message: unknown, raw: string | undefined, ctx: RecordContext | undefined): SpanContext | undefined {
+    const c = classifyMessage(message);
+    switch (c.kind) {
+      case 'request':
+        return onRequest(dir, c, message, raw, ctx);
+      case 'result':
+      case 'error':
+        onResponse(dir === 'inbound' ? 'outbound' : 'inbound', dir, c, message, raw);
+        return undefined;
+      case 'notification':
+        onNotification(dir, c, message, raw, ctx);
+        return undefined;
+      case 'invalid':
+        invalid(dir, raw ?? safeStringify(message), 'invalid_request', c.reason);
+        return undefined;
+    }
+  }
+
+  function invalid(dir: RpcDirection, raw: string, errorType: string, error: string): void {
+    spans.loose(dir, 'jsonrpc.invalid', failureOutcome(errorType, error), { [Attr.REQUEST_JSON]: redactor.redactJson(raw) });
+  }
+
+  function handle(dir: RpcDirection, message: unknown, raw: string | undefined, ctx: RecordContext | undefined): SpanContext | undefined {
+    if (spans.closed) return undefined;
+    try {
+      if (!Array.isArray(message)) return handleOne(dir, message, raw, ctx);
+      if (message.length === 0) invalid(dir, raw ?? '[]', 'invalid_request', 'empty batch');
+      for (const element of message) handleOne(dir, element, undefined, ctx);
+    } catch (err) {
+      report(err);
+    }
+    return undefined;
+  }
+
+  spans.started();
+  return {
+    sessionId: options.sessionId,
+    traceId,
+    received: (message, raw, context) => handle('inbound', message, raw, context),
+    sent: (message, raw, context) => handle('outbound', message, raw, context),
+    malformed(direction, raw, error) {
+      if (spans.closed) return;
+      try {
+        const text = typeof raw === 'string' ? raw : safeStringify(raw);
+        invalid(direction === 'received' ? 'inbound' : 'outbound', text, isJson(text) ? 'invalid_request' : 'parse_error', String(error));
+      } catch (err) {
+        report(err);
+      }
+    },
+    fail(direction, id, errorType, message) {
+      try {
+        const req = spans.take(direction, id);
+        if (req) spans.finish(req, failureOutcome(errorType, message));
+      } catch (err) {
+        report(err);
+      }
+    },
+    close: (reason) => spans.close(reason ?? 'connection closed'),
+    stats: () => spans.stats(),
+    openRequests: () => spans.openCount(),
+    spanContextOf: (direction, id) => spans.open(direction, id)?.ctx,
+  };
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function safeStringify(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

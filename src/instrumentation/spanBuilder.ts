@@ -1,0 +1,142 @@
+import { capJsonAttributes } from '../core/jsonAttributes.js';
+import { Attr, type Attributes, type Span, type SpanEvent, type SpanKind, type StatusCode } from '../core/span.js';
+import { formatMicros } from '../core/time.js';
+
+/** Serialises a (possibly secret-bearing) value to redacted JSON text. */
+export type JsonText = (value: unknown) => string;
+
+/** Status plus the attributes that explain it. */
+export interface Outcome {
+  code: StatusCode;
+  description?: string;
+  attributes: Attributes;
+}
+
+const MAX_DESCRIPTION_CHARS = 300;
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function short(text: string): string {
+  return text.length > MAX_DESCRIPTION_CHARS ? `${text.slice(0, MAX_DESCRIPTION_CHARS)}…` : text;
+}
+
+/** The MCP target of a request: the tool name of `tools/call`, the prompt name of `prompts/get`. */
+export function rpcTarget(method: string, params: Record<string, unknown> | undefined): string | undefined {
+  if (method === 'tools/call' || method === 'prompts/get') return str(params?.name);
+  return undefined;
+}
+
+/** Span name per the OpenTelemetry MCP conventions: `{method} {target}`, else `{method}`. */
+export function rpcSpanName(method: string, params: Record<string, unknown> | undefined): string {
+  const target = rpcTarget(method, params);
+  return target ? `${method} ${target}` : method;
+}
+
+/**
+ * Method-specific request attributes: tool name and input, prompt name, resource uri,
+ * protocol version. `json` serialises (and redacts) nested values.
+ */
+export function requestAttributes(method: string, params: Record<string, unknown> | undefined, json: JsonText): Attributes {
+  const attrs: Attributes = {};
+  if (!params) return attrs;
+  switch (method) {
+    case 'tools/call': {
+      const name = str(params.name);
+      if (name !== undefined) attrs[Attr.TOOL_NAME] = name;
+      attrs['gen_ai.operation.name'] = 'execute_tool';
+      attrs[Attr.TOOL_INPUT_JSON] = json(params.arguments ?? {});
+      break;
+    }
+    case 'prompts/get': {
+      const name = str(params.name);
+      if (name !== undefined) attrs[Attr.PROMPT_NAME] = name;
+      break;
+    }
+    case 'resources/read':
+    case 'resources/subscribe':
+    case 'resources/unsubscribe': {
+      const uri = str(params.uri);
+      if (uri !== undefined) attrs[Attr.RESOURCE_URI] = uri;
+      break;
+    }
+    case 'initialize': {
+      const version = str(params.protocolVersion);
+      if (version !== undefined) attrs['mcp.protocol.version'] = version;
+      break;
+    }
+  }
+  return attrs;
+}
+
+/** Outcome of a successful JSON-RPC result: OK, or ERROR for a tool result with `isError: true`. */
+export function resultOutcome(method: string, result: unknown, json: JsonText): Outcome {
+  if (method !== 'tools/call' || result === null || typeof result !== 'object') return { code: 'OK', attributes: {} };
+  const r = result as Record<string, unknown>;
+  const attributes: Attributes = { [Attr.TOOL_OUTPUT_JSON]: json(result) };
+  if (r.isError !== true) return { code: 'OK', attributes };
+  const first = Array.isArray(r.content) ? (r.content as unknown[]).find((c) => str((c as Record<string, unknown>)?.text) !== undefined) : undefined;
+  const text = first ? (first as { text: string }).text : 'tool returned isError: true';
+  attributes[Attr.ERROR_TYPE] = 'tool_error';
+  attributes[Attr.ERROR_MESSAGE] = short(text);
+  return { code: 'ERROR', description: short(text), attributes };
+}
+
+/** Outcome of a JSON-RPC error response; `message` should already be redacted. */
+export function errorOutcome(code: number | undefined, message: string): Outcome {
+  const attributes: Attributes = { [Attr.ERROR_MESSAGE]: short(message) };
+  if (code !== undefined) {
+    attributes[Attr.RPC_STATUS_CODE] = String(code);
+    attributes[Attr.ERROR_TYPE] = String(code);
+    attributes[Attr.ERROR_CODE] = code;
+  } else {
+    attributes[Attr.ERROR_TYPE] = 'jsonrpc_error';
+  }
+  return { code: 'ERROR', description: short(message), attributes };
+}
+
+/** An outcome for failures the inspector itself observes (`connection_closed`, `cancelled`, `parse_error`...). */
+export function failureOutcome(errorType: string, message: string): Outcome {
+  return {
+    code: 'ERROR',
+    description: short(message),
+    attributes: { [Attr.ERROR_TYPE]: errorType, [Attr.ERROR_MESSAGE]: short(message) },
+  };
+}
+
+/** Everything needed to write one span. */
+export interface SpanParts {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: SpanKind;
+  startMicros: number;
+  endMicros: number;
+  outcome: Outcome;
+  attributes: Attributes;
+  events?: SpanEvent[];
+  jsonCapBytes: number;
+}
+
+/** Assembles a trace-file span: merges outcome attributes, caps `*_json` attributes, formats times. */
+export function buildSpan(parts: SpanParts): Span {
+  const attributes = capJsonAttributes(Object.assign(parts.attributes, parts.outcome.attributes), parts.jsonCapBytes);
+  const span: Span = {
+    trace_id: parts.traceId,
+    span_id: parts.spanId,
+    ...(parts.parentSpanId === undefined ? {} : { parent_span_id: parts.parentSpanId }),
+    name: parts.name,
+    kind: parts.kind,
+    start_time: formatMicros(parts.startMicros),
+    end_time: formatMicros(Math.max(parts.endMicros, parts.startMicros)),
+    status: parts.outcome.description === undefined ? { status_code: parts.outcome.code } : { status_code: parts.outcome.code, description: parts.outcome.description },
+    attributes,
+  };
+  if (parts.events && parts.events.length > 0) {
+    for (const e of parts.events) if (e.attributes) capJsonAttributes(e.attributes, parts.jsonCapBytes);
+    span.events = parts.events;
+  }
+  return span;
+}

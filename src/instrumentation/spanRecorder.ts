@@ -1,0 +1,200 @@
+import { newSpanId } from '../core/ids.js';
+import { Attr, type Attributes, type Span, type SpanEvent } from '../core/span.js';
+import type { SpanSink } from '../core/spanSink.js';
+import { formatMicros, nowMicros } from '../core/time.js';
+import type { RpcId } from './classifyMessage.js';
+import { hookChannels, type RpcDirection } from './hooks.js';
+import { buildSpan, failureOutcome, type Outcome } from './spanBuilder.js';
+import type { SpanContext } from './traceContext.js';
+
+/** A request seen without its response yet. */
+export interface OpenRequest {
+  dir: RpcDirection;
+  id: RpcId;
+  method: string;
+  ctx: SpanContext;
+  parentSpanId: string | undefined;
+  start: number;
+  name: string;
+  attributes: Attributes;
+  progressToken: RpcId | undefined;
+  events?: SpanEvent[];
+  droppedEvents?: number;
+}
+
+export interface SpanRecorderOptions {
+  sink: SpanSink;
+  sessionId: string;
+  transport: string;
+  traceId: string;
+  /** Attributes every span carries (session ids, transport). */
+  base: Attributes;
+  jsonCapBytes: number;
+  onError?: ((err: unknown) => void) | undefined;
+}
+
+/** Bookkeeping behind the RPC recorder: open requests, span output, counts and hooks. */
+export interface SpanRecorder {
+  readonly closed: boolean;
+  now(): number;
+  /** Registers a request; a still-open request with the same direction and id ends as ERROR first. */
+  begin(req: OpenRequest): void;
+  open(dir: RpcDirection, id: RpcId): OpenRequest | undefined;
+  /** Removes and returns an open request. */
+  take(dir: RpcDirection, id: RpcId): OpenRequest | undefined;
+  byProgressToken(token: RpcId): OpenRequest | undefined;
+  addEvent(req: OpenRequest, name: string, attributes: Attributes): void;
+  /** Writes the span of a request already taken. */
+  finish(req: OpenRequest, outcome: Outcome): void;
+  /** Writes a zero-length span not tied to a request (notification, stray error, invalid line). */
+  loose(dir: RpcDirection, name: string, outcome: Outcome, attributes: Attributes, parent?: SpanContext): void;
+  started(): void;
+  close(reason: string): void;
+  stats(): { requests: number; toolCalls: number; errors: number; spans: number };
+  openCount(): number;
+}
+
+/** Most open requests kept per direction; past it the oldest ends as ERROR `evicted`. */
+export const MAX_OPEN_REQUESTS = 10_000;
+/** Most events kept on one span; later ones are counted in `mcp.events.dropped`. */
+export const MAX_EVENTS_PER_SPAN = 1_000;
+
+/** Creates the bookkeeping for one recorder. */
+export function createSpanRecorder(o: SpanRecorderOptions): SpanRecorder {
+  const maps: Record<RpcDirection, Map<RpcId, OpenRequest>> = { inbound: new Map(), outbound: new Map() };
+  const tokens = new Map<RpcId, OpenRequest>();
+  const counts = { requests: 0, toolCalls: 0, errors: 0, spans: 0 };
+  let closed = false;
+
+  const report = (err: unknown): void => {
+    try {
+      o.onError?.(err);
+    } catch {
+      // nowhere left to report
+    }
+  };
+
+  const write = (span: Span): void => {
+    counts.spans++;
+    if (span.status.status_code === 'ERROR') counts.errors++;
+    try {
+      o.sink.write(span);
+    } catch (err) {
+      report(err);
+    }
+    if (hookChannels.spanEnd.hasSubscribers) hookChannels.spanEnd.publish({ sessionId: o.sessionId, span });
+  };
+
+  const release = (req: OpenRequest): void => {
+    maps[req.dir].delete(req.id);
+    if (req.progressToken !== undefined && tokens.get(req.progressToken) === req) tokens.delete(req.progressToken);
+  };
+
+  const finish = (req: OpenRequest, outcome: Outcome): void => {
+    const end = nowMicros();
+    if (req.droppedEvents) req.attributes['mcp.events.dropped'] = req.droppedEvents;
+    const span = buildSpan({
+      traceId: req.ctx.traceId,
+      spanId: req.ctx.spanId,
+      parentSpanId: req.parentSpanId,
+      name: req.name,
+      kind: req.dir === 'inbound' ? 'SERVER' : 'CLIENT',
+      startMicros: req.start,
+      endMicros: end,
+      outcome,
+      attributes: req.attributes,
+      events: req.events,
+      jsonCapBytes: o.jsonCapBytes,
+    });
+    write(span);
+    const isError = outcome.code === 'ERROR';
+    if (hookChannels.afterRpcResponse.hasSubscribers) {
+      hookChannels.afterRpcResponse.publish({ sessionId: o.sessionId, direction: req.dir, method: req.method, id: req.id, span, durationMs: (end - req.start) / 1000, isError });
+    }
+    if (isError && hookChannels.errorRpcRequest.hasSubscribers) {
+      const errorType = String(span.attributes[Attr.ERROR_TYPE] ?? 'error');
+      hookChannels.errorRpcRequest.publish({ sessionId: o.sessionId, direction: req.dir, method: req.method, id: req.id, span, errorType, errorMessage: span.status.description ?? '' });
+    }
+  };
+
+  return {
+    get closed() {
+      return closed;
+    },
+    now: nowMicros,
+    begin(req) {
+      const map = maps[req.dir];
+      const previous = map.get(req.id);
+      if (previous) {
+        release(previous);
+        finish(previous, failureOutcome('duplicate_request_id', `request id ${String(req.id)} was reused before a response`));
+      } else if (map.size >= MAX_OPEN_REQUESTS) {
+        const oldest = map.values().next().value as OpenRequest;
+        release(oldest);
+        finish(oldest, failureOutcome('evicted', `more than ${MAX_OPEN_REQUESTS} requests open`));
+      }
+      map.set(req.id, req);
+      if (req.progressToken !== undefined) tokens.set(req.progressToken, req);
+      counts.requests++;
+      if (req.method === 'tools/call') counts.toolCalls++;
+    },
+    open: (dir, id) => maps[dir].get(id),
+    take(dir, id) {
+      const req = maps[dir].get(id);
+      if (req) release(req);
+      return req;
+    },
+    byProgressToken: (token) => tokens.get(token),
+    addEvent(req, name, attributes) {
+      const events = (req.events ??= []);
+      if (events.length >= MAX_EVENTS_PER_SPAN) {
+        req.droppedEvents = (req.droppedEvents ?? 0) + 1;
+        return;
+      }
+      events.push({ name, time: formatMicros(nowMicros()), attributes });
+    },
+    finish,
+    loose(dir, name, outcome, attributes, parent) {
+      const now = nowMicros();
+      write(
+        buildSpan({
+          traceId: parent?.traceId ?? o.traceId,
+          spanId: newSpanId(),
+          parentSpanId: parent?.spanId,
+          name,
+          kind: dir === 'inbound' ? 'SERVER' : 'CLIENT',
+          startMicros: now,
+          endMicros: now,
+          outcome,
+          attributes: { ...o.base, [Attr.DIRECTION]: dir, ...attributes },
+          jsonCapBytes: o.jsonCapBytes,
+        }),
+      );
+    },
+    started() {
+      if (hookChannels.sessionStarted.hasSubscribers) {
+        hookChannels.sessionStarted.publish({ sessionId: o.sessionId, transport: o.transport, traceId: o.traceId });
+      }
+    },
+    close(reason) {
+      if (closed) return;
+      closed = true;
+      try {
+        for (const map of [maps.inbound, maps.outbound]) {
+          for (const req of [...map.values()]) {
+            release(req);
+            finish(req, failureOutcome('connection_closed', reason));
+          }
+        }
+      } catch (err) {
+        report(err);
+      }
+      tokens.clear();
+      if (hookChannels.sessionFinished.hasSubscribers) {
+        hookChannels.sessionFinished.publish({ sessionId: o.sessionId, reason, stats: { ...counts } });
+      }
+    },
+    stats: () => ({ ...counts }),
+    openCount: () => maps.inbound.size + maps.outbound.size,
+  };
+}
