@@ -1,0 +1,206 @@
+import type { Readable, Writable } from 'node:stream';
+import { InspectorError, describeError } from '../core/errors.js';
+import { assertSessionId, newSessionId } from '../core/ids.js';
+import type { RequestGate } from '../sessions/requestGate.js';
+import { createHttpUpstream, type HttpUpstreamSpec } from './httpUpstream.js';
+import { createLineFramer } from './lineFramer.js';
+import { MessageRouter, RpcErrorCode } from './messageRouter.js';
+import type { ProxyRecorder } from './proxyRecorder.js';
+import { createStdioUpstream, type StdioUpstreamSpec } from './stdioUpstream.js';
+import { upstreamTitle } from './upstreamTitle.js';
+import type { Upstream, UpstreamOutcome } from './upstream.js';
+
+/** Final state of a proxy session. */
+export type ProxyStatus = 'completed' | 'failed' | 'cancelled';
+export interface ProxyResult {
+  status: ProxyStatus;
+  reason?: string;
+  /** What the proxy process should exit with. */
+  exitCode: number;
+}
+
+/** The record of one proxy session (see traceRecording for the trace-file one). */
+export interface ProxyRecording {
+  recorder: ProxyRecorder;
+  /** Ends the record with the session's final status. Must not reject. */
+  finish(status: ProxyStatus, reason?: string): Promise<void>;
+}
+
+/** Opens the record of a session; called once per session before any traffic. */
+export type OpenRecording = (info: { sessionId: string; title: string; transport: 'stdio' | 'streamable-http' }) => ProxyRecording | Promise<ProxyRecording>;
+
+/** Where the upstream is: a command to spawn, or a Streamable HTTP URL. */
+export type UpstreamSpec = ({ kind: 'stdio' } & StdioUpstreamSpec) | ({ kind: 'http' } & HttpUpstreamSpec);
+
+export interface ProxyOptions {
+  upstream: UpstreamSpec;
+  /** Client-facing input (the MCP client's messages, newline-delimited JSON). */
+  clientIn: Readable;
+  /** Client-facing output. Not ended by the proxy unless `endClientOut` is true. */
+  clientOut: Writable;
+  /** Ends `clientOut` when the session ends. Default false (process.stdout must not be ended). */
+  endClientOut?: boolean;
+  /** Diagnostics and the upstream's stderr. */
+  stderr: Writable;
+  /** Default: a fresh id from newSessionId(). */
+  sessionId?: string;
+  /** Default: the upstream command line or URL (credentials removed). */
+  title?: string;
+  /** Undefined: nothing is recorded (the bare forwarding proxy). */
+  openRecording?: OpenRecording;
+  /** Client-facing transport named in the record. Default 'stdio'. */
+  clientTransport?: 'stdio' | 'streamable-http';
+  /** Undefined: every request is forwarded at once. */
+  gate?: RequestGate;
+  /** Grace period for the upstream to end on its own when closing, before escalating. Default 2000 ms. */
+  graceMs?: number;
+}
+
+/** A running proxy session. */
+export interface ProxyHandle {
+  sessionId: string;
+  title: string;
+  /** Settles once the session has ended and its record is closed. Never rejects. */
+  done: Promise<ProxyResult>;
+  /** Answers pending requests with -32800, cancels in-flight ones upstream, ends the session 'cancelled'. */
+  cancel(reason?: string): Promise<void>;
+  /** Traffic counters (and the recorder's, when recording). */
+  stats(): ProxyStats;
+  /** Stops gracefully (the upstream gets EOF or DELETE); the session ends 'completed'. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface ProxyStats {
+  fromClient: number;
+  toClient: number;
+  pending: number;
+  recorded?: { requests: number; toolCalls: number; errors: number; spans: number };
+}
+
+/**
+ * Starts one transparent proxy session: connects the upstream, then forwards every message
+ * between `clientIn`/`clientOut` and the upstream byte for byte, recording both legs.
+ * Ends when either side closes: client EOF -> 'completed' (exit 0); upstream exit -> its
+ * pending requests are answered with -32000, status 'completed' or 'failed' with the
+ * upstream's exit code. Rejects only for invalid options.
+ */
+export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
+  const sessionId = options.sessionId === undefined ? newSessionId() : assertSessionId(options.sessionId);
+  const spec = options.upstream;
+  if (spec.kind === 'stdio' && spec.command === '') throw new InspectorError('INVALID_ARGUMENT', 'proxy: the upstream command is empty');
+  if (spec.kind === 'http' && !/^https?:\/\//i.test(spec.url)) throw new InspectorError('INVALID_ARGUMENT', `proxy: upstream URL must be http(s): ${upstreamTitle(spec)}`);
+  const title = options.title ?? upstreamTitle(spec);
+  const { clientIn, clientOut, stderr } = options;
+  const log = (line: string): void => {
+    stderr.write(`inspector-mcp proxy: ${line}\n`);
+  };
+
+  const recording = options.openRecording ? await options.openRecording({ sessionId, title, transport: options.clientTransport ?? 'stdio' }) : undefined;
+
+  let clientGone = false;
+  const router = new MessageRouter({
+    writeClient: (framed) => {
+      if (!clientGone) clientOut.write(framed);
+    },
+    sendUpstream: (framed, end, meta) => upstream.send(framed, end, meta),
+    ...(recording ? { recorder: recording.recorder } : {}),
+    ...(options.gate ? { gate: options.gate } : {}),
+  });
+
+  let ending: { status: ProxyStatus; reason: string; exitCode: number } | undefined;
+  let resolveDone!: (r: ProxyResult) => void;
+  const done = new Promise<ProxyResult>((resolve) => (resolveDone = resolve));
+
+  const onUpstreamClosed = (outcome: UpstreamOutcome): void => {
+    router.upstreamClosed();
+    if (ending) return;
+    // The upstream went away by itself: answer what it left unanswered, then end.
+    router.failPending(RpcErrorCode.UPSTREAM_CLOSED, `upstream closed: ${outcome.reason}`);
+    void end(outcome.failed ? 'failed' : 'completed', outcome.reason, outcome.exitCode, false);
+  };
+  const handlers = {
+    message: (framed: Buffer, e: number) => router.fromUpstream(framed, e),
+    sendFailed: (meta: Parameters<typeof router.sendFailed>[0], reason: string) => router.sendFailed(meta, reason),
+    closed: onUpstreamClosed,
+    log,
+  };
+  const graceMs = options.graceMs ?? 2000;
+  const upstream: Upstream =
+    spec.kind === 'stdio'
+      ? createStdioUpstream({ ...spec, handlers, stderr, graceMs })
+      : createHttpUpstream({ url: spec.url, ...(spec.headers ? { headers: spec.headers } : {}), handlers, graceMs });
+
+  const framer = createLineFramer((framed, e) => router.fromClient(framed, e), {
+    onOversize: (bytes) => log(`client sent a line over the size limit (${bytes} bytes): dropped`),
+  });
+  const onData = (chunk: Buffer | string): void => {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (upstream.cork) {
+      upstream.cork();
+      framer.push(buf);
+      upstream.uncork!();
+    } else {
+      framer.push(buf);
+    }
+  };
+  const onEnd = (): void => {
+    framer.end();
+    void end('completed', 'client closed the connection', 0, true);
+  };
+  const onOutError = (err: Error): void => {
+    clientGone = true;
+    log(`client output failed: ${describeError(err)}`);
+    void end('completed', 'client closed the connection', 0, true);
+  };
+  clientIn.on('data', onData);
+  clientIn.once('end', onEnd);
+  clientIn.once('close', onEnd);
+  clientIn.on('error', onOutError);
+  clientOut.on('error', onOutError);
+
+  const end = async (status: ProxyStatus, reason: string, exitCode: number, closeUpstream: boolean): Promise<void> => {
+    if (ending) return;
+    ending = { status, reason, exitCode };
+    if (closeUpstream) {
+      await upstream.close();
+      router.upstreamClosed();
+      router.failPending(RpcErrorCode.UPSTREAM_CLOSED, `proxy closed: ${reason}`);
+    }
+    clientIn.off('data', onData);
+    clientIn.off('end', onEnd);
+    clientIn.off('close', onEnd);
+    clientIn.pause();
+    if (recording) {
+      try {
+        recording.recorder.close(reason);
+        await recording.finish(status, reason);
+      } catch (err) {
+        log(`recording failed to close: ${describeError(err)}`);
+      }
+    }
+    if (options.endClientOut && !clientGone) await new Promise<void>((resolve) => clientOut.end(resolve));
+    resolveDone({ status, reason, exitCode });
+  };
+
+  return {
+    sessionId,
+    title,
+    done,
+    async cancel(reason = 'cancelled'): Promise<void> {
+      if (!ending) {
+        router.cancelAll(reason);
+        void end('cancelled', reason, 1, true);
+      }
+      await done;
+    },
+    stats(): ProxyStats {
+      const s: ProxyStats = { fromClient: router.fromClientCount, toClient: router.toClientCount, pending: router.pendingCount };
+      if (recording) s.recorded = recording.recorder.stats();
+      return s;
+    },
+    async close(): Promise<void> {
+      void end('completed', 'proxy closed', 0, true);
+      await done;
+    },
+  };
+}

@@ -1,0 +1,132 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
+import { constants } from 'node:os';
+import { createLineFramer } from './lineFramer.js';
+import type { SendMeta, Upstream, UpstreamHandlers, UpstreamOutcome } from './upstream.js';
+
+/** An upstream MCP server started as a child process speaking newline-delimited JSON-RPC on stdio. */
+export interface StdioUpstreamSpec {
+  command: string;
+  args?: string[];
+  /** Environment of the child; default: inherited from this process. */
+  env?: Record<string, string | undefined>;
+  /** Working directory of the child; default: this process's. */
+  cwd?: string;
+}
+
+export interface StdioUpstreamOptions extends StdioUpstreamSpec {
+  handlers: UpstreamHandlers;
+  /** Where the child's stderr goes, byte for byte. */
+  stderr: Writable;
+  /** How long `close()` waits after ending stdin before SIGTERM, and after SIGTERM before SIGKILL. Default 2000 ms. */
+  graceMs?: number;
+}
+
+/**
+ * Spawns the upstream (no shell) and starts forwarding at once. The child's stdout is
+ * framed into lines for `handlers.message`; its stderr passes through to `stderr`; its
+ * exit (after stdout is drained) is reported once through `handlers.closed` with its exit
+ * code (128 + signal number when killed, 127 when it could not be started).
+ */
+export function createStdioUpstream(options: StdioUpstreamOptions): Upstream {
+  const { handlers } = options;
+  const graceMs = options.graceMs ?? 2000;
+  let closedOutcome: UpstreamOutcome | undefined;
+  let resolveClosed!: () => void;
+  const closedPromise = new Promise<void>((resolve) => (resolveClosed = resolve));
+  let exited = false;
+
+  const child: ChildProcess = spawn(options.command, options.args ?? [], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(options.env ? { env: options.env as NodeJS.ProcessEnv } : {}),
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    windowsHide: true,
+  });
+
+  const finish = (outcome: UpstreamOutcome): void => {
+    if (closedOutcome) return;
+    closedOutcome = outcome;
+    handlers.closed(outcome);
+    resolveClosed();
+  };
+
+  const framer = createLineFramer((framed, end) => handlers.message(framed, end), {
+    onOversize: (bytes) => handlers.log(`upstream sent a line over the size limit (${bytes} bytes): dropped`),
+  });
+  child.stdout!.on('data', (chunk: Buffer) => framer.push(chunk));
+  child.stdout!.on('end', () => framer.end());
+  child.stderr!.on('data', (chunk: Buffer) => options.stderr.write(chunk));
+  // Writing to a child that died raises EPIPE here; its exit is reported through 'close'.
+  child.stdin!.on('error', () => {});
+  child.stdout!.on('error', () => {});
+  child.stderr!.on('error', () => {});
+
+  child.on('error', (err: NodeJS.ErrnoException) => {
+    if (child.pid === undefined) {
+      finish({ failed: true, reason: `cannot start upstream ${JSON.stringify(options.command)}: ${err.message}`, exitCode: 127 });
+    } else {
+      handlers.log(`upstream process error: ${err.message}`);
+    }
+  });
+  child.on('exit', () => {
+    exited = true;
+    // A grandchild may hold stdout open; do not wait for it forever.
+    setTimeout(() => {
+      child.stdout!.destroy();
+      child.stderr!.destroy();
+    }, 1000).unref();
+  });
+  child.on('close', (code: number | null, signal: NodeJS.Signals | null) => {
+    exited = true;
+    framer.end();
+    if (signal) {
+      const num = constants.signals[signal] ?? 0;
+      finish({ failed: true, reason: `upstream killed by ${signal}`, exitCode: 128 + num });
+    } else if (code === 0) {
+      finish({ failed: false, reason: 'upstream exited', exitCode: 0 });
+    } else {
+      finish({ failed: true, reason: `upstream exited with code ${code ?? 'unknown'}`, exitCode: code ?? 1 });
+    }
+  });
+
+  const stdin = child.stdin!;
+  let closing: Promise<void> | undefined;
+
+  return {
+    send(framed: Buffer, _end: number, _meta: SendMeta): void {
+      if (stdin.writable) stdin.write(framed);
+    },
+    close(): Promise<void> {
+      closing ??= (async () => {
+        if (closedOutcome) return;
+        stdin.end();
+        if (await settlesWithin(closedPromise, graceMs)) return;
+        if (!exited) child.kill('SIGTERM');
+        if (await settlesWithin(closedPromise, graceMs)) return;
+        if (!exited) child.kill('SIGKILL');
+        if (await settlesWithin(closedPromise, graceMs)) return;
+        finish({ failed: true, reason: 'upstream did not exit', exitCode: 1 });
+      })();
+      return closing;
+    },
+    cork(): void {
+      stdin.cork();
+    },
+    uncork(): void {
+      stdin.uncork();
+    },
+  };
+}
+
+/** True when `promise` settles within `ms`. */
+async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,45 @@
+/** How an upstream connection ended. */
+export interface UpstreamOutcome {
+  /** True when the upstream ended in error (non-zero exit, killed, unreachable, session lost). */
+  failed: boolean;
+  /** One line for people and for the session's `reason`. */
+  reason: string;
+  /** The exit code the proxy should use (the upstream's own code when it exited by itself). */
+  exitCode: number;
+}
+
+/** What the router tells an upstream about a message it forwards. */
+export interface SendMeta {
+  /** The method, for requests and notifications (HTTP watches `initialize` and `notifications/initialized`). */
+  method: string | undefined;
+  /** True when the message contains at least one request, so a reply is due. */
+  expectsReply: boolean;
+  /** Opaque to the upstream: handed back in `sendFailed`. */
+  tag: unknown;
+}
+
+/** Callbacks from an upstream to the proxy. */
+export interface UpstreamHandlers {
+  /** One message from the upstream: original bytes with a trailing `\n`; `end` is where the content ends. */
+  message(framed: Buffer, end: number): void;
+  /** A message could not be delivered (HTTP error, network failure): the router answers its requests. */
+  sendFailed(meta: SendMeta, reason: string): void;
+  /** The upstream is gone for good. Called at most once, after every message it delivered. */
+  closed(outcome: UpstreamOutcome): void;
+  /** Diagnostics for people (stderr). */
+  log(line: string): void;
+}
+
+/** A connection to the proxied MCP server (stdio child process or Streamable HTTP endpoint). */
+export interface Upstream {
+  /** Forwards one message; `framed` includes the line terminator, `end` is where the content ends. */
+  send(framed: Buffer, end: number, meta: SendMeta): void;
+  /**
+   * Ends the connection gracefully (stdin EOF / HTTP DELETE), escalating after the grace period.
+   * Resolves once the upstream is gone and `closed` has been called. Idempotent.
+   */
+  close(): Promise<void>;
+  /** Optional batching: sends between `cork()` and `uncork()` may go out in one write. */
+  cork?(): void;
+  uncork?(): void;
+}
