@@ -1,0 +1,85 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpError } from './errors.js';
+
+/** What a route handler receives. `params` are percent-decoded path segments, not yet validated. */
+export interface RouteContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  params: Record<string, string>;
+  query: URLSearchParams;
+}
+
+export type RouteHandler = (ctx: RouteContext) => Promise<void> | void;
+
+/**
+ * One route. `path` is a pattern of `/`-separated segments where `:name` captures one whole
+ * segment (never a `/`, even percent-encoded: the captured value is decoded after splitting).
+ * `auth: 'token'` requires the access token; `'open'` only when the bind is loopback.
+ */
+export interface Route {
+  path: string;
+  methods: Partial<Record<string, RouteHandler>>;
+  auth: 'token' | 'open';
+}
+
+/** A matched request. */
+export interface RouteMatch {
+  route: Route;
+  handler: RouteHandler;
+  params: Record<string, string>;
+  query: URLSearchParams;
+}
+
+/** Longest request target accepted; longer ones get 414 before any matching. */
+export const MAX_URL_LENGTH = 4096;
+
+/**
+ * Returns a matcher over `routes`. The matcher throws HttpError 400 (malformed target or
+ * percent-encoding), 414 (too long), 404 (no route) or 405 (route exists, method does not;
+ * with an `Allow` header). It never normalises `..`: such segments simply fail to match or
+ * fail the handler's validation.
+ */
+export function createRouter(routes: Route[]): (method: string, target: string) => RouteMatch {
+  const compiled = routes.map((route) => ({ route, segments: route.path.split('/').slice(1) }));
+  return (method, target) => {
+    if (target.length > MAX_URL_LENGTH) throw new HttpError(414, 'URI_TOO_LONG', 'request target too long');
+    if (!target.startsWith('/')) throw new HttpError(400, 'BAD_REQUEST', 'request target must be an absolute path');
+    const q = target.indexOf('?');
+    const rawPath = q === -1 ? target : target.slice(0, q);
+    const query = new URLSearchParams(q === -1 ? '' : target.slice(q + 1));
+    const rawSegments = rawPath.split('/').slice(1);
+    for (const { route, segments } of compiled) {
+      const params = matchSegments(segments, rawSegments);
+      if (!params) continue;
+      const handler = route.methods[method];
+      if (!handler) {
+        throw new HttpError(405, 'METHOD_NOT_ALLOWED', `method ${method} not allowed here`, { Allow: Object.keys(route.methods).join(', ') });
+      }
+      return { route, handler, params, query };
+    }
+    throw new HttpError(404, 'NOT_FOUND', 'no such route');
+  };
+}
+
+function matchSegments(pattern: string[], raw: string[]): Record<string, string> | undefined {
+  if (pattern.length !== raw.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i]!;
+    const r = raw[i]!;
+    if (p.startsWith(':')) {
+      params[p.slice(1)] = decodeSegment(r);
+    } else if (p !== r) {
+      return undefined;
+    }
+  }
+  return params;
+}
+
+function decodeSegment(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, 'BAD_REQUEST', 'malformed percent-encoding in path');
+  }
+}

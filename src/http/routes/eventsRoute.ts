@@ -1,0 +1,136 @@
+import type { ServerResponse } from 'node:http';
+import { createSession, type Session } from 'better-sse';
+import type { SessionEvent } from '../../core/events.js';
+import { SessionIdSchema } from '../../core/session.js';
+import type { EventBus } from '../../sessions/eventBus.js';
+import { HttpError } from '../errors.js';
+import type { Route, RouteContext } from '../router.js';
+
+/** SSE options of the gateway (see {@link eventsRoute}). */
+export interface SseOptions {
+  /** Interval of the comment heartbeat. Default 15000 ms. */
+  heartbeatMs?: number;
+  /** Concurrent clients past which new ones get 503. Default 100. */
+  maxClients?: number;
+  /** Unsent bytes a client may accumulate before it is dropped. Default 1 MiB. */
+  maxBacklogBytes?: number;
+}
+
+/** Suggested reconnection delay sent to every client. */
+export const SSE_RETRY_MS = 2000;
+
+/** The `/events` route and the means to end its streams. */
+export interface EventsRoute {
+  route: Route;
+  /** Number of connected clients. */
+  clientCount(): number;
+  /** Ends every stream and stops listening to the bus. Idempotent. */
+  close(): void;
+}
+
+/**
+ * `GET /_inspector/events`: Server-Sent Events of `bus` (every session the control knows).
+ * Each event has `id` (the bus id `<boot>-<seq>`), `event` (its type) and JSON `data`.
+ * With `Last-Event-ID`, the missed events still in the ring buffer come first, in order and
+ * without duplicates; when some were lost an `EventsLost` event (without `id`, so the client's
+ * cursor stays meaningful) says so. `?session_id=` filters. A client whose unsent backlog
+ * passes `maxBacklogBytes` is dropped. Without a bus the stream carries heartbeats only.
+ */
+export function eventsRoute(bus: EventBus | undefined, options: SseOptions, log: (line: string) => void): EventsRoute {
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const maxClients = options.maxClients ?? 100;
+  const maxBacklog = options.maxBacklogBytes ?? 1024 * 1024;
+  const clients = new Set<ServerResponse>();
+  let closed = false;
+
+  const handler = async ({ req, res, query }: RouteContext): Promise<void> => {
+    const sessionId = parseQuery(query);
+    const lastEventId = parseLastEventId(req.headers['last-event-id']);
+    if (closed) throw new HttpError(503, 'UNAVAILABLE', 'gateway is shutting down');
+    if (clients.size >= maxClients) {
+      throw new HttpError(503, 'TOO_MANY_CLIENTS', `too many event stream clients (max ${maxClients})`, { 'Retry-After': '5' });
+    }
+    const matches = (e: SessionEvent) => sessionId === undefined || e.session_id === sessionId;
+    // Subscribe and snapshot the ring buffer in one synchronous step: nothing published in
+    // between can be missed or sent twice.
+    const queued: SessionEvent[] = [];
+    let deliver: (e: SessionEvent) => void = (e) => queued.push(e);
+    const unsubscribe = bus?.subscribe((e) => {
+      if (matches(e)) deliver(e);
+    });
+    const replay = bus && lastEventId !== undefined ? bus.since(lastEventId) : { events: [], lost: false };
+    clients.add(res);
+    const cleanup = () => {
+      unsubscribe?.();
+      clients.delete(res);
+    };
+    res.once('close', cleanup);
+
+    let session: Session;
+    try {
+      session = await createSession(req, res, {
+        retry: SSE_RETRY_MS,
+        keepAlive: heartbeatMs,
+        headers: { 'X-Accel-Buffering': 'no' },
+      });
+    } catch (err) {
+      cleanup();
+      throw err;
+    }
+    const send = (e: SessionEvent) => {
+      if (!session.isConnected || res.destroyed) return;
+      session.push(e, e.type, e.id);
+      if (res.writableLength > maxBacklog) {
+        log(`inspector-mcp: dropped a slow event stream client (${res.writableLength} bytes unsent > ${maxBacklog})`);
+        res.destroy();
+      }
+    };
+    if (replay.lost) {
+      await session.batch((buffer) => {
+        buffer
+          .event('EventsLost')
+          .data({ type: 'EventsLost', last_event_id: lastEventId, message: 'some events after last_event_id are no longer available; reload the state' })
+          .dispatch();
+      });
+    }
+    const replayed = new Set<string>();
+    for (const e of replay.events) {
+      if (!matches(e)) continue;
+      replayed.add(e.id);
+      send(e);
+    }
+    for (const e of queued) if (!replayed.has(e.id)) send(e);
+    queued.length = 0;
+    deliver = send;
+  };
+
+  return {
+    route: { path: '/_inspector/events', methods: { GET: handler }, auth: 'open' },
+    clientCount: () => clients.size,
+    close() {
+      closed = true;
+      for (const res of [...clients]) res.end();
+      clients.clear();
+    },
+  };
+}
+
+function parseQuery(query: URLSearchParams): string | undefined {
+  for (const key of query.keys()) {
+    if (key !== 'session_id') throw new HttpError(400, 'INVALID_ARGUMENT', `unknown query parameter ${JSON.stringify(key.slice(0, 40))}: only session_id`);
+  }
+  const values = query.getAll('session_id');
+  if (values.length === 0) return undefined;
+  if (values.length > 1) throw new HttpError(400, 'INVALID_ARGUMENT', 'session_id given more than once');
+  const parsed = SessionIdSchema.safeParse(values[0]);
+  if (!parsed.success) throw new HttpError(400, 'INVALID_SESSION_ID', `invalid session_id: ${parsed.error.issues[0]!.message}`);
+  return parsed.data;
+}
+
+function parseLastEventId(value: string | string[] | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || value.length > 200 || !/^[\x21-\x7e]+$/.test(value)) {
+    throw new HttpError(400, 'INVALID_ARGUMENT', 'invalid Last-Event-ID: expected an event id from this stream');
+  }
+  return value;
+}

@@ -1,0 +1,53 @@
+import type { SessionMeta } from '../../core/session.js';
+import { querySessions, type SessionFilter } from '../../sessions/sessionQuery.js';
+import { HttpError, sendJson } from '../errors.js';
+import type { Route } from '../router.js';
+
+/** Where the session list comes from: recorded sessions and, overriding them by id, live ones. */
+export interface SessionSources {
+  recorded?: () => Promise<SessionMeta[]>;
+  live?: () => SessionMeta[];
+}
+
+const LIST_PARAMS = new Set(['status', 'engine', 'query', 'since', 'until', 'limit', 'cursor']);
+
+/**
+ * `GET /_inspector/sessions` -> `{ sessions, next_cursor? }` with the filters of `list_sessions`
+ * as query parameters (`status` and `engine` may repeat or be comma-separated). Unknown
+ * parameters and bad values are 400; a bad cursor is 400 INVALID_CURSOR.
+ */
+export function sessionsRoute(sources: SessionSources): Route {
+  return {
+    path: '/_inspector/sessions',
+    methods: {
+      GET: async ({ res, query }) => {
+        const filter = parseFilter(query);
+        const byId = new Map<string, SessionMeta>();
+        for (const m of (await sources.recorded?.()) ?? []) byId.set(m.id, m);
+        for (const m of sources.live?.() ?? []) byId.set(m.id, m);
+        sendJson(res, querySessions([...byId.values()], filter));
+      },
+    },
+    auth: 'open',
+  };
+}
+
+function parseFilter(query: URLSearchParams): SessionFilter {
+  const filter: Record<string, unknown> = {};
+  for (const key of new Set(query.keys())) {
+    if (!LIST_PARAMS.has(key)) throw new HttpError(400, 'INVALID_ARGUMENT', `unknown query parameter ${JSON.stringify(key.slice(0, 40))}`);
+    const values = query.getAll(key);
+    if (key === 'status' || key === 'engine') {
+      const list = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+      if (list.length > 0) filter[key] = list;
+    } else if (values.length > 1) {
+      throw new HttpError(400, 'INVALID_ARGUMENT', `query parameter ${key} given more than once`);
+    } else if (key === 'limit') {
+      if (!/^\d{1,6}$/.test(values[0]!)) throw new HttpError(400, 'INVALID_ARGUMENT', 'limit must be an integer from 1 to 500');
+      filter.limit = Number(values[0]);
+    } else {
+      filter[key] = values[0];
+    }
+  }
+  return filter as SessionFilter;
+}

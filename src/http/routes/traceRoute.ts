@@ -1,0 +1,120 @@
+import type { ServerResponse } from 'node:http';
+import { pipeline, type Readable, type Transform } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import { assertSessionId } from '../../core/ids.js';
+import { loadTraceLayout, openGzipRange, openNdjsonRange, type TraceLayout } from '../../store/traceLayout.js';
+import { acceptsGzip, decideRange, ifNoneMatchHits, quoteEtag } from '../conditional.js';
+import { HttpError } from '../errors.js';
+import type { Route, RouteContext } from '../router.js';
+
+const GZ_SUFFIX = '.jsonl.gz';
+
+/**
+ * `GET|HEAD /_inspector/trace/{session_id}`: the NDJSON of a trace, with a strong ETag that
+ * changes as the trace grows, `If-None-Match` (304), single byte ranges (206, `If-Range`,
+ * 416 with `bytes *\/len`; several ranges get the whole body), and gzip for full responses
+ * when accepted. `.../{session_id}.jsonl.gz` serves the stored file bytes (complete gzip
+ * members only) with ranges over them, never content-encoded. 206s are never encoded.
+ */
+export function traceRoute(options: { tracesDir: string; log: (line: string) => void }): Route {
+  const handler = async ({ req, res, params, query }: RouteContext): Promise<void> => {
+    if ([...query.keys()].length > 0) throw new HttpError(400, 'INVALID_ARGUMENT', 'this route takes no query parameters');
+    const raw = params.file ?? '';
+    const gzipFile = raw.endsWith(GZ_SUFFIX);
+    // Validated before any path is built: rejects '..', '/', NUL, over-long ids and the like.
+    const sessionId = assertSessionId(gzipFile ? raw.slice(0, -GZ_SUFFIX.length) : raw);
+    const layout = await loadTraceLayout(options.tracesDir, sessionId);
+    const head = req.method === 'HEAD';
+    if (gzipFile) return serveStoredFile(req, res, layout, head);
+    return serveNdjson(req, res, layout, head);
+  };
+  return { path: '/_inspector/trace/:file', methods: { GET: handler, HEAD: handler }, auth: 'open' };
+}
+
+type Req = RouteContext['req'];
+
+function serveNdjson(req: Req, res: ServerResponse, layout: TraceLayout, head: boolean): void {
+  const size = layout.ndjsonBytes;
+  const etag = quoteEtag(layout.etag);
+  const gzEtag = quoteEtag(layout.etag, '-gzip');
+  const gzip = acceptsGzip(req) && size > 0;
+  res.setHeader('Content-Type', 'application/x-ndjson; charset=utf-8');
+  res.setHeader('Accept-Ranges', 'bytes');
+  res.setHeader('Vary', 'Accept-Encoding');
+  res.setHeader('Cache-Control', 'no-cache, no-transform');
+  if (ifNoneMatchHits(req, [etag, gzEtag])) return notModified(res, gzip ? gzEtag : etag);
+  const range = decideRange(req, size, etag);
+  if (range.kind === 'unsatisfiable') throw unsatisfiable(size);
+  if (range.kind === 'partial') {
+    res.setHeader('ETag', etag);
+    return sendPartial(res, range.start, range.end, size, head, () => openNdjsonRange(layout, range.start, range.end));
+  }
+  if (!gzip) {
+    const body = head || size === 0 ? undefined : openNdjsonRange(layout, 0, size - 1);
+    res.writeHead(200, { ETag: etag, 'Content-Length': size });
+    return send(res, body);
+  }
+  res.setHeader('ETag', gzEtag);
+  res.setHeader('Content-Encoding', 'gzip');
+  if (layout.files.length === 1 && layout.members.length === 1) {
+    // One stored member is already a complete single-member gzip of the whole NDJSON:
+    // send it as is (decoders that stop after the first member still see everything).
+    const body = head ? undefined : openGzipRange(layout, 0, layout.gzipBytes - 1);
+    res.writeHead(200, { 'Content-Length': layout.gzipBytes });
+    return send(res, body);
+  }
+  // Several members: re-encode as one member, since some decoders (curl, browsers) stop at the first.
+  const body = head ? undefined : openNdjsonRange(layout, 0, size - 1);
+  res.writeHead(200);
+  return send(res, body, createGzip({ level: 4 }));
+}
+
+function serveStoredFile(req: Req, res: ServerResponse, layout: TraceLayout, head: boolean): void {
+  const size = layout.gzipBytes;
+  const etag = quoteEtag(layout.etag, '-file');
+  res.setHeader('Content-Type', 'application/gzip');
+  res.setHeader('Accept-Ranges', 'bytes');
+  res.setHeader('Cache-Control', 'no-cache, no-transform');
+  res.setHeader('Content-Disposition', `attachment; filename="${layout.sessionId}${GZ_SUFFIX}"`);
+  if (ifNoneMatchHits(req, [etag])) return notModified(res, etag);
+  res.setHeader('ETag', etag);
+  const range = decideRange(req, size, etag);
+  if (range.kind === 'unsatisfiable') throw unsatisfiable(size);
+  if (range.kind === 'partial') return sendPartial(res, range.start, range.end, size, head, () => openGzipRange(layout, range.start, range.end));
+  const body = head || size === 0 ? undefined : openGzipRange(layout, 0, size - 1);
+  res.writeHead(200, { 'Content-Length': size });
+  return send(res, body);
+}
+
+function sendPartial(res: ServerResponse, start: number, end: number, size: number, head: boolean, open: () => Readable): void {
+  const body = head ? undefined : open();
+  res.writeHead(206, { 'Content-Range': `bytes ${start}-${end}/${size}`, 'Content-Length': end - start + 1 });
+  send(res, body);
+}
+
+function notModified(res: ServerResponse, etag: string): void {
+  res.removeHeader('Content-Type');
+  res.writeHead(304, { ETag: etag });
+  res.end();
+}
+
+function unsatisfiable(size: number): HttpError {
+  return new HttpError(416, 'RANGE_NOT_SATISFIABLE', `range not satisfiable: the representation has ${size} bytes`, { 'Content-Range': `bytes */${size}` });
+}
+
+/**
+ * Streams `body` (through `encoder` when given) to `res`, or ends it when there is no body.
+ * A failure mid-body aborts the connection: the head is sent, so no error body can follow.
+ */
+function send(res: ServerResponse, body: Readable | undefined, encoder?: Transform): void {
+  if (!body) {
+    encoder?.destroy();
+    res.end();
+    return;
+  }
+  const done = (err: Error | null) => {
+    if (err && !res.destroyed) res.destroy();
+  };
+  if (encoder) pipeline(body, encoder, res, done);
+  else pipeline(body, res, done);
+}

@@ -1,0 +1,180 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import { InspectorError } from '../core/errors.js';
+import type { SessionMeta } from '../core/session.js';
+import type { SessionControl } from '../sessions/sessionControl.js';
+import { sendError } from './errors.js';
+import { pageRoute } from './page.js';
+import { createRouter } from './router.js';
+import { controlRoutes } from './routes/controlRoutes.js';
+import { eventsRoute, type SseOptions } from './routes/eventsRoute.js';
+import { healthRoute } from './routes/healthRoute.js';
+import { mcpRoute, type McpServerFactory } from './routes/mcpRoute.js';
+import { sessionsRoute } from './routes/sessionsRoute.js';
+import { traceRoute } from './routes/traceRoute.js';
+import { CORS_ALLOWED_HEADERS, createSecurity, isLoopbackHost, newAccessToken } from './security.js';
+
+/** The recorded-session listing the gateway reads; the store's SessionIndex fits. */
+export interface SessionIndexLike {
+  list(): Promise<SessionMeta[]>;
+  get(sessionId: string): Promise<SessionMeta | undefined>;
+}
+
+/** Options of {@link startGateway}. */
+export interface GatewayOptions {
+  tracesDir: string;
+  /** Address to bind. Default `127.0.0.1`. A non-loopback address requires `token` and then every route needs it. */
+  host?: string;
+  /** Port; 0 picks a free one. Default 7800. */
+  port?: number;
+  /** Access token (at least 16 characters). Default: 256 random bits, fresh at each start. */
+  token?: string;
+  /** Extra `Host` values accepted (`name` or `name:port`). */
+  allowedHosts?: string[];
+  /** Extra `Origin` values accepted; only these get CORS headers. */
+  allowedOrigins?: string[];
+  /** Live sessions: its `bus` feeds `/events`, its `signal` serves the control routes. */
+  control?: SessionControl;
+  /** Recorded sessions for `/sessions` and for telling finished sessions from unknown ones. */
+  index?: SessionIndexLike;
+  /** Builds an inspector MCP server per `/mcp` session; without it `/mcp` answers 503. */
+  createMcpServer?: McpServerFactory;
+  sse?: SseOptions;
+  /** Idle time after which an `/mcp` session is closed. Default 30 minutes. */
+  mcpIdleTimeoutMs?: number;
+  /** One line per notable event (start URL, dropped clients, unexpected errors); stderr in the CLI. */
+  log: (line: string) => void;
+}
+
+/** A running gateway. */
+export interface GatewayHandle {
+  /** Base URL, e.g. `http://127.0.0.1:7800` (no token). */
+  url: string;
+  token: string;
+  port: number;
+  /** Ends event streams and MCP sessions, then stops the server. Idempotent. */
+  close(): Promise<void>;
+}
+
+const OptionsSchema = z.object({
+  tracesDir: z.string().min(1),
+  host: z.string().min(1).max(255).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(7800),
+  token: z.string().min(16, 'token must be at least 16 characters').max(512).regex(/^[\x21-\x7e]+$/, 'token must be printable ASCII without spaces').optional(),
+  allowedHosts: z.array(z.string().min(1).max(300)).max(100).optional(),
+  allowedOrigins: z.array(z.string().min(1).max(300)).max(100).optional(),
+  sse: z.object({ heartbeatMs: z.number().int().min(10).optional(), maxClients: z.number().int().min(1).optional(), maxBacklogBytes: z.number().int().min(1024).optional() }).optional(),
+  mcpIdleTimeoutMs: z.number().int().min(20).optional(),
+});
+
+/**
+ * Starts the HTTP gateway (routes under `/_inspector`, `/mcp`, the page at `/`). Every request
+ * first passes the Host/Origin check (403), then routing (404/405), then the token check where
+ * needed (401). Rejects with INVALID_ARGUMENT for bad options (including a non-loopback host
+ * without an explicit token) and UNAVAILABLE when the port is taken. Logs the page URL with
+ * the token (`<url>/#token=...`).
+ */
+export async function startGateway(options: GatewayOptions): Promise<GatewayHandle> {
+  const parsed = OptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InspectorError('INVALID_ARGUMENT', `invalid gateway option ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const { host, port, tracesDir } = parsed.data;
+  const log = options.log;
+  if (!isLoopbackHost(host) && options.token === undefined) {
+    throw new InspectorError('INVALID_ARGUMENT', `refusing to bind ${host}: a non-loopback address needs an explicit access token (--token or INSPECTOR_TOKEN)`);
+  }
+  const token = options.token ?? newAccessToken();
+  const { control, index } = options;
+
+  const events = eventsRoute(control?.bus, options.sse ?? {}, log);
+  const mcp = mcpRoute(options.createMcpServer, { ...(options.mcpIdleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.mcpIdleTimeoutMs }), log });
+  const lookup = async (id: string) => control?.getLive(id) ?? (await index?.get(id));
+  const route = createRouter([
+    pageRoute(),
+    healthRoute(),
+    sessionsRoute({ ...(index ? { recorded: () => index.list() } : {}), ...(control ? { live: () => control.listLive() } : {}) }),
+    traceRoute({ tracesDir, log }),
+    events.route,
+    ...controlRoutes(control, lookup),
+    mcp.route,
+  ]);
+
+  const server = createServer({ maxHeaderSize: 16 * 1024 });
+  await listen(server, port, host).catch(async (err: NodeJS.ErrnoException) => {
+    events.close();
+    await mcp.close();
+    if (err.code === 'EADDRINUSE') throw new InspectorError('UNAVAILABLE', `port ${port} on ${host} is already in use`, { cause: err });
+    throw new InspectorError('UNAVAILABLE', `cannot listen on ${host}:${port}: ${err.message}`, { cause: err });
+  });
+  const boundPort = (server.address() as AddressInfo).port;
+  const security = createSecurity({ host, port: boundPort, token, ...pick(parsed.data, 'allowedHosts', 'allowedOrigins') });
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    void handle(req, res);
+  });
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    try {
+      security.checkHostAndOrigin(req);
+      const cors = security.corsHeaders(req);
+      for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
+      const target = req.url ?? '/';
+      if (req.method === 'OPTIONS' && cors['Access-Control-Allow-Origin'] && req.headers['access-control-request-method']) {
+        res.writeHead(204, { 'Access-Control-Allow-Methods': 'GET, HEAD, POST, DELETE', 'Access-Control-Allow-Headers': CORS_ALLOWED_HEADERS, 'Access-Control-Max-Age': '600' });
+        res.end();
+        return;
+      }
+      const isPage = target === '/' || target.startsWith('/?');
+      if (security.tokenEverywhere && !isPage) security.checkToken(req);
+      const match = route(req.method ?? 'GET', target);
+      if (match.route.auth === 'token') security.checkToken(req);
+      await match.handler({ req, res, params: match.params, query: match.query });
+    } catch (err) {
+      sendError(res, err, log);
+    }
+  }
+
+  const bracketHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  const url = `http://${bracketHost}:${boundPort}`;
+  log(`inspector-mcp: gateway at ${url}/#token=${token}`);
+  if (security.tokenEverywhere) log(`inspector-mcp: ${host} is not a loopback address: every route requires the access token`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    token,
+    port: boundPort,
+    close() {
+      closing ??= (async () => {
+        events.close();
+        await mcp.close();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          setTimeout(() => server.closeAllConnections(), 1000).unref();
+        });
+      })();
+      return closing;
+    },
+  };
+}
+
+function listen(server: ReturnType<typeof createServer>, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function pick<T extends object, K extends keyof T>(obj: T, ...keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
+  return out;
+}
