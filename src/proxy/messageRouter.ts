@@ -127,7 +127,7 @@ export class MessageRouter {
       }
       for (const item of msg) if (classifyMessage(item) === 'response') this.settle((item as { id: unknown }).id, undefined);
       this.toClient(framed);
-      if (recorder) for (const item of msg) recorder.sent(item);
+      recorder?.sent(msg, text);
       return;
     }
     const kind = classifyMessage(msg);
@@ -268,8 +268,8 @@ export class MessageRouter {
       } else if (kind === 'notification' && m.method === 'notifications/cancelled') {
         this.clientCancelled(m.params);
       }
-      recorder?.received(item);
     }
+    recorder?.received(batch, text);
     if (held.every((h) => h === undefined)) {
       this.forward(framed, end, undefined, tracked);
       return;

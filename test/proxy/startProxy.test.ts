@@ -1,0 +1,184 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { GateDecision, RequestGate } from '../../src/sessions/requestGate.js';
+import { RAW_SERVER, startHarness, type Harness } from './proxyHarness.js';
+
+const raw = { kind: 'stdio' as const, command: process.execPath, args: [RAW_SERVER] };
+let h: Harness | undefined;
+
+afterEach(async () => {
+  await h?.proxy.close();
+  h = undefined;
+});
+
+const req = (id: string | number, method: string, params: unknown = {}) => `{"jsonrpc":"2.0","id":${id},"method":"${method}","params":${JSON.stringify(params)}}\n`;
+
+describe('startProxy (stdio upstream)', () => {
+  it('forwards requests byte for byte and records them', async () => {
+    h = await startHarness({ upstream: raw });
+    const line = '{"jsonrpc":"2.0", "id":"a-1","method":"tools/call","params":{"name":"x","arguments":{"s":"é"},"_meta":{"k":1}}}';
+    h.send(`${line}\n`);
+    await h.waitFor((l) => l.length === 1, 'the response');
+    expect(JSON.parse(h.lines()[0]!)).toEqual({ jsonrpc: '2.0', id: 'a-1', result: { received: line } });
+    await h.proxy.close();
+    const span = h.sink.spans.find((s) => s.attributes['mcp.method.name'] === 'tools/call')!;
+    expect(span.name).toBe('tools/call x');
+    expect(span.attributes['mcp.rpc.request_json']).toBe(line);
+    expect(span.attributes['jsonrpc.request.id']).toBe('a-1');
+    expect(h.stderr()).toContain('raw server: ready');
+    expect(await h.proxy.done).toEqual({ status: 'completed', reason: 'proxy closed', exitCode: 0 });
+    expect(h.sink.closed).toBe(true);
+  });
+
+  it('keeps an id above 2^53 exact in both directions, and matches its response', async () => {
+    h = await startHarness({ upstream: raw });
+    h.send(req('9007199254740993', 'x'));
+    h.send(req('9007199254740992', 'y'));
+    await h.waitFor((l) => l.length === 2, 'two responses');
+    expect(h.lines()[0]).toMatch(/^\{"jsonrpc":"2.0","id":9007199254740993,"result"/);
+    expect(h.lines()[1]).toMatch(/^\{"jsonrpc":"2.0","id":9007199254740992,"result"/);
+    expect(h.proxy.stats().pending).toBe(0);
+  });
+
+  it('matches a huge id answered by an upstream that rounded it', async () => {
+    h = await startHarness({ upstream: raw });
+    h.send(req('9007199254740993', 'wrongid'));
+    await h.waitFor((l) => l.length === 1, 'the response');
+    expect(h.lines()[0]).toContain('"id":9007199254740992');
+    expect(h.proxy.stats().pending).toBe(0);
+  });
+
+  it('answers garbage from the client per JSON-RPC 2.0 and keeps running', async () => {
+    h = await startHarness({ upstream: raw });
+    h.send('not json\n');
+    h.send('{"jsonrpc":"2.0"}\n');
+    h.send('{"jsonrpc":"2.0","id":7,"method":5}\n');
+    h.send('[]\n');
+    h.send(req(1, 'ping'));
+    await h.waitFor((l) => l.length === 5, 'five replies');
+    const [parse, invalid, invalidWithId, emptyBatch, ok] = h.lines().map((l) => JSON.parse(l));
+    expect(parse).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32700 } });
+    expect(invalid).toMatchObject({ id: null, error: { code: -32600 } });
+    expect(invalidWithId).toMatchObject({ id: 7, error: { code: -32600 } });
+    expect(emptyBatch).toMatchObject({ id: null, error: { code: -32600 } });
+    expect(ok).toMatchObject({ id: 1, result: {} });
+    await h.proxy.close();
+    const invalidSpans = h.sink.spans.filter((s) => s.status.status_code === 'ERROR' && s.name === 'jsonrpc.invalid');
+    expect(invalidSpans.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('records garbage from the upstream, answers it there, and still delivers good messages', async () => {
+    h = await startHarness({ upstream: raw });
+    h.send(req(1, 'garbage'));
+    h.send(req(2, 'invalid'));
+    h.send(req(3, 'notify'));
+    h.send(req(4, 'ping'));
+    await h.waitFor((l) => l.some((x) => x.includes('"id":4')), 'the ping response');
+    const lines = h.lines();
+    expect(lines.some((l) => l.includes('notifications/message'))).toBe(true);
+    expect(lines.some((l) => l.includes('not json'))).toBe(false);
+    await h.proxy.close();
+    expect(h.sink.spans.filter((s) => s.name === 'jsonrpc.invalid').length).toBe(2);
+  });
+
+  it('passes CRLF frames and invalid UTF-8 through unchanged', async () => {
+    h = await startHarness({ upstream: raw });
+    h.send(req(1, 'crlf'));
+    h.send(req(2, 'binary'));
+    await h.waitFor((l) => l.length === 2, 'two responses');
+    const out = h.output();
+    expect(out.includes(Buffer.from('{"crlf":true}}\r\n'))).toBe(true);
+    expect(out.includes(Buffer.from([0xff, 0xfe, 0x41]))).toBe(true);
+  });
+
+  it('relays server-initiated requests and the client answers', async () => {
+    h = await startHarness({ upstream: raw });
+    h.send(req(1, 'ask'));
+    await h.waitFor((l) => l.some((x) => x.includes('roots/list')), 'the server request');
+    h.send('{"jsonrpc":"2.0","id":"srv-1","result":{"roots":[]}}\n');
+    await h.waitFor((l) => l.some((x) => x.includes('clientAnswered')), 'the final answer');
+    const last = JSON.parse(h.lines().at(-1)!);
+    expect(last.result.clientAnswered).toBe('{"jsonrpc":"2.0","id":"srv-1","result":{"roots":[]}}');
+  });
+
+  it('forwards batches whole', async () => {
+    h = await startHarness({ upstream: raw });
+    h.send('[{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","method":"n"},{"jsonrpc":"2.0","id":2,"method":"b"}]\n');
+    await h.waitFor((l) => l.length === 1, 'the batch response');
+    expect(JSON.parse(h.lines()[0]!)).toHaveLength(2);
+    expect(h.proxy.stats().pending).toBe(0);
+  });
+
+  it('answers pending requests when the upstream dies mid-call and exits with its code', async () => {
+    h = await startHarness({ upstream: raw });
+    h.send(req(1, 'hang'));
+    h.send(req('"b"', 'hang'));
+    h.send(req(3, 'exit', { code: 5 }));
+    const result = await h.proxy.done;
+    expect(result).toEqual({ status: 'failed', reason: 'upstream exited with code 5', exitCode: 5 });
+    const replies = h.lines().map((l) => JSON.parse(l));
+    expect(replies.map((r) => r.id).sort()).toEqual([1, 3, 'b'].sort());
+    for (const r of replies) expect(r.error).toMatchObject({ code: -32000, message: expect.stringContaining('upstream exited with code 5') });
+    const errors = h.sink.spans.filter((s) => s.status.status_code === 'ERROR');
+    expect(errors.length).toBe(3);
+    expect(h.sink.closed).toBe(true);
+  });
+
+  it('ends completed with exit 0 when the client closes its input, after in-flight answers', async () => {
+    h = await startHarness({ upstream: raw });
+    h.send(req(1, 'ping'));
+    h.endInput();
+    expect(await h.proxy.done).toEqual({ status: 'completed', reason: 'client closed the connection', exitCode: 0 });
+    expect(h.lines()).toHaveLength(1);
+  });
+
+  it('fails with exit 127 when the upstream command does not exist', async () => {
+    h = await startHarness({ upstream: { kind: 'stdio', command: '/nonexistent/mcp-server' } });
+    h.send(req(1, 'ping'));
+    const result = await h.proxy.done;
+    expect(result.status).toBe('failed');
+    expect(result.exitCode).toBe(127);
+    expect(result.reason).toMatch(/cannot start upstream/);
+  });
+
+  it('cancel() answers pending with -32800 and tells the upstream', async () => {
+    h = await startHarness({ upstream: raw });
+    h.send(req(1, 'hang'));
+    await new Promise((r) => setTimeout(r, 100));
+    await h.proxy.cancel('user asked');
+    expect(await h.proxy.done).toMatchObject({ status: 'cancelled', reason: 'user asked' });
+    expect(JSON.parse(h.lines()[0]!)).toMatchObject({ id: 1, error: { code: -32800 } });
+    expect(h.stderr()).toContain('raw server: cancelled {"requestId":1,"reason":"user asked"}');
+  });
+
+  it('holds requests at the gate, then forwards or rejects them in order', async () => {
+    const releases: Array<(d: GateDecision) => void> = [];
+    const gate: RequestGate = {
+      admit: (request) => (request.method === 'held' ? new Promise((r) => releases.push(r)) : undefined),
+    };
+    h = await startHarness({ upstream: raw, gate });
+    h.send(req(1, 'held'));
+    h.send(req(2, 'held'));
+    h.send(req(3, 'free'));
+    await h.waitFor((l) => l.length === 1, 'the free response');
+    expect(JSON.parse(h.lines()[0]!).id).toBe(3);
+    releases[1]!({ action: 'reject', code: -32001, message: 'denied by a person' });
+    releases[0]!({ action: 'forward' });
+    await h.waitFor((l) => l.length === 3, 'all responses');
+    const byId = Object.fromEntries(h.lines().map((l) => JSON.parse(l)).map((m) => [m.id, m]));
+    expect(byId[1].result.received).toContain('"method":"held"');
+    expect(byId[2].error).toEqual({ code: -32001, message: 'denied by a person' });
+  });
+
+  it('drops a held request the client cancelled', async () => {
+    let release!: (d: GateDecision) => void;
+    const gate: RequestGate = { admit: () => new Promise((r) => (release = r)) };
+    h = await startHarness({ upstream: raw, gate });
+    h.send(req(1, 'x'));
+    h.send('{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}\n');
+    await new Promise((r) => setTimeout(r, 50));
+    release({ action: 'forward' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(h.lines()).toEqual([]);
+    expect(h.proxy.stats().pending).toBe(0);
+  });
+});
