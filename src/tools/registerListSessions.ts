@@ -1,0 +1,90 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { EngineSchema, SessionStatusSchema, type SessionMeta } from '../core/session.js';
+import { querySessions, type SessionFilter } from '../sessions/sessionQuery.js';
+import { clipText, formatMs } from './clipText.js';
+import { budgetPage } from './budgetPage.js';
+import type { ToolContext } from './toolContext.js';
+import { noMatch, runTool, toolResult } from './toolResult.js';
+
+export const SessionRowSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  engine: z.string(),
+  status: z.string(),
+  waiting_on: z.string().optional(),
+  reason: z.string().optional(),
+  started_at: z.string(),
+  ended_at: z.string().optional(),
+  duration_ms: z.number().optional(),
+  span_count: z.number().int(),
+  error_count: z.number().int(),
+});
+export type SessionRow = z.infer<typeof SessionRowSchema>;
+
+/** The listing row of a session (title and reason cut to keep rows small). */
+export function sessionRow(m: SessionMeta): SessionRow {
+  const row: SessionRow = { id: m.id, title: clipText(m.title, 100), engine: m.engine, status: m.status, started_at: m.started_at, span_count: m.span_count, error_count: m.error_count };
+  if (m.waiting_on !== undefined) row.waiting_on = m.waiting_on;
+  if (m.reason !== undefined) row.reason = clipText(m.reason, 120);
+  if (m.ended_at !== undefined) row.ended_at = m.ended_at;
+  if (m.duration_ms !== undefined) row.duration_ms = m.duration_ms;
+  return row;
+}
+
+/** One text line per session. */
+export function sessionLine(r: SessionRow): string {
+  const status = r.waiting_on ? `${r.status} (waiting on ${r.waiting_on})` : r.reason ? `${r.status} (${r.reason})` : r.status;
+  const dur = r.duration_ms !== undefined ? `, ${formatMs(r.duration_ms)}` : '';
+  return `${r.id} | ${status} | ${r.engine} | started ${r.started_at}${dur} | ${r.span_count} spans, ${r.error_count} errors | ${r.title}`;
+}
+
+const input = {
+  status: SessionStatusSchema.optional().describe('Only sessions with this status: running, paused, completed, failed, cancelled.'),
+  engine: EngineSchema.optional().describe('Only sessions recorded by this engine: proxy, inbound, client, workflow.'),
+  query: z.string().max(200).optional().describe('Case-insensitive text in the id, title, reason, waiting_on or tags.'),
+  since: z.string().max(64).optional().describe('Only sessions started at or after this RFC 3339 time.'),
+  until: z.string().max(64).optional().describe('Only sessions started before this RFC 3339 time.'),
+  limit: z.number().int().min(1).max(100).optional().describe('Page size, 1-100 (default 20).'),
+  cursor: z.string().max(512).optional().describe('next_cursor of the previous page (same filters).'),
+};
+
+/** Registers `list_sessions`: recorded and live sessions, newest first, filtered and paged. */
+export function registerListSessions(server: McpServer, context: ToolContext): void {
+  server.registerTool(
+    'list_sessions',
+    {
+      title: 'List sessions',
+      description:
+        'Lists recorded and live MCP sessions, newest first: id, title, engine, status (running, paused, completed, failed, cancelled), what a paused session waits on, times, span and error counts. Filter by status, engine, text, start time; page with next_cursor.',
+      inputSchema: input,
+      outputSchema: { sessions: z.array(SessionRowSchema), next_cursor: z.string().optional() },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    (args) =>
+      runTool(async () => {
+        const metas = await context.listSessions();
+        const filter: SessionFilter = { ...args, limit: args.limit ?? 20 };
+        let page = querySessions(metas, filter);
+        if (page.sessions.length === 0 && args.cursor === undefined) {
+          const filtered = args.status !== undefined || args.engine !== undefined || !!args.query || !!args.since || !!args.until;
+          if (filtered) {
+            const statuses = [...new Set(metas.map((m) => m.status))].join(', ') || 'none';
+            return noMatch(`no session matches these filters (${metas.length} sessions recorded; statuses present: ${statuses}). Drop or loosen a filter.`);
+          }
+        }
+        let rows = page.sessions.map(sessionRow);
+        const cut = budgetPage(rows.length, 0, rows.length, context.byteBudget, (i) => ({ line: sessionLine(rows[i]!), row: rows[i]! }));
+        if (cut.next !== undefined) {
+          // Too big for the budget: ask again for fewer, so next_cursor starts right after the last row shown.
+          page = querySessions(metas, { ...filter, limit: cut.next });
+          rows = page.sessions.map(sessionRow);
+        }
+        const lines = rows.map(sessionLine);
+        const header = rows.length === 0 ? 'No sessions recorded yet.' : `${rows.length} session${rows.length === 1 ? '' : 's'} (newest first):`;
+        const footer = page.next_cursor ? `\nMore sessions: call list_sessions again with cursor="${page.next_cursor}" and the same filters.` : '';
+        const structured = page.next_cursor ? { sessions: rows, next_cursor: page.next_cursor } : { sessions: rows };
+        return toolResult(`${header}\n${lines.join('\n')}${footer}`, structured);
+      }),
+  );
+}

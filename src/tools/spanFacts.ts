@@ -1,0 +1,37 @@
+import { Attr, type Span } from '../core/span.js';
+import { parseMicros } from '../core/time.js';
+
+/** Values derived from a span that views and filters use. */
+export interface SpanFacts {
+  startMicros: number;
+  durationMs: number;
+  isError: boolean;
+  method?: string;
+  tool?: string;
+  /** Why the span failed, when it did. */
+  errorMessage?: string;
+}
+
+/** Derives {@link SpanFacts} from one span (NaN-safe: unreadable times give duration 0). */
+export function spanFacts(span: Span): SpanFacts {
+  const start = parseMicros(span.start_time);
+  const end = parseMicros(span.end_time);
+  const durationMs = Number.isFinite(start) && Number.isFinite(end) ? Math.max(0, (end - start) / 1000) : 0;
+  const a = span.attributes;
+  const method = typeof a[Attr.MCP_METHOD] === 'string' ? (a[Attr.MCP_METHOD] as string) : undefined;
+  const tool = typeof a[Attr.TOOL_NAME] === 'string' ? (a[Attr.TOOL_NAME] as string) : undefined;
+  const isError = span.status.status_code === 'ERROR';
+  const facts: SpanFacts = { startMicros: Number.isFinite(start) ? start : 0, durationMs, isError };
+  if (method !== undefined) facts.method = method;
+  if (tool !== undefined) facts.tool = tool;
+  if (isError) {
+    const msg = span.status.description ?? a[Attr.ERROR_MESSAGE] ?? a[Attr.ERROR_TYPE];
+    facts.errorMessage = msg === undefined || msg === '' ? 'error (no message recorded)' : String(msg);
+  }
+  return facts;
+}
+
+/** Facts for every span of a trace, computed once per cached trace. */
+export function traceFacts(trace: { spans: readonly Span[]; memo<T>(key: string, compute: () => T): T }): SpanFacts[] {
+  return trace.memo('facts', () => trace.spans.map(spanFacts));
+}
