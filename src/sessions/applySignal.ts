@@ -68,7 +68,8 @@ export async function applySignal(session: LiveSession, options: LiveSessionOpti
       received(p);
       const answered = options.gate?.cancelAll(reason) ?? 0;
       if (options.cancel) await options.cancel(reason);
-      await session.finish('cancelled', reason);
+      // Not awaited: finishing closes the control socket this answer may be travelling on.
+      session.finish('cancelled', reason).catch(() => undefined);
       return done(`cancelled${answered > 0 ? `: answered ${answered} held request${answered === 1 ? '' : 's'} with an error` : ''}`);
     }
     case 'human_input_answer': {

@@ -39,6 +39,7 @@ export function isRefused(err: unknown): boolean {
 /** Creates a client for the control socket at `socketPath`. Requests time out after `timeoutMs` (default 5000). */
 export function createControlClient(socketPath: string, options: { timeoutMs?: number } = {}): ControlClient {
   const timeoutMs = options.timeoutMs ?? 5000;
+  let closed = false;
   const agent = new Agent({ connect: { socketPath }, headersTimeout: timeoutMs, bodyTimeout: 0 });
   const call = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
     let res;
@@ -102,6 +103,8 @@ export function createControlClient(socketPath: string, options: { timeoutMs?: n
       }
     },
     async close() {
+      if (closed) return;
+      closed = true;
       await agent.destroy().catch(() => undefined);
     },
   };

@@ -83,7 +83,12 @@ export async function startControlServer(session: LiveSession, options: { traces
     }
   };
 
+  let inflight = 0;
   const server = createServer((req, res) => {
+    if (req.method === 'POST') {
+      inflight += 1;
+      res.once('close', () => (inflight -= 1));
+    }
     const url = new URL(req.url ?? '/', 'http://control');
     void (async () => {
       try {
@@ -121,11 +126,11 @@ export async function startControlServer(session: LiveSession, options: { traces
       closing ??= (async () => {
         await removeRegistration(tracesDir, session.sessionId);
         for (const res of streams) res.end();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-          setTimeout(() => server.closeAllConnections(), 200).unref();
-        });
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Let answers in flight (e.g. the `cancel` that finished the session) reach their callers.
+        for (let i = 0; i < 50 && inflight > 0; i++) await new Promise((r) => setTimeout(r, 20));
+        server.closeAllConnections();
+        await closed;
         await unlink(socketPath).catch(() => undefined);
       })();
       return closing;

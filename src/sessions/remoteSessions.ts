@@ -50,6 +50,8 @@ interface Remote {
   finished: boolean;
   ready: Promise<void>;
   markReady: () => void;
+  /** Signals in flight: the client is closed only after they are answered. */
+  inflight: Set<Promise<unknown>>;
 }
 
 const READY_TIMEOUT_MS = 2000;
@@ -88,8 +90,9 @@ export async function watchRemoteSessions(options: RemoteSessionsOptions): Promi
     r.finished = true;
     r.abort.abort();
     r.markReady();
-    await r.client.close();
     changed();
+    await Promise.allSettled([...r.inflight]);
+    await r.client.close();
   };
   const abandon = async (r: Remote, why: string) => {
     if (remotes.get(r.reg.session_id) !== r) return;
@@ -155,7 +158,7 @@ export async function watchRemoteSessions(options: RemoteSessionsOptions): Promi
       let markReady!: () => void;
       const ready = new Promise<void>((resolve) => (markReady = resolve));
       const r: Remote = {
-        reg, client: createControlClient(reg.socket), abort: new AbortController(), following: false, finished: false, ready, markReady,
+        reg, client: createControlClient(reg.socket), abort: new AbortController(), following: false, finished: false, ready, markReady, inflight: new Set(),
         meta: { id: reg.session_id, title: reg.title, engine: reg.engine, status: 'running', started_at: reg.started_at, span_count: 0, error_count: 0, pid: reg.pid },
       };
       remotes.set(reg.session_id, r);
@@ -211,7 +214,10 @@ export async function watchRemoteSessions(options: RemoteSessionsOptions): Promi
     signal(id, signal, payload) {
       const r = remotes.get(id);
       if (!r) return undefined;
-      return r.client.signal(signal, payload).then(
+      const raw = r.client.signal(signal, payload);
+      r.inflight.add(raw);
+      void raw.then(() => r.inflight.delete(raw), () => r.inflight.delete(raw));
+      return raw.then(
         (result) => {
           if (remotes.get(id) === r) {
             r.meta = { ...r.meta, status: result.status };
