@@ -44,6 +44,7 @@ const DEFAULT_VALUES: RegExp[] = [
 const DEFAULT_SCREEN = new RegExp(`${KEY_FRAGMENTS}|bearer|basic\\s|sk-|gh[pousr]_|github_pat_|AKIA|xox[abprs]-|eyJ|PRIVATE KEY|\\\\u`, 'i');
 const BUILTIN_ALLOW = ['progressToken', 'nextCursor', 'cursor'];
 const MAX_DEPTH = 64;
+const JSON_KEY = /"((?:[^"\\]|\\.){0,256})"\s*:/g;
 
 const PatternSchema = z.union([z.instanceof(RegExp), z.string().min(1)]);
 const OptionsSchema = z
@@ -85,8 +86,14 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
   const extraValues = (options.valuePatterns ?? []).map((p) => compile(p, true));
   const valuePatterns = options.replaceDefaults ? extraValues : [...DEFAULT_VALUES, ...extraValues];
   const allow = new Set([...BUILTIN_ALLOW, ...(options.allowKeys ?? [])]);
-  const screens = [...(options.replaceDefaults ? [] : [DEFAULT_SCREEN]), ...extraKeys, ...extraValues].map((r) => r.source);
-  const screen = screens.length > 0 ? new RegExp(screens.join('|'), 'i') : undefined;
+  const screens = [...(options.replaceDefaults ? [] : [DEFAULT_SCREEN]), ...extraValues].map((r) => r.source);
+  const textScreen = screens.length > 0 ? new RegExp(screens.join('|'), 'i') : undefined;
+  // Extra key patterns may be anchored (`^ssn$`), so they are tested against each key in the text.
+  const keyScreen = (text: string): boolean => {
+    for (const m of text.matchAll(JSON_KEY)) if (extraKeys.some((re) => re.test(m[1]!))) return true;
+    return false;
+  };
+  const screen = (text: string): boolean => (textScreen !== undefined && textScreen.test(text)) || (extraKeys.length > 0 && keyScreen(text));
   const valueScreen = valuePatterns.length > 0 ? new RegExp(valuePatterns.map((r) => r.source).join('|'), 'i') : undefined;
 
   const isSecretKey = (key: string): boolean => !allow.has(key) && keyPatterns.some((re) => re.test(key));
@@ -121,7 +128,7 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
 
   return {
     enabled,
-    mayContainSecret: (text) => enabled && screen !== undefined && screen.test(text),
+    mayContainSecret: (text) => enabled && screen(text),
     redactValue<T>(value: T): T {
       if (!enabled) return value;
       try {
@@ -131,7 +138,7 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
       }
     },
     redactJson(text, parsedValue) {
-      if (!enabled || screen === undefined || !screen.test(text)) return text;
+      if (!enabled || !screen(text)) return text;
       try {
         const value = parsedValue === undefined ? JSON.parse(text) : parsedValue;
         const red = walk(value, false, 0);
