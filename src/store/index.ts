@@ -1,0 +1,15 @@
+export { ensureTracesDir, memberIndexPath, metaFilePath, parseTraceDirEntry, plainTraceFilePath, traceFilePath, TRACES_DIR_MODE } from './paths.js';
+export type { TraceDirEntry } from './paths.js';
+export { createTraceWriter, DEFAULT_GZIP_LEVEL, DEFAULT_ROTATE_BYTES } from './traceWriter.js';
+export type { TraceWriter, TraceWriterOptions } from './traceWriter.js';
+export { readSpans, readTail, readTrace, readTraceFile } from './traceReader.js';
+export type { ReadSpansOptions, ReadStats, TraceReadResult } from './traceReader.js';
+export { loadTraceLayout, openGzipRange, openNdjsonRange } from './traceLayout.js';
+export type { TraceLayout, TraceMember } from './traceLayout.js';
+export { createSessionIndex } from './sessionIndex.js';
+export type { SessionIndex } from './sessionIndex.js';
+export { applyRetention, DEFAULT_RETENTION_DAYS } from './retention.js';
+export { readMetaFile, writeMetaFile } from './metaFile.js';
+export { isProcessAlive, rebuildMeta } from './rebuildMeta.js';
+export { findTraceParts } from './traceParts.js';
+export type { TraceParts } from './traceParts.js';

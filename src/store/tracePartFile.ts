@@ -1,0 +1,81 @@
+import { open, truncate, writeFile, type FileHandle } from 'node:fs/promises';
+import { forgetTraceFile, scanTraceFile } from './fileLayout.js';
+import { encodeMemberRecord, type MemberRecord } from './memberIndex.js';
+import { memberIndexPath, traceFilePath } from './paths.js';
+
+/** One trace part open for appending, with its sidecar index. */
+export interface TracePartFile {
+  part: number;
+  path: string;
+  /** Bytes of good members in the file: where the next member goes. */
+  size: number;
+  append(member: Buffer, ndjsonLength: number, spans: number): Promise<void>;
+  /** Cuts the file back to `size` after a failed append (drops a partly written member). */
+  rollback(): Promise<void>;
+  close(sync: boolean): Promise<void>;
+}
+
+/**
+ * Opens the last existing part of a session for appending after cutting off a torn tail
+ * (a member cut short or garbled by a crash) and bringing the sidecar index up to date,
+ * so new members never sit behind garbage. `lastPart` is -1 when there is no part yet.
+ */
+export async function reopenTracePart(tracesDir: string, sessionId: string, lastPart: number): Promise<TracePartFile> {
+  if (lastPart < 0) return createTracePart(tracesDir, sessionId, 0);
+  const path = traceFilePath(tracesDir, sessionId, lastPart);
+  const layout = await scanTraceFile(path);
+  if (layout.truncated || layout.completeBytes < layout.size) await truncate(path, layout.completeBytes);
+  // Rewritten every time: cheap (20 bytes a member), and drops stale records a crash left behind.
+  await writeFile(memberIndexPath(path), Buffer.concat(contiguousPrefix(layout.members).map(encodeMemberRecord)), { mode: 0o600 });
+  forgetTraceFile(path);
+  return openPart(path, lastPart, layout.completeBytes, 'a');
+}
+
+/** Creates (or empties) part `part` of a session and opens it for appending. */
+export async function createTracePart(tracesDir: string, sessionId: string, part: number): Promise<TracePartFile> {
+  return openPart(traceFilePath(tracesDir, sessionId, part), part, 0, 'w');
+}
+
+function contiguousPrefix(members: MemberRecord[]): MemberRecord[] {
+  let end = 0;
+  let i = 0;
+  while (i < members.length && members[i]!.offset === end) end += members[i++]!.length;
+  return members.slice(0, i);
+}
+
+async function openPart(path: string, part: number, size: number, flags: 'a' | 'w'): Promise<TracePartFile> {
+  const fh = await open(path, flags, 0o600);
+  let idx: FileHandle;
+  try {
+    idx = await open(memberIndexPath(path), flags, 0o600);
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+  const file: TracePartFile = {
+    part,
+    path,
+    size,
+    async append(member, ndjsonLength, spans) {
+      for (let done = 0; done < member.length; ) {
+        const { bytesWritten } = await fh.write(member, done, member.length - done);
+        done += bytesWritten;
+      }
+      const offset = file.size;
+      file.size += member.length;
+      await idx.write(encodeMemberRecord({ offset, length: member.length, ndjsonLength, spans }));
+    },
+    async rollback() {
+      await fh.truncate(file.size);
+    },
+    async close(sync) {
+      try {
+        if (sync) await fh.sync();
+      } finally {
+        await fh.close();
+        await idx.close();
+      }
+    },
+  };
+  return file;
+}

@@ -1,0 +1,36 @@
+import { stat } from 'node:fs/promises';
+import { plainTraceFilePath, traceFilePath } from './paths.js';
+
+/** Most parts one session may have (100 MiB each by default, so far beyond any real trace). */
+const MAX_PARTS = 100_000;
+
+/** The files holding a session's trace: gzip parts in order, else a plain `.jsonl` file. */
+export interface TraceParts {
+  gz: string[];
+  plain?: string;
+}
+
+/**
+ * Finds the existing files of a session's trace: `<id>.jsonl.gz`, `<id>.1.jsonl.gz`, ... in
+ * order, or `<id>.jsonl` when there is no gzip part. Empty when the session has no trace.
+ * Throws INVALID_SESSION_ID for bad ids.
+ */
+export async function findTraceParts(tracesDir: string, sessionId: string): Promise<TraceParts> {
+  const gz: string[] = [];
+  for (let part = 0; part < MAX_PARTS; part++) {
+    const path = traceFilePath(tracesDir, sessionId, part);
+    if (!(await isFile(path))) break;
+    gz.push(path);
+  }
+  if (gz.length > 0) return { gz };
+  const plain = plainTraceFilePath(tracesDir, sessionId);
+  return (await isFile(plain)) ? { gz, plain } : { gz };
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}

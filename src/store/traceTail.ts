@@ -1,0 +1,95 @@
+import { open } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { InspectorError } from '../core/errors.js';
+import { assertSessionId } from '../core/ids.js';
+import type { Span } from '../core/span.js';
+import { scanTraceFile } from './fileLayout.js';
+import { fileSpanBatches, newReadStats, type ReadStats } from './fileSpans.js';
+import { parseSpanLine } from './spanLine.js';
+import { findTraceParts } from './traceParts.js';
+
+const gunzipAsync = promisify(gunzip);
+
+/** Most spans readTail returns at once. */
+export const MAX_TAIL = 1_000_000;
+
+/**
+ * The last `n` spans of a session (in file order), decompressing only the gzip members at
+ * the end that hold them (plain JSONL files are streamed). `stats` describe what was
+ * examined: `truncated` reflects the end of the trace. Throws INVALID_SESSION_ID,
+ * INVALID_ARGUMENT (n not an integer 0..1,000,000), SESSION_NOT_FOUND.
+ */
+export async function readTail(tracesDir: string, sessionId: string, n: number): Promise<{ spans: Span[]; stats: ReadStats }> {
+  const id = assertSessionId(sessionId);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_TAIL) throw new InspectorError('INVALID_ARGUMENT', `tail size must be an integer 0-${MAX_TAIL}, got ${n}`);
+  const parts = await findTraceParts(tracesDir, id);
+  const stats = newReadStats();
+  if (parts.gz.length === 0) {
+    if (!parts.plain) throw new InspectorError('SESSION_NOT_FOUND', `no trace for session ${id}`);
+    return { spans: await tailByStreaming(parts.plain, n, stats), stats };
+  }
+  const reversed: Span[] = [];
+  for (let p = parts.gz.length - 1; p >= 0 && reversed.length < n; p--) {
+    await tailOfFile(parts.gz[p]!, n, reversed, stats, p === parts.gz.length - 1);
+  }
+  reversed.reverse();
+  stats.spans = reversed.length;
+  return { spans: reversed, stats };
+}
+
+/** Adds spans of one gzip file to `reversed` (newest first) until it holds `n`. */
+async function tailOfFile(path: string, n: number, reversed: Span[], stats: ReadStats, isLastFile: boolean): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(head, 0, 2, 0);
+    if (bytesRead < 2 || head[0] !== 0x1f || head[1] !== 0x8b) {
+      const spans = await tailByStreaming(path, n - reversed.length, stats);
+      for (let i = spans.length - 1; i >= 0; i--) reversed.push(spans[i]!);
+      return;
+    }
+    const layout = await scanTraceFile(path);
+    if (isLastFile) stats.truncated ||= layout.truncated;
+    stats.corruptLines += layout.corruptRegions;
+    let head2 = ''; // the leading fragment of the member after the current one (lines may span members)
+    for (let i = layout.members.length - 1; i >= 0 && reversed.length < n; i--) {
+      const m = layout.members[i]!;
+      const raw = Buffer.allocUnsafe(m.length);
+      await fh.read(raw, 0, m.length, m.offset);
+      let text: string;
+      try {
+        text = (await gunzipAsync(raw)).toString('utf8') + head2;
+      } catch {
+        if (isLastFile && i === layout.members.length - 1) stats.truncated = true;
+        else stats.corruptLines++;
+        head2 = '';
+        continue;
+      }
+      const lines = text.split('\n');
+      head2 = i > 0 ? lines.shift()! : '';
+      for (let k = lines.length - 1; k >= 0 && reversed.length < n; k--) {
+        const line = lines[k]!;
+        if (line === '' || line === '\r') continue;
+        const span = parseSpanLine(line);
+        if (span) reversed.push(span);
+        else stats.corruptLines++;
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The last `n` spans of a file read from the start (for files without gzip members). */
+async function tailByStreaming(path: string, n: number, stats: ReadStats): Promise<Span[]> {
+  let ring: Span[] = [];
+  const inner = newReadStats();
+  for await (const batch of fileSpanBatches(path, inner)) {
+    for (const span of batch) ring.push(span);
+    if (ring.length > 2 * n + 4096) ring = ring.slice(ring.length - n);
+  }
+  stats.corruptLines += inner.corruptLines;
+  stats.truncated ||= inner.truncated;
+  return n === 0 ? [] : ring.slice(-n);
+}

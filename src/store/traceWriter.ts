@@ -1,0 +1,243 @@
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import { assertSessionId } from '../core/ids.js';
+import { capJsonAttributes } from '../core/jsonAttributes.js';
+import { FINAL_STATUSES, type SessionMeta, type SessionStatus } from '../core/session.js';
+import type { Span } from '../core/span.js';
+import type { SpanSink } from '../core/spanSink.js';
+import { durationMs, nowIso } from '../core/time.js';
+import { readMetaFile, writeMetaFile } from './metaFile.js';
+import { ensureTracesDir, metaFilePath } from './paths.js';
+import { createTracePart, reopenTracePart, type TracePartFile } from './tracePartFile.js';
+import { findTraceParts } from './traceParts.js';
+import { readTrace } from './traceReader.js';
+import { resolveWriterOptions, type ResolvedWriterOptions, type TraceWriterOptions } from './traceWriterOptions.js';
+
+export type { TraceWriterOptions } from './traceWriterOptions.js';
+export { DEFAULT_GZIP_LEVEL, DEFAULT_ROTATE_BYTES } from './traceWriterOptions.js';
+
+const gzipAsync = promisify(gzip) as (data: Buffer, options: { level: number }) => Promise<Buffer>;
+
+/** Least time between two meta updates driven by flushes (status changes and close write at once). */
+const META_INTERVAL_MS = 1000;
+
+/** The per-session trace writer: a SpanSink that also owns the session's meta record. */
+export interface TraceWriter extends SpanSink {
+  readonly sessionId: string;
+  /** The current meta (a copy): counts include spans not yet flushed. */
+  meta(): SessionMeta;
+  /** Records a status change and writes the meta record (`waiting_on` is cleared unless given). */
+  setStatus(status: SessionStatus, extra?: { waiting_on?: string; reason?: string }): void;
+  /**
+   * Flushes, closes the files and writes the final meta: status `final.status`, else the
+   * current status when already final, else `completed`; `ended_at`, `duration_ms`; no pid.
+   * Idempotent: later calls return the first call's promise. Spans written after are dropped.
+   */
+  close(final?: { status?: SessionStatus; reason?: string }): Promise<void>;
+}
+
+/**
+ * Starts recording a session to `<tracesDir>/<sessionId>.jsonl.gz`. Synchronous: the directory
+ * (mode 0700), the meta record and the file are set up asynchronously, and spans written
+ * meanwhile wait in memory. `write` serialises the span once and queues it; batches (every
+ * `flushIntervalMs` or `flushBytes`) are gzipped on the libuv threadpool and appended as one
+ * gzip member each, in order, so a crash loses at most the unflushed batch. An existing trace
+ * of the same session is continued after its torn tail (if any) is cut off. I/O errors go to
+ * `onError` and never throw. Throws INVALID_SESSION_ID / INVALID_ARGUMENT for bad options.
+ */
+export function createTraceWriter(options: TraceWriterOptions): TraceWriter {
+  assertSessionId(options.sessionId);
+  return new GzipTraceWriter(resolveWriterOptions(options));
+}
+
+class GzipTraceWriter implements TraceWriter {
+  readonly sessionId: string;
+  private readonly state: SessionMeta;
+  private pending: string[] = [];
+  private pendingChars = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<void>;
+  private file: TracePartFile | undefined;
+  private readonly ready: Promise<boolean>;
+  private broken = false;
+  private closing: Promise<void> | undefined;
+  private appended = 0;
+  private metaWrite: Promise<void> | undefined;
+  private metaDirty = false;
+  private lastMetaAt = 0;
+
+  constructor(private readonly o: ResolvedWriterOptions) {
+    this.sessionId = o.sessionId;
+    this.state = {
+      id: o.sessionId,
+      title: o.title,
+      engine: o.engine,
+      status: 'running',
+      started_at: nowIso(),
+      span_count: 0,
+      error_count: 0,
+      ...(o.tags ? { tags: { ...o.tags } } : {}),
+      pid: process.pid,
+    };
+    this.ready = this.open().then(
+      () => true,
+      (err: unknown) => {
+        this.fail(err);
+        return false;
+      },
+    );
+    this.chain = this.ready.then(() => undefined);
+  }
+
+  write(span: Span): void {
+    if (this.closing) return;
+    try {
+      capJsonAttributes(span.attributes);
+      const line = JSON.stringify(span);
+      this.pending.push(line);
+      this.pendingChars += line.length + 1;
+      this.state.span_count++;
+      if (span.status.status_code === 'ERROR') this.state.error_count++;
+      if (this.pendingChars >= this.o.flushBytes) this.flushPending();
+      else this.timer ??= setTimeout(() => this.flushPending(), this.o.flushIntervalMs);
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  async flush(): Promise<void> {
+    this.flushPending();
+    await this.chain;
+  }
+
+  meta(): SessionMeta {
+    return { ...this.state, ...(this.state.tags ? { tags: { ...this.state.tags } } : {}) };
+  }
+
+  setStatus(status: SessionStatus, extra: { waiting_on?: string; reason?: string } = {}): void {
+    if (this.closing) return;
+    this.state.status = status;
+    if (extra.waiting_on !== undefined) this.state.waiting_on = extra.waiting_on;
+    else delete this.state.waiting_on;
+    if (extra.reason !== undefined) this.state.reason = extra.reason;
+    void this.persistMeta();
+  }
+
+  close(final: { status?: SessionStatus; reason?: string } = {}): Promise<void> {
+    this.closing ??= this.finish(final);
+    return this.closing;
+  }
+
+  private async finish(final: { status?: SessionStatus; reason?: string }): Promise<void> {
+    this.flushPending();
+    await this.chain;
+    const s = this.state;
+    s.status = final.status ?? (FINAL_STATUSES.has(s.status) ? s.status : 'completed');
+    if (final.reason !== undefined) s.reason = final.reason;
+    delete s.waiting_on;
+    delete s.pid;
+    s.ended_at = nowIso();
+    s.duration_ms = Math.max(0, durationMs(s.started_at, s.ended_at));
+    if (this.file) {
+      await this.file.close(true).catch((err: unknown) => this.report(err));
+      this.file = undefined;
+    }
+    await this.persistMeta();
+  }
+
+  /** Directory, meta (merged with a previous writer's), then the part file after repair. */
+  private async open(): Promise<void> {
+    const { tracesDir, sessionId } = this.o;
+    await ensureTracesDir(tracesDir);
+    const previous = await readMetaFile(metaFilePath(tracesDir, sessionId));
+    const parts = await findTraceParts(tracesDir, sessionId);
+    if (previous) {
+      this.state.started_at = previous.started_at;
+      this.state.span_count += previous.span_count;
+      this.state.error_count += previous.error_count;
+      if (previous.tags) this.state.tags = { ...previous.tags, ...this.state.tags };
+    } else if (parts.gz.length > 0) {
+      const { spans } = await readTrace(tracesDir, sessionId);
+      this.state.span_count += spans.length;
+      this.state.error_count += spans.filter((sp) => sp.status.status_code === 'ERROR').length;
+      if (spans[0]) this.state.started_at = spans.reduce((min, sp) => (sp.start_time < min ? sp.start_time : min), spans[0].start_time);
+    }
+    await this.writeMetaNow();
+    this.file = await reopenTracePart(tracesDir, sessionId, parts.gz.length - 1);
+  }
+
+  private flushPending(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.pending.length === 0) return;
+    const count = this.pending.length;
+    const data = Buffer.from(`${this.pending.join('\n')}\n`, 'utf8');
+    this.pending = [];
+    this.pendingChars = 0;
+    const member = gzipAsync(data, { level: this.o.gzipLevel });
+    member.catch(() => undefined); // consumed in order by the chain below
+    this.chain = this.chain.then(() => this.append(member, data.length, count));
+  }
+
+  /** Appends one compressed batch; never rejects (errors go to onError). */
+  private async append(member: Promise<Buffer>, ndjsonLength: number, spans: number): Promise<void> {
+    if (this.broken || !(await this.ready)) return;
+    try {
+      const bytes = await member;
+      let file = this.file!;
+      if (file.size > 0 && file.size + bytes.length > this.o.rotateBytes) {
+        this.file = undefined;
+        await file.close(false);
+        this.file = file = await createTracePart(this.o.tracesDir, this.sessionId, file.part + 1);
+      }
+      try {
+        await file.append(bytes, ndjsonLength, spans);
+      } catch (err) {
+        this.report(err);
+        await file.rollback().catch((e: unknown) => this.fail(e));
+        return;
+      }
+      this.appended += spans;
+      this.o.onFlush?.({ spanCount: this.appended });
+      if (Date.now() - this.lastMetaAt >= META_INTERVAL_MS && !this.closing) void this.persistMeta();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** Writes the meta now and again after each change that arrived meanwhile. */
+  private persistMeta(): Promise<void> {
+    this.metaDirty = true;
+    this.metaWrite ??= (async () => {
+      if (!(await this.ready)) return;
+      while (this.metaDirty && !this.broken) {
+        this.metaDirty = false;
+        await this.writeMetaNow().catch((err: unknown) => this.report(err));
+      }
+      this.metaWrite = undefined;
+    })();
+    return this.metaWrite;
+  }
+
+  private async writeMetaNow(): Promise<void> {
+    this.lastMetaAt = Date.now();
+    await writeMetaFile(metaFilePath(this.o.tracesDir, this.sessionId), this.meta());
+  }
+
+  private report(err: unknown): void {
+    try {
+      this.o.onError(err instanceof Error ? err : new Error(String(err)));
+    } catch {
+      // an error handler that throws must not take the host down
+    }
+  }
+
+  /** Reports an error that leaves the writer unable to append: later spans are dropped. */
+  private fail(err: unknown): void {
+    if (this.broken) return;
+    this.broken = true;
+    this.report(err);
+  }
+}

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { InspectorError } from '../core/errors.js';
+import { EngineSchema } from '../core/session.js';
+
+/** Default gzip level: 1 keeps compression well ahead of span production at a ~10% larger file than 6. */
+export const DEFAULT_GZIP_LEVEL = 1;
+/** Default size after which a trace continues in a new part file. */
+export const DEFAULT_ROTATE_BYTES = 100 * 1024 * 1024;
+
+/** Options of createTraceWriter. */
+export interface TraceWriterOptions {
+  tracesDir: string;
+  sessionId: string;
+  title: string;
+  engine: z.infer<typeof EngineSchema>;
+  tags?: Record<string, string>;
+  /** Longest time a written span waits before its batch is compressed and appended. Default 100 ms. */
+  flushIntervalMs?: number;
+  /** Pending serialised size that triggers a flush at once. Default 65,536 bytes. */
+  flushBytes?: number;
+  /** Size after which the next member goes to a new part file. Default 100 MiB. */
+  rotateBytes?: number;
+  /** zlib level 0-9. Default DEFAULT_GZIP_LEVEL (1). */
+  gzipLevel?: number;
+  /** Receives I/O and serialisation errors (the writer never throws into the caller). Default: one line on stderr. */
+  onError?: (err: Error) => void;
+  /** Called after each member is appended, with the number of spans this writer has appended so far. */
+  onFlush?: (info: { spanCount: number }) => void;
+}
+
+const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'expected a function');
+
+const OptionsSchema = z.object({
+  tracesDir: z.string().min(1),
+  sessionId: z.string(),
+  title: z.string().max(10_000),
+  engine: EngineSchema,
+  tags: z.record(z.string(), z.string()).optional(),
+  flushIntervalMs: z.number().int().min(1).max(3_600_000).default(100),
+  flushBytes: z.number().int().min(1).max(256 * 1024 * 1024).default(65_536),
+  rotateBytes: z.number().int().min(1024).max(2 ** 47).default(DEFAULT_ROTATE_BYTES),
+  gzipLevel: z.number().int().min(0).max(9).default(DEFAULT_GZIP_LEVEL),
+  onError: fn.optional(),
+  onFlush: fn.optional(),
+});
+
+/** Options with defaults applied. */
+export type ResolvedWriterOptions = Required<Omit<TraceWriterOptions, 'tags' | 'onFlush'>> & Pick<TraceWriterOptions, 'tags' | 'onFlush'>;
+
+/** Validates writer options and applies defaults; throws INVALID_ARGUMENT naming the bad field. */
+export function resolveWriterOptions(options: TraceWriterOptions): ResolvedWriterOptions {
+  const parsed = OptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InspectorError('INVALID_ARGUMENT', `trace writer option ${issue.path.join('.') || '(options)'}: ${issue.message}`);
+  }
+  const o = parsed.data;
+  return {
+    ...o,
+    onError: (o.onError as ((err: Error) => void) | undefined) ?? defaultOnError,
+    onFlush: o.onFlush as TraceWriterOptions['onFlush'],
+  } as ResolvedWriterOptions;
+}
+
+function defaultOnError(err: Error): void {
+  process.stderr.write(`inspector-mcp: trace writer: ${err.message.split('\n')[0]}\n`);
+}
