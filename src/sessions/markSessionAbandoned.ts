@@ -2,7 +2,8 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { SessionMetaSchema } from '../core/session.js';
 import { FINAL_STATUSES } from '../core/session.js';
 import { durationMs, nowIso } from '../core/time.js';
-import { metaFilePath } from '../store/paths.js';
+import { join } from 'node:path';
+import { assertSessionId } from '../core/ids.js';
 
 /**
  * Records on disk that a session's process died: its `<id>.meta.json` becomes status `failed`,
@@ -10,7 +11,8 @@ import { metaFilePath } from '../store/paths.js';
  * unreadable or already final. Replaces the file atomically; returns whether it changed it.
  */
 export async function markSessionAbandoned(tracesDir: string, sessionId: string, endedAt: string = nowIso()): Promise<boolean> {
-  const path = metaFilePath(tracesDir, sessionId);
+  // The store's layout (DESIGN section 4): `<tracesDir>/<id>.meta.json`.
+  const path = join(tracesDir, `${assertSessionId(sessionId)}.meta.json`);
   let meta;
   try {
     const parsed = SessionMetaSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));

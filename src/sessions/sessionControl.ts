@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import { InspectorError } from '../core/errors.js';
 import { assertSessionId } from '../core/ids.js';
 import type { SessionMeta } from '../core/session.js';
-import { metaFilePath, traceFilePath } from '../store/paths.js';
+import { join } from 'node:path';
 import type { EventBus } from './eventBus.js';
 import { createLiveSessionRegistry, type LiveSessionRegistry } from './liveSessionRegistry.js';
 import { watchRemoteSessions } from './remoteSessions.js';
@@ -74,7 +74,7 @@ function endedTracker(bus: EventBus): { status(id: string): SessionMeta['status'
 async function notLiveError(sessionId: string, endedStatus: string | undefined, tracesDir: string | undefined): Promise<InspectorError> {
   if (endedStatus) return new InspectorError('SESSION_NOT_LIVE', `session ${sessionId} is not live: it ended ${endedStatus}`);
   if (tracesDir !== undefined) {
-    for (const path of [traceFilePath(tracesDir, sessionId), metaFilePath(tracesDir, sessionId)]) {
+    for (const path of [join(tracesDir, `${sessionId}.jsonl.gz`), join(tracesDir, `${sessionId}.jsonl`), join(tracesDir, `${sessionId}.meta.json`)]) {
       if (await access(path).then(() => true, () => false)) return new InspectorError('SESSION_NOT_LIVE', `session ${sessionId} is not live: it has finished (its trace is still readable)`);
     }
   }
