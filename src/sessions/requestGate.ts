@@ -113,7 +113,7 @@ export function createRequestGate(options: RequestGateOptions): ControlledGate {
   const { bus, sessionId } = options;
   const breakpoints = (options.breakOn ?? []).map(parseBreakpointPattern);
   const interval = Math.max(10, options.progressIntervalMs ?? 5000);
-  const queue: Entry[] = [];
+  let queue: Entry[] = [];
   const listeners = new Set<() => void>();
   let paused = false;
   let cancelled: string | undefined;
@@ -189,8 +189,10 @@ export function createRequestGate(options: RequestGateOptions): ControlledGate {
       if (!paused) return 0;
       paused = false;
       credits = 0;
+      // One pass, not one splice per entry: a long pause may hold thousands.
       const ready = queue.filter((e) => !e.info.awaiting_approval);
-      for (const e of ready) release(e, { action: 'forward' });
+      queue = queue.filter((e) => e.info.awaiting_approval);
+      for (const e of ready) e.settle({ action: 'forward' });
       bus.publish({ type: 'SessionResumed', session_id: sessionId });
       changed();
       return ready.length;
@@ -220,8 +222,9 @@ export function createRequestGate(options: RequestGateOptions): ControlledGate {
     },
     cancelAll(reason) {
       if (cancelled === undefined) cancelled = reason;
-      const all = [...queue];
-      for (const e of all) release(e, cancelledDecision(cancelled));
+      const all = queue;
+      queue = [];
+      for (const e of all) e.settle(cancelledDecision(cancelled));
       if (all.length > 0) changed();
       return all.length;
     },
