@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,3 +35,22 @@ export async function tempDir(prefix = 'store-'): Promise<{ dir: string; cleanup
 }
 
 export const SID = 'sess-abcdef-0001';
+
+/** Repository root (test/store/../..). */
+export const ROOT = new URL('../../', import.meta.url).pathname;
+
+/**
+ * Makes sure dist/ holds a build of the current sources (child processes import it):
+ * runs `npx tsc -p .` when a source file is newer than its output. Type errors in files
+ * others are editing do not stop tsc from emitting.
+ */
+export function ensureBuilt(): void {
+  const stale = readdirSync(join(ROOT, 'src'), { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.ts'))
+    .some((f) => {
+      const out = join(ROOT, 'dist', 'src', f.replace(/\.ts$/, '.js'));
+      return !existsSync(out) || statSync(out).mtimeMs < statSync(join(ROOT, 'src', f)).mtimeMs;
+    });
+  if (stale) spawnSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, stdio: 'ignore', timeout: 120_000 });
+}
