@@ -1,12 +1,123 @@
-import type { Command } from './command.js';
+import { parseArgs } from 'node:util';
+import { resolveConfig } from '../core/config.js';
+import { describeError } from '../core/errors.js';
+import { assertSessionId } from '../core/ids.js';
+import { createTraceWriter } from '../store/traceWriter.js';
+import { recordTo } from '../proxy/recordTo.js';
+import { startListenServer } from '../proxy/listenServer.js';
+import { startProxy, type OpenRecording, type UpstreamSpec } from '../proxy/startProxy.js';
+import { UsageError, type Command, type CommandContext } from './command.js';
+import { withUsageErrors } from './parseFlags.js';
 
-// Placeholder until this command's issue lands; it reports that it is not built yet.
+const usage = `usage: inspector-mcp proxy [options] -- COMMAND [ARGS...]
+       inspector-mcp proxy [options] --url URL [--header K:V]...
+
+Runs an MCP server behind a transparent recording proxy: every JSON-RPC message is
+forwarded unchanged and recorded to <traces-dir>/<session-id>.jsonl.gz.
+
+options:
+  --session-id ID   session id (default: a fresh one, printed on stderr)
+  --title T         session title (default: the upstream command or URL)
+  --traces-dir DIR  where traces go (default: $MCP_TRACES_DIR or ~/.mcp_traces)
+  --url URL         proxy a Streamable HTTP MCP server instead of a command
+  --header K:V      extra header for --url (repeatable; never recorded)
+  --listen URL      serve clients over Streamable HTTP at URL (e.g. http://127.0.0.1:7801/mcp)
+                    instead of stdio; each client session is its own recorded session
+  --token T         access token for --listen (default: $INSPECTOR_TOKEN or a random one)
+  --no-record       forward only, record nothing`;
+
+const options = {
+  'session-id': { type: 'string' },
+  title: { type: 'string' },
+  'traces-dir': { type: 'string' },
+  url: { type: 'string' },
+  header: { type: 'string', multiple: true },
+  listen: { type: 'string' },
+  token: { type: 'string' },
+  'no-record': { type: 'boolean' },
+} as const;
+
+/** Parses `K:V` header flags; throws UsageError naming the bad one. */
+export function parseHeaders(values: string[] | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const value of values ?? []) {
+    const colon = value.indexOf(':');
+    const name = colon === -1 ? '' : value.slice(0, colon).trim();
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new UsageError(`proxy: --header expects NAME:VALUE, got ${JSON.stringify(value.split(':')[0])}`);
+    headers[name.toLowerCase()] = value.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+/** `inspector-mcp proxy`: see `usage`. Resolves to the exit code (the upstream's when it exits by itself). */
 export const proxyCommand: Command = {
   name: 'proxy',
-  summary: '(not built yet)',
-  usage: 'usage: inspector-mcp proxy',
-  async run(ctx) {
-    ctx.stderr.write('inspector-mcp: proxy is not built yet\n');
-    return 1;
+  summary: 'run an MCP server behind a transparent recording proxy',
+  usage,
+  async run(ctx: CommandContext): Promise<number> {
+    const dashdash = ctx.argv.indexOf('--');
+    const flagArgs = dashdash === -1 ? ctx.argv : ctx.argv.slice(0, dashdash);
+    const command = dashdash === -1 ? [] : ctx.argv.slice(dashdash + 1);
+    const { values, positionals } = withUsageErrors('proxy', () => parseArgs({ args: flagArgs, options, strict: true, allowPositionals: true }));
+    if (positionals.length > 0) throw new UsageError(`proxy: unexpected argument ${JSON.stringify(positionals[0])} (put the server command after --)`);
+    if (values.url !== undefined && command.length > 0) throw new UsageError('proxy: give either --url or a command after --, not both');
+    if (values.url === undefined && command.length === 0) throw new UsageError('proxy: missing the server command (after --) or --url');
+    if (values.header !== undefined && values.url === undefined) throw new UsageError('proxy: --header needs --url');
+    if (values.listen !== undefined && values['session-id'] !== undefined) throw new UsageError('proxy: --session-id cannot be used with --listen (each client gets its own session)');
+    if (values.url !== undefined && !/^https?:\/\/[^/]/i.test(values.url)) throw new UsageError(`proxy: --url must be an http(s) URL`);
+    const sessionId = values['session-id'] === undefined ? undefined : assertSessionId(values['session-id']);
+    const upstream: UpstreamSpec =
+      values.url !== undefined
+        ? { kind: 'http', url: values.url, headers: parseHeaders(values.header) }
+        : { kind: 'stdio', command: command[0]!, args: command.slice(1), env: ctx.env };
+
+    const config = resolveConfig({ tracesDir: values['traces-dir'], token: values.token }, ctx.env);
+    const log = (line: string): void => {
+      ctx.stderr.write(`inspector-mcp proxy: ${line}\n`);
+    };
+    const openRecording: OpenRecording | undefined = values['no-record']
+      ? undefined
+      : recordTo(({ sessionId: id, title }) => createTraceWriter({ tracesDir: config.tracesDir, sessionId: id, title, engine: 'proxy', onError: (err) => log(`trace: ${err.message}`) }), {
+          onError: (err) => log(`recording: ${describeError(err)}`),
+        });
+
+    if (values.listen !== undefined) {
+      const server = await startListenServer({
+        listen: values.listen,
+        upstream,
+        stderr: ctx.stderr,
+        ...(config.token !== undefined ? { token: config.token } : {}),
+        ...(values.title !== undefined ? { title: values.title } : {}),
+        ...(openRecording ? { openRecording } : {}),
+      });
+      log(`listening on ${server.url}`);
+      if (config.token === undefined) log(`access token: ${server.token}`);
+      await new Promise<void>((resolve) => {
+        if (ctx.signal.aborted) resolve();
+        ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      await server.close();
+      return 0;
+    }
+
+    const handle = await startProxy({
+      upstream,
+      clientIn: ctx.stdin,
+      clientOut: ctx.stdout,
+      stderr: ctx.stderr,
+      ...(sessionId !== undefined ? { sessionId } : {}),
+      ...(values.title !== undefined ? { title: values.title } : {}),
+      ...(openRecording ? { openRecording } : {}),
+    });
+    if (sessionId === undefined) log(`session ${handle.sessionId}${openRecording ? ` (traces in ${config.tracesDir})` : ''}`);
+    const stop = (): void => void handle.close();
+    if (ctx.signal.aborted) stop();
+    else ctx.signal.addEventListener('abort', stop, { once: true });
+    const result = await handle.done;
+    ctx.signal.removeEventListener('abort', stop);
+    if (result.status !== 'completed') log(`session ${handle.sessionId} ${result.status}: ${result.reason ?? ''}`);
+    // Nothing more to read: let the process exit.
+    ctx.stdin.destroy();
+    return result.exitCode;
   },
 };

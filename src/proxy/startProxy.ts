@@ -145,12 +145,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   };
   const onEnd = (): void => {
     framer.end();
-    void end('completed', 'client closed the connection', 0, true);
+    void end('completed', 'client closed the connection', 0, true, false);
   };
   const onOutError = (err: Error): void => {
     clientGone = true;
     log(`client output failed: ${describeError(err)}`);
-    void end('completed', 'client closed the connection', 0, true);
+    void end('completed', 'client closed the connection', 0, true, false);
   };
   clientIn.on('data', onData);
   clientIn.once('end', onEnd);
@@ -158,13 +158,15 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   clientIn.on('error', onOutError);
   clientOut.on('error', onOutError);
 
-  const end = async (status: ProxyStatus, reason: string, exitCode: number, closeUpstream: boolean): Promise<void> => {
+  const end = async (status: ProxyStatus, reason: string, exitCode: number, closeUpstream: boolean, answerPending = true): Promise<void> => {
     if (ending) return;
     ending = { status, reason, exitCode };
     if (closeUpstream) {
       await upstream.close();
       router.upstreamClosed();
-      router.failPending(RpcErrorCode.UPSTREAM_CLOSED, `proxy closed: ${reason}`);
+      // A client that left gets no answers (the recorder ends its open requests as ERROR);
+      // one we are stopping under (close/cancel) hears why its requests will not complete.
+      if (answerPending) router.failPending(RpcErrorCode.UPSTREAM_CLOSED, `proxy closed: ${reason}`);
     }
     clientIn.off('data', onData);
     clientIn.off('end', onEnd);
