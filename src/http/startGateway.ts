@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { InspectorError } from '../core/errors.js';
-import type { SessionMeta } from '../core/session.js';
 import type { SessionControl } from '../sessions/sessionControl.js';
+import type { SessionIndex } from '../store/sessionIndex.js';
 import { sendError } from './errors.js';
 import { pageRoute } from './page.js';
 import { createRouter } from './router.js';
@@ -15,11 +15,8 @@ import { sessionsRoute } from './routes/sessionsRoute.js';
 import { traceRoute } from './routes/traceRoute.js';
 import { CORS_ALLOWED_HEADERS, createSecurity, isLoopbackHost, newAccessToken } from './security.js';
 
-/** The recorded-session listing the gateway reads; the store's SessionIndex fits. */
-export interface SessionIndexLike {
-  list(): Promise<SessionMeta[]>;
-  get(sessionId: string): Promise<SessionMeta | undefined>;
-}
+/** The part of the store's SessionIndex the gateway reads. */
+export type SessionIndexLike = Pick<SessionIndex, 'list' | 'get'>;
 
 /** Options of {@link startGateway}. */
 export interface GatewayOptions {

@@ -17,14 +17,16 @@ export interface GatewayFixture {
   close(): Promise<void>;
 }
 
-export async function startFixture(options: Partial<GatewayOptions> = {}): Promise<GatewayFixture> {
+/** Starts a fixture; `options` may be a function of the traces dir (e.g. to build an index over it). */
+export async function startFixture(options: Partial<GatewayOptions> | ((dir: string) => Partial<GatewayOptions>) = {}): Promise<GatewayFixture> {
   const root = await mkdtemp(join(tmpdir(), 'inspector-http-'));
   const dir = join(root, 'traces');
   await mkdir(dir);
   const logs: string[] = [];
   let gateway: GatewayHandle;
   try {
-    gateway = await startGateway({ host: '127.0.0.1', port: 0, log: (l) => logs.push(l), ...options, tracesDir: dir });
+    const extra = typeof options === 'function' ? options(dir) : options;
+    gateway = await startGateway({ host: '127.0.0.1', port: 0, log: (l) => logs.push(l), ...extra, tracesDir: dir });
   } catch (err) {
     await rm(root, { recursive: true, force: true });
     throw err;
