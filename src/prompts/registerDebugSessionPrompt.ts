@@ -1,0 +1,66 @@
+import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { describeError, isInspectorError } from '../core/errors.js';
+import type { SessionMeta } from '../core/session.js';
+
+/** What the prompt needs from the server: implemented by the InspectorContext in server.ts. */
+export interface PromptContext {
+  listSessions(): Promise<SessionMeta[]>;
+  getSession(sessionId: string): Promise<SessionMeta>;
+}
+
+/** The investigation plan for one session. */
+export function debugSessionText(meta: SessionMeta): string {
+  const live = meta.status === 'running' || meta.status === 'paused';
+  return [
+    `Investigate MCP session ${meta.id} ("${meta.title}", ${meta.engine}, status ${meta.status}${meta.waiting_on ? `, waiting on "${meta.waiting_on}"` : ''}${meta.reason ? `, reason: ${meta.reason}` : ''}; ${meta.span_count} spans, ${meta.error_count} errors, started ${meta.started_at}).`,
+    '',
+    'Work through it with the inspector tools, citing span ids as evidence:',
+    `1. Call get_trace with session_id="${meta.id}" (summary view). Note the status, the methods and tools used, the error spans and their messages, and the slowest spans.`,
+    `2. If there are errors, call get_trace with view="spans" and status="error" to list them all; open the first failure and the most telling ones with get_span (session_id="${meta.id}", span_id=...) and read the request and response JSON.`,
+    '3. Call get_trace with view="tree" to see what led to each failure (parent spans, retries, calls just before it).',
+    '4. If the same failure may happen elsewhere, call search_spans with a distinctive part of the error message (no session_id) to see whether other sessions hit it.',
+    '5. For slowness, compare the slowest spans with other calls of the same method or tool (get_trace view="spans" with method or tool).',
+    live
+      ? `6. The session is live. Steer it only if the user asks: pause_workflow / resume_workflow, send_signal (e.g. "approve", or the waiting_on signal with its payload), cancel_workflow as a last resort.`
+      : '6. The session has finished, so it can only be read, not steered.',
+    '',
+    'Answer with: what the session was doing, what went wrong (or that nothing did) and the first span where it did, the likely cause, and a concrete next step. Keep tool calls few; every tool result is bounded, so follow next_cursor only when you need more.',
+  ].join('\n');
+}
+
+/** Registers the `debug_session` prompt (its session_id argument completes). */
+export function registerDebugSessionPrompt(server: McpServer, context: PromptContext): void {
+  server.registerPrompt(
+    'debug_session',
+    {
+      title: 'Debug a session',
+      description: 'Walks through an investigation of one recorded or live session with the inspector tools.',
+      argsSchema: {
+        session_id: completable(z.string().max(200).describe('Session id (completes; list_sessions shows them).'), async (value) => {
+          const prefix = (value ?? '').toLowerCase();
+          const ids: string[] = [];
+          for (const m of await context.listSessions()) {
+            if (m.id.toLowerCase().startsWith(prefix)) ids.push(m.id);
+            if (ids.length >= 100) break;
+          }
+          return ids;
+        }),
+      },
+    },
+    async (args) => {
+      let meta: SessionMeta;
+      try {
+        meta = await context.getSession(args.session_id);
+      } catch (err) {
+        throw new McpError(isInspectorError(err, 'SESSION_NOT_FOUND') ? -32002 : ErrorCode.InvalidParams, describeError(err));
+      }
+      return {
+        description: `Investigate session ${meta.id}`,
+        messages: [{ role: 'user', content: { type: 'text', text: debugSessionText(meta) } }],
+      };
+    },
+  );
+}

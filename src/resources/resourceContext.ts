@@ -1,0 +1,25 @@
+import type { SessionMeta } from '../core/session.js';
+import type { Span } from '../core/span.js';
+
+/** A change of one session, as resources relay it to subscribed clients. */
+export interface SessionChange {
+  sessionId: string;
+  /** `added` / `removed`: the session list changed; the others: this session's content changed. */
+  kind: 'added' | 'removed' | 'trace' | 'meta' | 'status';
+}
+
+/** What the resources need from the server: implemented by the InspectorContext in server.ts. */
+export interface ResourceContext {
+  /** Upper bound of one resource read, in bytes (NDJSON traces are cut to it, with a note). */
+  readonly resourceByteBudget: number;
+  /** Every known session, newest first (live status wins). */
+  listSessions(): Promise<SessionMeta[]>;
+  /** One session's meta; throws INVALID_SESSION_ID or SESSION_NOT_FOUND (naming close matches). */
+  getSession(sessionId: string): Promise<SessionMeta>;
+  /** Meta plus the bounded summary get_trace gives (as JSON-ready data). */
+  describeSession(sessionId: string): Promise<{ meta: SessionMeta; summary: unknown }>;
+  /** The session's spans in file order (empty when none were written yet). */
+  loadTrace(sessionId: string): Promise<{ spans: readonly Span[]; stats: { corruptLines: number; truncated: boolean } }>;
+  /** Listener for session changes (from the traces directory and live events); returns the unsubscribe function. */
+  subscribeChanges(listener: (change: SessionChange) => void): () => void;
+}
