@@ -5,6 +5,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { McpServerFactory } from '../../../src/http/routes/mcpRoute.js';
+import { createInspectorContext, createInspectorServer, type InspectorContext } from '../../../src/server.js';
 import { createSessionIndex } from '../../../src/store/sessionIndex.js';
 import { createTraceWriter } from '../../../src/store/traceWriter.js';
 import { startFixture, type GatewayFixture } from '../gatewayFixture.js';
@@ -68,6 +69,24 @@ describe('/mcp', () => {
     });
     expect(stale.statusCode).toBe(404);
     await stale.body.dump();
+  });
+
+  it('lists sessions through the real inspector MCP server (list_sessions)', async () => {
+    let context: InspectorContext | undefined;
+    fx = await startFixture((dir) => {
+      context = createInspectorContext({ tracesDir: dir, watch: false });
+      return { createMcpServer: () => createInspectorServer(context!) };
+    });
+    try {
+      const writer = createTraceWriter({ tracesDir: fx.dir, sessionId: 'real-server-1', title: 'through /mcp', engine: 'proxy' });
+      await writer.close({ status: 'failed', reason: 'boom' });
+      const { client } = await connectClient({ Authorization: `Bearer ${fx.gateway.token}` });
+      const result = await client.callTool({ name: 'list_sessions', arguments: { status: 'failed' } });
+      expect(result.isError).toBeFalsy();
+      expect(JSON.stringify(result.structuredContent ?? result.content)).toContain('real-server-1');
+    } finally {
+      await context?.close();
+    }
   });
 
   it('refuses clients without the token, non-initialize requests without a session, and unknown sessions', async () => {
