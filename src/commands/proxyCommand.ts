@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { resolveConfig } from '../core/config.js';
 import { describeError } from '../core/errors.js';
-import { assertSessionId } from '../core/ids.js';
-import { createTraceWriter } from '../store/traceWriter.js';
+import { assertSessionId, newSessionId } from '../core/ids.js';
+import { createProxySteering } from '../sessions/createProxySteering.js';
+import { createTraceWriter, type TraceWriter } from '../store/traceWriter.js';
 import { recordTo } from '../proxy/recordTo.js';
 import { startListenServer } from '../proxy/listenServer.js';
 import { startProxy, type OpenRecording, type UpstreamSpec } from '../proxy/startProxy.js';
@@ -24,7 +25,12 @@ options:
   --listen URL      serve clients over Streamable HTTP at URL (e.g. http://127.0.0.1:7801/mcp)
                     instead of stdio; each client session is its own recorded session
   --token T         access token for --listen (default: $INSPECTOR_TOKEN or a random one)
-  --no-record       forward only, record nothing`;
+  --no-record       forward only, record nothing
+  --break-on PAT    hold matching requests until approved (send_signal approve/reject);
+                    PAT is METHOD or METHOD:NAME-GLOB, e.g. tools/call, tools/call:delete_* (repeatable)
+
+The session is steerable (pause, resume, step, cancel) from 'inspector-mcp serve' through a
+control socket under <traces-dir>/live/.`;
 
 const options = {
   'session-id': { type: 'string' },
@@ -35,6 +41,7 @@ const options = {
   listen: { type: 'string' },
   token: { type: 'string' },
   'no-record': { type: 'boolean' },
+  'break-on': { type: 'string', multiple: true },
 } as const;
 
 /** Parses `K:V` header flags; throws UsageError naming the bad one. */
@@ -65,6 +72,7 @@ export const proxyCommand: Command = {
     if (values.header !== undefined && values.url === undefined) throw new UsageError('proxy: --header needs --url');
     if (values.listen !== undefined && values['session-id'] !== undefined) throw new UsageError('proxy: --session-id cannot be used with --listen (each client gets its own session)');
     if (values.url !== undefined && !/^https?:\/\/[^/]/i.test(values.url)) throw new UsageError(`proxy: --url must be an http(s) URL`);
+    if (values.listen !== undefined && values['break-on'] !== undefined) throw new UsageError('proxy: --break-on is not supported with --listen yet');
     const sessionId = values['session-id'] === undefined ? undefined : assertSessionId(values['session-id']);
     const upstream: UpstreamSpec =
       values.url !== undefined
@@ -75,9 +83,10 @@ export const proxyCommand: Command = {
     const log = (line: string): void => {
       ctx.stderr.write(`inspector-mcp proxy: ${line}\n`);
     };
+    let traceWriter: TraceWriter | undefined;
     const openRecording: OpenRecording | undefined = values['no-record']
       ? undefined
-      : recordTo(({ sessionId: id, title }) => createTraceWriter({ tracesDir: config.tracesDir, sessionId: id, title, engine: 'proxy', onError: (err) => log(`trace: ${err.message}`) }), {
+      : recordTo(({ sessionId: id, title }) => (traceWriter = createTraceWriter({ tracesDir: config.tracesDir, sessionId: id, title, engine: 'proxy', onError: (err) => log(`trace: ${err.message}`) })), {
           onError: (err) => log(`recording: ${describeError(err)}`),
         });
 
@@ -100,20 +109,25 @@ export const proxyCommand: Command = {
       return 0;
     }
 
+    // Live control (issue 5): the gate holds requests on pause/--break-on; serve steers over a socket.
+    const steering = createProxySteering({ tracesDir: config.tracesDir, sessionId: sessionId ?? newSessionId(), breakOn: values['break-on'] ?? [], log });
     const handle = await startProxy({
       upstream,
       clientIn: ctx.stdin,
       clientOut: ctx.stdout,
       stderr: ctx.stderr,
-      ...(sessionId !== undefined ? { sessionId } : {}),
+      sessionId: steering.sessionId,
+      gate: steering.gate,
       ...(values.title !== undefined ? { title: values.title } : {}),
       ...(openRecording ? { openRecording } : {}),
     });
+    await steering.attach(handle, traceWriter);
     if (sessionId === undefined) log(`session ${handle.sessionId}${openRecording ? ` (traces in ${config.tracesDir})` : ''}`);
     const stop = (): void => void handle.close();
     if (ctx.signal.aborted) stop();
     else ctx.signal.addEventListener('abort', stop, { once: true });
     const result = await handle.done;
+    await steering.close();
     ctx.signal.removeEventListener('abort', stop);
     if (result.status !== 'completed') log(`session ${handle.sessionId} ${result.status}: ${result.reason ?? ''}`);
     // Nothing more to read: let the process exit.
