@@ -74,14 +74,17 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
     const parser = createSseParser((event) => {
       if ((event.event === undefined || event.event === 'message') && event.data.trim() !== '') deliver(event.data, isInitialize);
     });
-    body.setEncoding('utf8');
-    for await (const chunk of body) parser.push(chunk as string);
+    const decoder = new TextDecoder();
+    for await (const chunk of body) parser.push(typeof chunk === 'string' ? chunk : decoder.decode(chunk as Uint8Array, { stream: true }));
     return parser.lastEventId;
   };
 
-  const track = <T>(run: (signal: AbortSignal) => Promise<T>): Promise<T | undefined> => {
+  /** Runs one HTTP exchange, abortable on close; `posts` counts the ones close() lets finish. */
+  let posts = 0;
+  const track = <T>(run: (signal: AbortSignal) => Promise<T>, isPost: boolean): Promise<T | undefined> => {
     const ac = new AbortController();
     inflight.add(ac);
+    if (isPost) posts++;
     return run(ac.signal)
       .catch((err: unknown) => {
         if (!stopping) throw err;
@@ -89,7 +92,7 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
       })
       .finally(() => {
         inflight.delete(ac);
-        if (inflight.size === 0) for (const wake of idle.splice(0)) wake();
+        if (isPost && --posts === 0) for (const wake of idle.splice(0)) wake();
       });
   };
 
@@ -111,7 +114,7 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
         attempt = 0;
         lastEventId = (await readSse(res.body, false)) ?? lastEventId;
         return 'ended' as const;
-      }).catch((err: unknown) => {
+      }, false).catch((err: unknown) => {
         handlers.log(`upstream GET stream: ${(err as Error).message}`);
         return 'error' as const;
       });
@@ -151,7 +154,7 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
         if (meta.method === 'notifications/initialized') void openGetStream();
         // Requests the reply did not answer (a stream that ended early) are answered now; answered ones are skipped.
         if (meta.expectsReply) handlers.sendFailed(meta, 'upstream ended its reply without a response');
-      });
+      }, true);
     } catch (err) {
       handlers.sendFailed(meta, `upstream unreachable: ${(err as Error).message}`);
     }
@@ -168,7 +171,7 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
     close(): Promise<void> {
       closing ??= (async () => {
         if (finished) return;
-        if (inflight.size > 0) {
+        if (posts > 0) {
           await new Promise<void>((resolve) => {
             idle.push(resolve);
             setTimeout(resolve, graceMs).unref();
