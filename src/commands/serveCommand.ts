@@ -1,12 +1,131 @@
-import type { Command } from './command.js';
+import type { Readable, Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { resolveConfig } from '../core/config.js';
+import { describeError } from '../core/errors.js';
+import { createInspectorContext, createInspectorServer, type InspectorContext } from '../server.js';
+import { createEventBus } from '../sessions/eventBus.js';
+import { createSessionControl } from '../sessions/sessionControl.js';
+import type { SessionControl } from '../sessions/sessionControl.js';
+import type { Command, CommandContext } from './command.js';
+import { withUsageErrors } from './parseFlags.js';
 
-// Placeholder until this command's issue lands; it reports that it is not built yet.
+const usage = `usage: inspector-mcp serve [--traces-dir DIR]
+
+Serves the inspector as an MCP server over stdio (what Claude Desktop launches): tools
+list_sessions, get_trace, get_span, search_spans, pause_workflow, resume_workflow,
+cancel_workflow, send_signal; resources inspector://sessions, inspector://sessions/{id},
+inspector://traces/{id}; prompt debug_session. Logs go to stderr. Stops when stdin closes.
+
+options:
+  --traces-dir DIR  traces to serve (default: $MCP_TRACES_DIR or ~/.mcp_traces)
+  --no-control      read traces only: do not discover or steer live sessions`;
+
+const flags = {
+  'traces-dir': { type: 'string' },
+  'no-control': { type: 'boolean' },
+} as const;
+
+/** Options of {@link startServe}. */
+export interface ServeOptions {
+  tracesDir: string;
+  /** MCP over stdio on these streams. */
+  stdin: Readable;
+  stdout: Writable;
+  /** One line per message, to stderr. */
+  log: (line: string) => void;
+  /** Stops serving when aborted. */
+  signal?: AbortSignal;
+  /** Discover and steer live sessions of other processes under the traces directory. Default true. */
+  control?: boolean;
+}
+
+/** A running `serve`: resolves `closed` once everything it started has stopped. */
+export interface ServeHandle {
+  context: InspectorContext;
+  control?: SessionControl;
+  closed: Promise<void>;
+  /** Stops serving and releases everything. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the inspector MCP server on stdio: a shared context over `tracesDir` (with live
+ * control unless `control` is false; a control that fails to start is logged and skipped),
+ * one MCP server on a StdioServerTransport. Stops on `signal`, on stdin's end, or on close().
+ * Further front ends (the HTTP gateway) can be started beside it from the same context.
+ */
+export async function startServe(options: ServeOptions): Promise<ServeHandle> {
+  const { log } = options;
+  let control: SessionControl | undefined;
+  if (options.control !== false) {
+    try {
+      control = await createSessionControl({ tracesDir: options.tracesDir, bus: createEventBus(), log });
+    } catch (err) {
+      log(`inspector-mcp: live-session control unavailable (${describeError(err)}); serving traces read-only`);
+    }
+  }
+  const context = createInspectorContext({ tracesDir: options.tracesDir, ...(control ? { control } : {}), log });
+  const mcp = createInspectorServer(context);
+  const transport = new StdioServerTransport(options.stdin, options.stdout);
+
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      options.signal?.removeEventListener('abort', onStop);
+      options.stdin.off('end', onInputEnd).off('close', onInputEnd);
+      await mcp.close().catch((err: unknown) => log(`inspector-mcp: closing the MCP server: ${describeError(err)}`));
+      await context.close();
+      await control?.close().catch((err: unknown) => log(`inspector-mcp: closing live control: ${describeError(err)}`));
+      resolveClosed();
+    })());
+  const onStop = () => void close();
+  // stdin may end right after the last request (a piped client): answer what is in flight first.
+  const inflight = new Set<string | number>();
+  const onInputEnd = () => void drain(inflight).then(close);
+  options.signal?.addEventListener('abort', onStop, { once: true });
+  options.stdin.once('end', onInputEnd).once('close', onInputEnd);
+  transport.onerror = (err) => log(`inspector-mcp: stdio transport: ${describeError(err)}`);
+  await mcp.server.connect(transport);
+  trackRequests(transport, inflight);
+  if (options.signal?.aborted) void close();
+  return { context, ...(control ? { control } : {}), closed, close };
+}
+
+/** Keeps `inflight` to the ids of requests received and not yet answered. */
+function trackRequests(transport: StdioServerTransport, inflight: Set<string | number>): void {
+  const receive = transport.onmessage;
+  transport.onmessage = (message: JSONRPCMessage) => {
+    if ('method' in message && 'id' in message) inflight.add(message.id);
+    receive?.(message);
+  };
+  const send = transport.send.bind(transport);
+  transport.send = async (message: JSONRPCMessage) => {
+    await send(message);
+    if (!('method' in message) && 'id' in message && message.id !== undefined) inflight.delete(message.id);
+  };
+}
+
+/** Resolves once `inflight` is empty, or after 5 s. */
+async function drain(inflight: Set<string | number>): Promise<void> {
+  for (let waited = 0; inflight.size > 0 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+}
+
+/** `inspector-mcp serve`: see `usage`. Resolves to 0 once stdin closes or the process is asked to stop. */
 export const serveCommand: Command = {
   name: 'serve',
-  summary: '(not built yet)',
-  usage: 'usage: inspector-mcp serve',
-  async run(ctx) {
-    ctx.stderr.write('inspector-mcp: serve is not built yet\n');
-    return 1;
+  summary: 'serve recorded sessions to an MCP client over stdio (tools, resources, prompt)',
+  usage,
+  async run(ctx: CommandContext): Promise<number> {
+    const { values } = withUsageErrors('serve', () => parseArgs({ args: ctx.argv, options: flags, strict: true, allowPositionals: false }));
+    const config = resolveConfig(values['traces-dir'] === undefined ? {} : { tracesDir: values['traces-dir'] }, ctx.env);
+    const log = (line: string) => void ctx.stderr.write(`${line}\n`);
+    const handle = await startServe({ tracesDir: config.tracesDir, stdin: ctx.stdin, stdout: ctx.stdout, log, signal: ctx.signal, control: values['no-control'] !== true });
+    log(`inspector-mcp: serving MCP on stdio; traces in ${config.tracesDir}${handle.control ? '' : ' (read-only)'}`);
+    await handle.closed;
+    return 0;
   },
 };
