@@ -1,12 +1,71 @@
+import { parseArgs } from 'node:util';
+import { resolveConfig } from '../core/config.js';
+import type { SessionMeta } from '../core/session.js';
+import { createSessionIndex } from '../store/sessionIndex.js';
 import type { Command } from './command.js';
+import { withUsageErrors } from './parseFlags.js';
 
-// Placeholder until this command's issue lands; it reports that it is not built yet.
+const USAGE = `usage: inspector-mcp sessions [--json] [--traces-dir DIR]
+
+Lists recorded sessions, newest first.
+  --json             print a JSON array of session records
+  --traces-dir DIR   traces directory (default: $MCP_TRACES_DIR or ~/.mcp_traces)`;
+
+/** `inspector-mcp sessions`: a compact table of sessions (or `--json`: the meta records as an array). */
 export const sessionsCommand: Command = {
   name: 'sessions',
-  summary: '(not built yet)',
-  usage: 'usage: inspector-mcp sessions',
+  summary: 'list recorded sessions',
+  usage: USAGE,
   async run(ctx) {
-    ctx.stderr.write('inspector-mcp: sessions is not built yet\n');
-    return 1;
+    const { values } = withUsageErrors('sessions', () =>
+      parseArgs({ args: ctx.argv, options: { json: { type: 'boolean' }, 'traces-dir': { type: 'string' } }, strict: true, allowPositionals: false }),
+    );
+    const config = resolveConfig(values['traces-dir'] === undefined ? {} : { tracesDir: values['traces-dir'] }, ctx.env);
+    const sessions = await createSessionIndex(config.tracesDir).list();
+    if (values.json) ctx.stdout.write(`${JSON.stringify(sessions)}\n`);
+    else if (sessions.length === 0) ctx.stdout.write(`no sessions in ${config.tracesDir}\n`);
+    else ctx.stdout.write(`${renderSessionTable(sessions)}\n`);
+    return 0;
   },
 };
+
+/** The sessions as an aligned plain-text table (one header line, one line per session). */
+export function renderSessionTable(sessions: SessionMeta[]): string {
+  const header = ['SESSION', 'STATUS', 'ENGINE', 'SPANS', 'ERRORS', 'STARTED (UTC)', 'DURATION', 'TITLE'];
+  const rows = sessions.map((m) => [
+    m.id,
+    m.status + (m.waiting_on ? ` (${m.waiting_on})` : m.reason && m.status !== 'completed' ? ` (${m.reason})` : ''),
+    m.engine,
+    String(m.span_count),
+    String(m.error_count),
+    m.started_at.slice(0, 19).replace('T', ' '),
+    m.duration_ms === undefined ? '-' : formatDuration(m.duration_ms),
+    oneLine(m.title, 60),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const numeric = new Set([3, 4, 6]);
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** A duration for people: `850µs`, `12.3ms`, `4.21s`, `3m07s`, `2h05m`. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '?';
+  if (ms < 1) return `${Math.round(ms * 1000)}µs`;
+  if (ms < 1000) return `${ms < 100 ? ms.toFixed(1) : Math.round(ms)}ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(2)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** `text` on one line (control characters as spaces), cut to `max` characters with an ellipsis. */
+export function oneLine(text: string, max: number): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
