@@ -37,8 +37,8 @@ export interface RequestGate {
   admit(request: GatedRequest, io: GateIo): Promise<GateDecision> | undefined;
 }
 
-/** JSON-RPC error code answered for requests rejected at a breakpoint. */
-export const REJECTED_ERROR_CODE = -32001;
+/** JSON-RPC error code answered for requests rejected at a breakpoint (not -32001: the MCP SDK reads that as a timeout). */
+export const REJECTED_ERROR_CODE = -32010;
 /** JSON-RPC error code answered for requests cancelled while held (as LSP's RequestCancelled). */
 export const CANCELLED_ERROR_CODE = -32800;
 

@@ -6,12 +6,14 @@ import { createInterface } from 'node:readline';
 const root = resolve(__dirname, '..', '..', '..');
 
 /** Builds dist/ with tsc when the built sessions layer is missing or older than its sources. */
-export function ensureBuilt(): void {
-  const srcDir = join(root, 'src', 'sessions');
-  const stale = readdirSync(srcDir).some((f) => {
-    if (!f.endsWith('.ts')) return false;
-    const built = join(root, 'dist', 'src', 'sessions', f.replace(/\.ts$/, '.js'));
-    return !existsSync(built) || statSync(built).mtimeMs < statSync(join(srcDir, f)).mtimeMs;
+export function ensureBuilt(layers: string[] = ['sessions']): void {
+  const stale = layers.some((layer) => {
+    const srcDir = join(root, 'src', layer);
+    return readdirSync(srcDir).some((f) => {
+      if (!f.endsWith('.ts')) return false;
+      const built = join(root, 'dist', 'src', layer, f.replace(/\.ts$/, '.js'));
+      return !existsSync(built) || statSync(built).mtimeMs < statSync(join(srcDir, f)).mtimeMs;
+    });
   });
   if (stale) spawnSync('npx', ['tsc', '-p', '.'], { cwd: root, stdio: 'ignore', timeout: 120_000 });
 }
