@@ -141,6 +141,12 @@ describe('live control across processes (proxy + serve)', () => {
     expect(text(dead)).toMatch(/failed|not live/i);
   });
 
+  it('rejects a malformed --break-on pattern before starting anything (exit 2)', () => {
+    const r = spawnSync(process.execPath, [CLI, 'proxy', '--traces-dir', dir, '--break-on', 'tools/call:', '--', process.execPath, EVERYTHING], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/invalid breakpoint "tools\/call:"/);
+  });
+
   it('signals to unknown sessions get clear errors', async () => {
     const unknown = await call(serve, 'send_signal', { session_id: 'no-such-session', signal: 'pause' });
     expect(unknown.isError).toBe(true);
