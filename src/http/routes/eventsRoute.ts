@@ -72,6 +72,8 @@ export function eventsRoute(bus: EventBus | undefined, options: SseOptions, log:
         retry: SSE_RETRY_MS,
         keepAlive: heartbeatMs,
         headers: { 'X-Accel-Buffering': 'no' },
+        serializer: serializeOnce,
+        sanitizer: sanitizeLines,
       });
     } catch (err) {
       cleanup();
@@ -79,7 +81,7 @@ export function eventsRoute(bus: EventBus | undefined, options: SseOptions, log:
     }
     const send = (e: SessionEvent) => {
       if (!session.isConnected || res.destroyed) return;
-      session.push(e, e.type, e.id);
+      session.push(serialized(e), e.type, e.id);
       if (res.writableLength > maxBacklog) {
         log(`inspector-mcp: dropped a slow event stream client (${res.writableLength} bytes unsent > ${maxBacklog})`);
         res.destroy();
@@ -113,6 +115,24 @@ export function eventsRoute(bus: EventBus | undefined, options: SseOptions, log:
       clients.clear();
     },
   };
+}
+
+// Every client receives the same event object: serialise it once, not once per client.
+const serializedEvents = new WeakMap<SessionEvent, string>();
+function serialized(e: SessionEvent): string {
+  let text = serializedEvents.get(e);
+  if (text === undefined) serializedEvents.set(e, (text = JSON.stringify(e)));
+  return text;
+}
+
+/** Data pushed is already JSON text (see `serialized`); anything else is JSON-encoded. */
+function serializeOnce(data: unknown): string {
+  return typeof data === 'string' ? data : JSON.stringify(data);
+}
+
+/** better-sse's default sanitising, skipped for the common case of text without line breaks. */
+function sanitizeLines(text: string): string {
+  return /[\r\n]/.test(text) ? text.replace(/\r\n|\r/g, '\n').replace(/\n+$/, '') : text;
 }
 
 function parseQuery(query: URLSearchParams): string | undefined {
