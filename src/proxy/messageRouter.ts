@@ -89,11 +89,11 @@ export class MessageRouter {
     const m = msg as { id?: JsonRpcId; method?: string; params?: unknown };
     if (kind === 'request') {
       const p = this.track(m.id!, m.method!, text);
-      recorder?.received(msg, text);
       const gate = this.options.gate;
       if (gate !== undefined) {
         const held = gate.admit(gatedRequest(m), this.io);
         if (held !== undefined) {
+          recorder?.received(msg, text);
           held.then(
             (decision) => this.decide([p], [decision], framed, end, m.method),
             (err: unknown) => this.decide([p], [{ action: 'reject', code: -32603, message: `request gate failed: ${String(err)}` }], framed, end, m.method),
@@ -101,7 +101,9 @@ export class MessageRouter {
           return;
         }
       }
+      // Forward first: recording happens while the upstream works, off the latency path.
       this.forward(framed, end, m.method, [p]);
+      recorder?.received(msg, text);
       return;
     }
     if (kind === 'notification' && m.method === 'notifications/cancelled') this.clientCancelled(m.params);

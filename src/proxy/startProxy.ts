@@ -122,6 +122,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     message: (framed: Buffer, e: number) => router.fromUpstream(framed, e),
     sendFailed: (meta: Parameters<typeof router.sendFailed>[0], reason: string) => router.sendFailed(meta, reason),
     closed: onUpstreamClosed,
+    chunkStart: () => clientOut.cork(),
+    chunkEnd: () => clientOut.uncork(),
     log,
   };
   const graceMs = options.graceMs ?? 2000;

@@ -53,7 +53,11 @@ export function createStdioUpstream(options: StdioUpstreamOptions): Upstream {
   const framer = createLineFramer((framed, end) => handlers.message(framed, end), {
     onOversize: (bytes) => handlers.log(`upstream sent a line over the size limit (${bytes} bytes): dropped`),
   });
-  child.stdout!.on('data', (chunk: Buffer) => framer.push(chunk));
+  child.stdout!.on('data', (chunk: Buffer) => {
+    handlers.chunkStart?.();
+    framer.push(chunk);
+    handlers.chunkEnd?.();
+  });
   child.stdout!.on('end', () => framer.end());
   child.stderr!.on('data', (chunk: Buffer) => options.stderr.write(chunk));
   // Writing to a child that died raises EPIPE here; its exit is reported through 'close'.
