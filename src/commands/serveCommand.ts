@@ -2,16 +2,17 @@ import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { resolveConfig } from '../core/config.js';
+import { resolveConfig, type InspectorConfig } from '../core/config.js';
 import { describeError } from '../core/errors.js';
 import { createInspectorContext, createInspectorServer, type InspectorContext } from '../server.js';
 import { createEventBus } from '../sessions/eventBus.js';
 import { createSessionControl } from '../sessions/sessionControl.js';
 import type { SessionControl } from '../sessions/sessionControl.js';
-import type { Command, CommandContext } from './command.js';
+import { startGateway, type GatewayHandle, type GatewayOptions } from '../http/startGateway.js';
+import { UsageError, type Command, type CommandContext } from './command.js';
 import { withUsageErrors } from './parseFlags.js';
 
-const usage = `usage: inspector-mcp serve [--traces-dir DIR]
+const usage = `usage: inspector-mcp serve [--traces-dir DIR] [--http] [--host HOST] [--port PORT] [--token TOKEN] [--no-gateway]
 
 Serves the inspector as an MCP server over stdio (what Claude Desktop launches): tools
 list_sessions, get_trace, get_span, search_spans, pause_workflow, resume_workflow,
@@ -20,11 +21,26 @@ inspector://traces/{id}; prompt debug_session. Logs go to stderr. Stops when std
 
 options:
   --traces-dir DIR  traces to serve (default: $MCP_TRACES_DIR or ~/.mcp_traces)
-  --no-control      read traces only: do not discover or steer live sessions`;
+  --no-control      read traces only: do not discover or steer live sessions
+  --http            serve only the HTTP gateway (routes under /_inspector, /mcp, the page at /),
+                    not stdio; runs until interrupted (this is \`npm start\`)
+  --host HOST       gateway address (default: $INSPECTOR_HOST or 127.0.0.1; a non-loopback
+                    address requires --token and then every route needs it)
+  --port PORT       gateway port, 0 picks a free one (default: $INSPECTOR_PORT or 7800)
+  --token TOKEN     gateway access token, 16+ characters (default: $INSPECTOR_TOKEN or random)
+  --no-gateway      stdio only: do not start the HTTP gateway beside it
+
+Over stdio the gateway starts too, unless --no-gateway; when its port is taken it is skipped
+with a warning. The gateway URL, with its token, is printed on stderr.`;
 
 const flags = {
   'traces-dir': { type: 'string' },
   'no-control': { type: 'boolean' },
+  http: { type: 'boolean' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  token: { type: 'string' },
+  'no-gateway': { type: 'boolean' },
 } as const;
 
 /** Options of {@link startServe}. */
@@ -121,11 +137,72 @@ export const serveCommand: Command = {
   usage,
   async run(ctx: CommandContext): Promise<number> {
     const { values } = withUsageErrors('serve', () => parseArgs({ args: ctx.argv, options: flags, strict: true, allowPositionals: false }));
-    const config = resolveConfig(values['traces-dir'] === undefined ? {} : { tracesDir: values['traces-dir'] }, ctx.env);
+    if (values.http && values['no-gateway']) throw new UsageError('serve: --http and --no-gateway cannot be combined');
+    const config = resolveConfig(
+      {
+        ...(values['traces-dir'] === undefined ? {} : { tracesDir: values['traces-dir'] }),
+        ...(values.host === undefined ? {} : { host: values.host }),
+        ...(values.port === undefined ? {} : { port: values.port }),
+        ...(values.token === undefined ? {} : { token: values.token }),
+      },
+      ctx.env,
+    );
     const log = (line: string) => void ctx.stderr.write(`${line}\n`);
+    if (values.http) return serveHttp(config, log, ctx.signal, values['no-control'] !== true);
     const handle = await startServe({ tracesDir: config.tracesDir, stdin: ctx.stdin, stdout: ctx.stdout, log, signal: ctx.signal, control: values['no-control'] !== true });
     log(`inspector-mcp: serving MCP on stdio; traces in ${config.tracesDir}${handle.control ? '' : ' (read-only)'}`);
+    let gateway: GatewayHandle | undefined;
+    if (values['no-gateway'] !== true) {
+      try {
+        gateway = await startGateway(gatewayOptions(config, handle.context, handle.control, log));
+      } catch (err) {
+        log(`inspector-mcp: warning: HTTP gateway not started (${describeError(err)}); serving stdio only`);
+      }
+    }
     await handle.closed;
+    await gateway?.close();
     return 0;
   },
 };
+
+function gatewayOptions(config: InspectorConfig, context: InspectorContext, control: SessionControl | undefined, log: (line: string) => void): GatewayOptions {
+  return {
+    tracesDir: config.tracesDir,
+    host: config.host,
+    port: config.port,
+    ...(config.token === undefined ? {} : { token: config.token }),
+    ...(control ? { control } : {}),
+    index: context.index,
+    createMcpServer: () => createInspectorServer(context),
+    log,
+  };
+}
+
+/** `serve --http`: the gateway alone (with /mcp), until `signal` aborts. A gateway that cannot start is fatal here. */
+async function serveHttp(config: InspectorConfig, log: (line: string) => void, signal: AbortSignal, withControl: boolean): Promise<number> {
+  let control: SessionControl | undefined;
+  if (withControl) {
+    try {
+      control = await createSessionControl({ tracesDir: config.tracesDir, bus: createEventBus(), log });
+    } catch (err) {
+      log(`inspector-mcp: live-session control unavailable (${describeError(err)}); serving traces read-only`);
+    }
+  }
+  const context = createInspectorContext({ tracesDir: config.tracesDir, ...(control ? { control } : {}), log });
+  const release = async () => {
+    await context.close();
+    await control?.close().catch((err: unknown) => log(`inspector-mcp: closing live control: ${describeError(err)}`));
+  };
+  let gateway: GatewayHandle;
+  try {
+    gateway = await startGateway(gatewayOptions(config, context, control, log));
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  log(`inspector-mcp: serving the HTTP gateway; traces in ${config.tracesDir}${control ? '' : ' (read-only)'}`);
+  if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  await gateway.close();
+  await release();
+  return 0;
+}
