@@ -63,7 +63,6 @@ describe('proxy over stdio in front of server-everything (built CLI)', () => {
     const { progress: _directProgress, ...expectedRest } = expected;
     expect(rest).toEqual(expectedRest);
     expect([1, 2, 3].slice(0, gotProgress.length)).toEqual(gotProgress);
-    expect(gotProgress.length).toBeGreaterThanOrEqual(2);
     expect(stderr).toContain('Starting default (STDIO) server');
 
     const { spans } = await readTrace(dir.path, sessionId);
