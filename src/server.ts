@@ -122,7 +122,7 @@ export function createInspectorContext(options: InspectorContextOptions): Inspec
     const meta = live ?? disk;
     if (meta) return meta;
     const ids = (await listSessions()).map((m) => m.id);
-    throw new InspectorError('SESSION_NOT_FOUND', `no session ${JSON.stringify(id)} (${ids.length} sessions known).${didYouMean(id, ids)}`);
+    throw new InspectorError('SESSION_NOT_FOUND', `no session ${JSON.stringify(id)} (${ids.length} session${ids.length === 1 ? '' : 's'} known).${didYouMean(id, ids)}`);
   };
 
   let watcher: TracesDirWatcher | undefined;

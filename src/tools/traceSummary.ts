@@ -128,7 +128,7 @@ function build(meta: SessionMeta, trace: LoadedTrace, agg: Aggregate, limits: ty
   if (meta.duration_ms !== undefined) session.duration_ms = meta.duration_ms;
   const errors = agg.errorIdx.slice(-limits.errors).reverse(); // the most recent errors
   const hints: string[] = [];
-  if (agg.errorCount > 0) hints.push(`All ${agg.errorCount} error spans: get_trace view="spans" status="error".`);
+  if (agg.errorCount > 0) hints.push(`All ${agg.errorCount} error span${agg.errorCount === 1 ? '' : 's'}: get_trace view="spans" status="error".`);
   hints.push('Every span, paged: get_trace view="spans"; the call hierarchy: view="tree"; one span in full: get_span.');
   if (trace.stats.corruptLines > 0 || trace.stats.truncated) hints.push('The trace file has unreadable lines or was cut short (e.g. the writer crashed); every complete line was read.');
   const summary: TraceSummary = {
@@ -164,7 +164,7 @@ export function renderSummary(s: TraceSummary): string {
   lines.push(
     `engine ${sess.engine}, status ${sess.status}${sess.waiting_on ? ` (waiting on ${sess.waiting_on})` : ''}${sess.reason ? ` (${sess.reason})` : ''}, started ${sess.started_at}${sess.ended_at ? `, ended ${sess.ended_at}` : ''}${sess.duration_ms !== undefined ? `, ${formatMs(sess.duration_ms)}` : ''}`,
   );
-  lines.push(`${s.span_count} spans, ${s.error_count} errors${s.wall_ms !== undefined ? `, ${s.first_start} → ${s.last_end} (${formatMs(s.wall_ms)})` : ''}`);
+  lines.push(`${s.span_count} span${s.span_count === 1 ? '' : 's'}, ${s.error_count} error${s.error_count === 1 ? '' : 's'}${s.wall_ms !== undefined ? `, ${s.first_start} → ${s.last_end} (${formatMs(s.wall_ms)})` : ''}`);
   if (s.corrupt_lines > 0 || s.truncated) lines.push(`warning: ${s.corrupt_lines} unreadable lines${s.truncated ? ', file cut short' : ''}`);
   const counts = (title: string, rows: TraceSummary['methods'], omitted: number) => {
     if (rows.length === 0) return;
