@@ -9,6 +9,7 @@ export interface RouteContext {
   query: URLSearchParams;
 }
 
+/** Answers one matched request; throwing hands the error to the gateway's status mapper. */
 export type RouteHandler = (ctx: RouteContext) => Promise<void> | void;
 
 /**

@@ -4,8 +4,9 @@ import { InspectorError } from '../core/errors.js';
 import { EngineSchema, SessionStatusSchema, type Engine, type SessionMeta, type SessionStatus } from '../core/session.js';
 import { parseMicros } from '../core/time.js';
 
-/** Default and largest page size of {@link querySessions}. */
+/** Default page size of {@link querySessions}. */
 export const DEFAULT_SESSION_LIMIT = 50;
+/** Largest page size of {@link querySessions}. */
 export const MAX_SESSION_LIMIT = 500;
 
 /**
