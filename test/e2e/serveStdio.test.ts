@@ -38,7 +38,7 @@ describe('inspector-mcp serve over stdio (built CLI)', () => {
     ({ dir, cleanup } = await tempTracesDir('serve-e2e-'));
     await recordThroughProxy(dir, 'everything-session-1');
     big = await writeFixtureTrace({ tracesDir: dir, sessionId: 'generated-50k', spans: 50_000, errorEvery: 1000 });
-    transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'serve', '--traces-dir', dir], cwd: ROOT, stderr: 'pipe' });
+    transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'serve', '--traces-dir', dir, '--no-gateway'], cwd: ROOT, stderr: 'pipe' });
     transport.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
     client = new Client({ name: 'e2e', version: '1.0.0' });
     await client.connect(transport);
@@ -123,7 +123,7 @@ describe('inspector-mcp serve process lifecycle', () => {
     const { spawn } = await import('node:child_process');
     const { dir, cleanup } = await tempTracesDir('serve-exit-');
     try {
-      const child = spawn(process.execPath, [CLI, 'serve', '--traces-dir', `${dir}/not-yet`, '--no-control'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [CLI, 'serve', '--traces-dir', `${dir}/not-yet`, '--no-control', '--no-gateway'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
       let out = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
