@@ -1,11 +1,10 @@
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 import { assertSessionId } from '../core/ids.js';
 import { capJsonAttributes } from '../core/jsonAttributes.js';
 import { FINAL_STATUSES, type SessionMeta, type SessionStatus } from '../core/session.js';
 import type { Span } from '../core/span.js';
 import type { SpanSink } from '../core/spanSink.js';
 import { durationMs, nowIso } from '../core/time.js';
+import { createMemberCompressor, type MemberCompressor } from './memberCompressor.js';
 import { readMetaFile, writeMetaFile } from './metaFile.js';
 import { ensureTracesDir, metaFilePath } from './paths.js';
 import { createTracePart, reopenTracePart, type TracePartFile } from './tracePartFile.js';
@@ -16,7 +15,6 @@ import { resolveWriterOptions, type ResolvedWriterOptions, type TraceWriterOptio
 export type { TraceWriterOptions } from './traceWriterOptions.js';
 export { DEFAULT_GZIP_LEVEL, DEFAULT_ROTATE_BYTES } from './traceWriterOptions.js';
 
-const gzipAsync = promisify(gzip) as (data: Buffer, options: { level: number }) => Promise<Buffer>;
 
 /** Least time between two meta updates driven by flushes (status changes and close write at once). */
 const META_INTERVAL_MS = 1000;
@@ -55,6 +53,7 @@ class GzipTraceWriter implements TraceWriter {
   private readonly state: SessionMeta;
   private pending: string[] = [];
   private pendingChars = 0;
+  private readonly compressor: MemberCompressor;
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void>;
   private file: TracePartFile | undefined;
@@ -68,6 +67,7 @@ class GzipTraceWriter implements TraceWriter {
 
   constructor(private readonly o: ResolvedWriterOptions) {
     this.sessionId = o.sessionId;
+    this.compressor = createMemberCompressor(o.gzipLevel);
     this.state = {
       id: o.sessionId,
       title: o.title,
@@ -107,7 +107,16 @@ class GzipTraceWriter implements TraceWriter {
 
   async flush(): Promise<void> {
     this.flushPending();
-    await this.chain;
+    await this.drain();
+  }
+
+  /** Resolves once every batch queued so far has been appended (or dropped with an error). */
+  private async drain(): Promise<void> {
+    for (let i = 0; i < 1_000_000; i++) {
+      const chain = this.chain;
+      await chain;
+      if (chain === this.chain) return;
+    }
   }
 
   meta(): SessionMeta {
@@ -130,7 +139,7 @@ class GzipTraceWriter implements TraceWriter {
 
   private async finish(final: { status?: SessionStatus; reason?: string }): Promise<void> {
     this.flushPending();
-    await this.chain;
+    await this.drain();
     const s = this.state;
     s.status = final.status ?? (FINAL_STATUSES.has(s.status) ? s.status : 'completed');
     if (final.reason !== undefined) s.reason = final.reason;
@@ -138,6 +147,7 @@ class GzipTraceWriter implements TraceWriter {
     delete s.pid;
     s.ended_at = nowIso();
     s.duration_ms = Math.max(0, durationMs(s.started_at, s.ended_at));
+    await this.compressor.close();
     if (this.file) {
       await this.file.close(true).catch((err: unknown) => this.report(err));
       this.file = undefined;
@@ -172,13 +182,13 @@ class GzipTraceWriter implements TraceWriter {
       this.timer = undefined;
     }
     if (this.pending.length === 0) return;
-    const count = this.pending.length;
     const data = Buffer.from(`${this.pending.join('\n')}\n`, 'utf8');
+    const spans = this.pending.length;
     this.pending = [];
     this.pendingChars = 0;
-    const member = gzipAsync(data, { level: this.o.gzipLevel });
-    member.catch(() => undefined); // consumed in order by the chain below
-    this.chain = this.chain.then(() => this.append(member, data.length, count));
+    const member = this.compressor.compress(data);
+    member.catch(() => undefined); // reported by append, in order
+    this.chain = this.chain.then(() => this.append(member, data.length, spans));
   }
 
   /** Appends one compressed batch; never rejects (errors go to onError). */
