@@ -12,6 +12,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = here.includes(`${join('dist', 'bench')}`) ? join(here, '..', '..') : join(here, '..');
 const ECHO_SERVER = join(ROOT, 'test/fixtures/proxy/toyServer.mjs');
 const CLI = join(ROOT, 'dist/src/cli.js');
+const PIPE_RELAY = join(ROOT, 'test/fixtures/proxy/pipeRelay.mjs');
 
 interface Figures {
   latencies: number[];
@@ -19,13 +20,15 @@ interface Figures {
   parPerSec: number;
 }
 
-type Setup = 'direct' | 'bare' | 'recording';
+type Setup = 'direct' | 'relay' | 'bare' | 'recording';
 
 async function connect(setup: Setup, tracesDir: string): Promise<Client> {
   const args =
     setup === 'direct'
       ? [ECHO_SERVER]
-      : [CLI, 'proxy', ...(setup === 'bare' ? ['--no-record'] : ['--traces-dir', tracesDir]), '--', process.execPath, ECHO_SERVER];
+      : setup === 'relay'
+        ? [PIPE_RELAY, process.execPath, ECHO_SERVER]
+        : [CLI, 'proxy', ...(setup === 'bare' ? ['--no-record'] : ['--traces-dir', tracesDir]), '--', process.execPath, ECHO_SERVER];
   const client = new Client({ name: `bench-${setup}`, version: '1.0.0' });
   await client.connect(new StdioClientTransport({ command: process.execPath, args, cwd: ROOT, stderr: 'ignore' }));
   return client;
@@ -54,15 +57,16 @@ async function round(client: Client, seq: number, par: number, into: Figures): P
 
 /**
  * tools/call latency and throughput of an SDK client talking to a small echo server (a) directly,
- * (b) through the proxy with recording off, (c) through the recording proxy. Rounds are
+ * (b) through the proxy with recording off, (c) through the recording proxy, plus a zero-work
+ * pipe relay (the floor any stdio proxy pays for its two extra hops). Rounds are
  * interleaved so that background load hits all three alike.
  */
 export const proxyBench: BenchSuite = async () => {
   const tracesDir = await mkdtemp(join(tmpdir(), 'proxy-bench-'));
-  const setups: Setup[] = ['direct', 'bare', 'recording'];
+  const setups: Setup[] = ['direct', 'relay', 'bare', 'recording'];
   const clients = new Map<Setup, Client>();
   const figures = new Map<Setup, Figures>(setups.map((s) => [s, { latencies: [], seqPerSec: 0, parPerSec: 0 }]));
-  const rounds = 4;
+  const rounds = 3;
   try {
     for (const s of setups) clients.set(s, await connect(s, tracesDir));
     for (const s of setups) await round(clients.get(s)!, 300, 300, { latencies: [], seqPerSec: 0, parPerSec: 0 }); // warm-up
@@ -97,6 +101,13 @@ export const proxyBench: BenchSuite = async () => {
       target: 'p50 <= 1.5x direct',
       baseline: `direct ${lat('direct')}`,
       ok: p('bare', 50) <= 1.5 * p('direct', 50),
+    },
+    {
+      name: 'proxy: tools/call sequential, bare vs pipe relay',
+      measured: lat('bare'),
+      target: '(reported)',
+      baseline: `zero-work pipe relay ${lat('relay')}`,
+      ok: true,
     },
     {
       name: 'proxy: tools/call 16 in flight, bare vs direct',
