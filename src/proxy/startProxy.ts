@@ -149,7 +149,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     framer.end();
     void end('completed', 'client closed the connection', 0, true, false);
   };
-  const onOutError = (err: Error): void => {
+  const onClientError = (err: Error): void => {
     clientGone = true;
     log(`client output failed: ${describeError(err)}`);
     void end('completed', 'client closed the connection', 0, true, false);
@@ -157,8 +157,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   clientIn.on('data', onData);
   clientIn.once('end', onEnd);
   clientIn.once('close', onEnd);
-  clientIn.on('error', onOutError);
-  clientOut.on('error', onOutError);
+  clientIn.on('error', onClientError);
+  clientOut.on('error', onClientError);
 
   const end = async (status: ProxyStatus, reason: string, exitCode: number, closeUpstream: boolean, answerPending = true): Promise<void> => {
     if (ending) return;
