@@ -20,8 +20,13 @@ export interface RedactionOptions {
 /** Redacts secrets from parsed JSON values and from JSON text. Never throws. */
 export interface Redactor {
   readonly enabled: boolean;
-  /** Cheap screen of serialised JSON: false means there is certainly nothing to redact. */
+  /** Screen of JSON text alone (one regex scan): false means there is certainly nothing to redact. */
   mayContainSecret(text: string): boolean;
+  /**
+   * The cheap check for a parsed value and, when known, its JSON text: walks the keys and
+   * scans the text once. False means there is certainly nothing to redact.
+   */
+  needsRedaction(value: unknown, text?: string): boolean;
   /** A redacted copy of a JSON value; the very same reference when nothing was redacted. */
   redactValue<T>(value: T): T;
   /** Redacted JSON text; `text` itself when nothing was redacted. `parsed` saves a parse when known. */
@@ -30,9 +35,10 @@ export interface Redactor {
 
 const KEY_FRAGMENTS = 'authori[sz]ation|token|secret|passw(?:or)?d|passphrase|api[-_]?key|private[-_]?key|access[-_]?key|cookie|credential';
 const DEFAULT_KEY = new RegExp(KEY_FRAGMENTS, 'i');
+// Case variants are spelled out instead of using the i flag: a case-sensitive scan is about 3x faster.
 const DEFAULT_VALUES: RegExp[] = [
-  /(?<=\b(?:Bearer|Basic|Token)\s+)[A-Za-z0-9\-._~+/]{8,}=*/gi,
-  /(?<=[?&](?:access_token|refresh_token|id_token|token|api_key|apikey|key|secret|password|sig|signature)=)[^&#\s"']+/gi,
+  /(?<=\b(?:[Bb]earer|BEARER|[Bb]asic|BASIC|Token)\s+)[A-Za-z0-9\-._~+/]{8,}=*/g,
+  /(?<=[?&](?:[a-z_]*token|api_?key|apikey|key|secret|password|sig|signature|[A-Z_]*TOKEN|API_?KEY|KEY|SECRET|PASSWORD)=)[^&#\s"']+/g,
   /\bsk-[A-Za-z0-9_-]{16,}/g,
   /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})/g,
   /\bAKIA[0-9A-Z]{16}\b/g,
@@ -40,8 +46,10 @@ const DEFAULT_VALUES: RegExp[] = [
   /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g,
   /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
 ];
-// Superset of everything the defaults can match; `\u` catches keys hidden behind JSON escapes.
-const DEFAULT_SCREEN = new RegExp(`${KEY_FRAGMENTS}|bearer|basic\\s|sk-|gh[pousr]_|github_pat_|AKIA|xox[abprs]-|eyJ|PRIVATE KEY|\\\\u`, 'i');
+// Supersets of what the defaults match. The value screen runs once over each message's JSON text.
+const DEFAULT_VALUE_SCREEN = /(?:[Bb]earer|BEARER|[Bb]asic|BASIC|Token)\s|[?&][\w.-]*(?:token|TOKEN|key|KEY|secret|SECRET|password|PASSWORD|sig)|sk-|gh[pousr]_|github_pat_|AKIA|xox[abprs]-|eyJ|PRIVATE KEY/;
+const DEFAULT_TEXT_SCREEN = new RegExp(`${KEY_FRAGMENTS}|\\\\u`, 'i');
+const KEY_CACHE_LIMIT = 2_000;
 const BUILTIN_ALLOW = ['progressToken', 'nextCursor', 'cursor'];
 const MAX_DEPTH = 64;
 const JSON_KEY = /"((?:[^"\\]|\\.){0,256})"\s*:/g;
@@ -86,17 +94,57 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
   const extraValues = (options.valuePatterns ?? []).map((p) => compile(p, true));
   const valuePatterns = options.replaceDefaults ? extraValues : [...DEFAULT_VALUES, ...extraValues];
   const allow = new Set([...BUILTIN_ALLOW, ...(options.allowKeys ?? [])]);
-  const screens = [...(options.replaceDefaults ? [] : [DEFAULT_SCREEN]), ...extraValues].map((r) => r.source);
-  const textScreen = screens.length > 0 ? new RegExp(screens.join('|'), 'i') : undefined;
+  const nonGlobal = (r: RegExp): RegExp => new RegExp(r.source, r.flags.replace('g', ''));
+  const valueScreens = [...(options.replaceDefaults ? [] : [DEFAULT_VALUE_SCREEN]), ...extraValues.map(nonGlobal)];
+  const textScreens = [...(options.replaceDefaults ? [] : [DEFAULT_TEXT_SCREEN]), ...extraKeys, ...valueScreens];
+  const anyMatch = (screens: RegExp[], text: string): boolean => {
+    for (const re of screens) if (re.test(text)) return true;
+    return false;
+  };
   // Extra key patterns may be anchored (`^ssn$`), so they are tested against each key in the text.
   const keyScreen = (text: string): boolean => {
     for (const m of text.matchAll(JSON_KEY)) if (extraKeys.some((re) => re.test(m[1]!))) return true;
     return false;
   };
-  const screen = (text: string): boolean => (textScreen !== undefined && textScreen.test(text)) || (extraKeys.length > 0 && keyScreen(text));
-  const valueScreen = valuePatterns.length > 0 ? new RegExp(valuePatterns.map((r) => r.source).join('|'), 'i') : undefined;
+  const screenText = (text: string): boolean => anyMatch(textScreens, text) || (extraKeys.length > 0 && keyScreen(text));
+  const valueScreen = valueScreens.length > 0 ? { test: (text: string) => anyMatch(valueScreens, text) } : undefined;
 
-  const isSecretKey = (key: string): boolean => !allow.has(key) && keyPatterns.some((re) => re.test(key));
+  const keyCache = new Map<string, boolean>();
+  const isSecretKey = (key: string): boolean => {
+    let hit = keyCache.get(key);
+    if (hit === undefined) {
+      hit = !allow.has(key) && keyPatterns.some((re) => re.test(key));
+      if (keyCache.size < KEY_CACHE_LIMIT) keyCache.set(key, hit);
+    }
+    return hit;
+  };
+  /** True when some non-allowed secret-named key holds a string or a structure. */
+  const hasSecretKey = (value: unknown, depth: number): boolean => {
+    if (value === null || typeof value !== 'object') return false;
+    if (depth >= MAX_DEPTH) return true;
+    if (Array.isArray(value)) return value.some((v) => hasSecretKey(v, depth + 1));
+    for (const key in value) {
+      const v = (value as Record<string, unknown>)[key];
+      if ((typeof v === 'string' || (v !== null && typeof v === 'object')) && isSecretKey(key)) return true;
+      if (hasSecretKey(v, depth + 1)) return true;
+    }
+    return false;
+  };
+  const hasSecretString = (value: unknown, depth: number): boolean => {
+    if (typeof value === 'string') return valueScreen !== undefined && valueScreen.test(value);
+    if (value === null || typeof value !== 'object') return false;
+    if (depth >= MAX_DEPTH) return true;
+    for (const v of Array.isArray(value) ? value : Object.values(value)) if (hasSecretString(v, depth + 1)) return true;
+    return false;
+  };
+  const needsRedaction = (value: unknown, text?: string): boolean => {
+    if (!enabled) return false;
+    if (hasSecretKey(value, 0)) return true;
+    if (valueScreen === undefined) return false;
+    // One scan of the text is cheapest; a `\u` escape could hide a value from it, so then look at the strings.
+    if (text !== undefined && !text.includes('\\u')) return valueScreen.test(text);
+    return hasSecretString(value, 0);
+  };
   const redactString = (s: string): string => {
     if (!valueScreen || !valueScreen.test(s)) return s;
     let out = s;
@@ -128,7 +176,8 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
 
   return {
     enabled,
-    mayContainSecret: (text) => enabled && screen(text),
+    mayContainSecret: (text) => enabled && screenText(text),
+    needsRedaction,
     redactValue<T>(value: T): T {
       if (!enabled) return value;
       try {
@@ -138,7 +187,8 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
       }
     },
     redactJson(text, parsedValue) {
-      if (!enabled || !screen(text)) return text;
+      if (!enabled) return text;
+      if (parsedValue === undefined ? !screenText(text) : !needsRedaction(parsedValue, text)) return text;
       try {
         const value = parsedValue === undefined ? JSON.parse(text) : parsedValue;
         const red = walk(value, false, 0);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InspectorError } from '../core/errors.js';
-import { isTraceId, newSpanId, newTraceId } from '../core/ids.js';
+import { isTraceId, newTraceId } from '../core/ids.js';
 import { JSON_ATTRIBUTE_CAP_BYTES } from '../core/jsonAttributes.js';
 import { SessionIdSchema } from '../core/session.js';
 import { Attr, type Attributes } from '../core/span.js';
@@ -10,7 +10,7 @@ import { hookChannels, type RpcDirection } from './hooks.js';
 import { createRedactor, type RedactionOptions } from './redaction.js';
 import { createSpanRecorder, type OpenRequest, type SpanRecorder } from './spanRecorder.js';
 import { errorOutcome, failureOutcome, requestAttributes, resultOutcome, rpcSpanName, type JsonText } from './spanBuilder.js';
-import { parseTraceparent, type SpanContext } from './traceContext.js';
+import { LazySpanContext, parseTraceparent, type SpanContext } from './traceContext.js';
 
 /** Options of {@link createRpcRecorder}. */
 export interface RpcRecorderOptions {
@@ -66,6 +66,11 @@ export interface RpcRecorder {
   sent(message: unknown, raw?: string, context?: RecordContext): SpanContext | undefined;
   /** Records a line that is not valid JSON-RPC as an ERROR span `jsonrpc.invalid`. */
   malformed(direction: 'received' | 'sent', raw: string, error: string): void;
+  /**
+   * Writes now the spans that have ended but are still queued. Serialising, redacting and
+   * writing happen off the hot path, on the next turn of the event loop (or at close/stats).
+   */
+  flush(): void;
   /** Ends one open request as ERROR without a response (e.g. it could not be delivered). No-op when not open. */
   fail(direction: RpcDirection, id: RpcId, errorType: string, message: string): void;
   /** Ends every open request as ERROR (`reason`, default "connection closed"); later calls are ignored. Idempotent. */
@@ -121,9 +126,21 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
     base,
     jsonCapBytes: options.jsonCapBytes ?? JSON_ATTRIBUTE_CAP_BYTES,
     onError: options.onError,
+    prepare: completeRequest,
   });
   const plainJson: JsonText = (v) => JSON.stringify(v) ?? 'null';
   const redactedJson: JsonText = (v) => JSON.stringify(redactor.redactValue(v)) ?? 'null';
+
+  /** Builds the payload attributes of a request: serialising and redacting, off the hot path. */
+  function completeRequest(req: OpenRequest): void {
+    const pending = req.pending;
+    if (!pending) return;
+    req.pending = undefined;
+    const text = pending.raw ?? JSON.stringify(pending.message);
+    const secret = redactor.needsRedaction(pending.message, text);
+    req.attributes[Attr.REQUEST_JSON] = secret ? redactor.redactJson(text, pending.message) : text;
+    requestAttributes(req.method, pending.params, secret ? redactedJson : plainJson, req.attributes);
+  }
   const report = (err: unknown): void => {
     try {
       options.onError?.(err);
@@ -132,33 +149,27 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
     }
   };
 
+  /**
+   * The hot path does only what cannot wait: ids, timestamps, matching. Serialising, redacting
+   * and building spans is deferred (see SpanRecorder.defer), so the message must not be mutated
+   * after it was handed over.
+   */
   function onRequest(dir: RpcDirection, c: Extract<ClassifiedMessage, { kind: 'request' }>, message: unknown, raw: string | undefined, ctx: RecordContext | undefined): SpanContext {
     const start = spans.now();
-    const text = raw ?? JSON.stringify(message);
-    const secret = redactor.mayContainSecret(text);
     const meta = metaOf(c.params);
-    let spanId: string = newSpanId();
     let parent: SpanContext | undefined;
     const carried = propagate && meta?.traceparent !== undefined ? parseTraceparent(meta.traceparent, meta.tracestate) : undefined;
-    if (dir === 'inbound') parent = carried ?? ctx?.parent;
-    else if (ctx?.spanId !== undefined) {
-      spanId = ctx.spanId;
-      parent = ctx.parent;
-    } else {
-      parent = ctx?.parent ?? carried ?? (ctx?.relatedRequestId !== undefined ? spans.open('inbound', ctx.relatedRequestId)?.ctx : undefined);
-    }
-    const spanCtx: SpanContext = { traceId: parent?.traceId ?? traceId, spanId, traceFlags: parent?.traceFlags ?? 1 };
-    if (parent?.traceState !== undefined) spanCtx.traceState = parent.traceState;
-    const attributes: Attributes = {
-      ...base,
-      [Attr.MCP_METHOD]: c.method,
-      [Attr.JSONRPC_REQUEST_ID]: String(c.id),
-      [Attr.DIRECTION]: dir,
-      [Attr.REQUEST_JSON]: secret ? redactor.redactJson(text, message) : text,
-      ...requestAttributes(c.method, c.params, secret ? redactedJson : plainJson),
-    };
+    const given = dir === 'outbound' ? ctx?.spanId : undefined;
+    if (given !== undefined) parent = ctx?.parent;
+    else if (dir === 'inbound') parent = carried ?? ctx?.parent;
+    else parent = ctx?.parent ?? carried ?? (ctx?.relatedRequestId !== undefined ? spans.open('inbound', ctx.relatedRequestId)?.ctx : undefined);
+    const spanCtx = new LazySpanContext(parent?.traceId ?? traceId, parent?.traceFlags ?? 1, parent?.traceState, given);
+    const attributes: Attributes = Object.assign({}, base);
+    attributes[Attr.MCP_METHOD] = c.method;
+    attributes[Attr.JSONRPC_REQUEST_ID] = String(c.id);
+    attributes[Attr.DIRECTION] = dir;
     const token = meta?.progressToken;
-    const req: OpenRequest = {
+    spans.begin({
       dir,
       id: c.id,
       method: c.method,
@@ -168,27 +179,38 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
       name: rpcSpanName(c.method, c.params),
       attributes,
       progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
-    };
-    spans.begin(req);
+      pending: { message, raw, params: c.params },
+    });
     if (hookChannels.beforeRpcRequest.hasSubscribers) {
-      hookChannels.beforeRpcRequest.publish({ sessionId: options.sessionId, direction: dir, method: c.method, id: c.id, traceId: spanCtx.traceId, spanId, message });
+      hookChannels.beforeRpcRequest.publish({ sessionId: options.sessionId, direction: dir, method: c.method, id: c.id, traceId: spanCtx.traceId, spanId: spanCtx.spanId, message });
     }
     return spanCtx;
   }
 
   function onResponse(reqDir: RpcDirection, respDir: RpcDirection, c: Extract<ClassifiedMessage, { kind: 'result' | 'error' }>, message: unknown, raw: string | undefined): void {
     const req = c.id === null ? undefined : spans.take(reqDir, c.id);
-    const text = raw ?? JSON.stringify(message);
-    const secret = redactor.mayContainSecret(text);
-    const responseJson = secret ? redactor.redactJson(text, message) : text;
-    if (!req) {
-      // A result nobody asked for (late answer to a cancelled request) is dropped; an error is kept.
-      if (c.kind === 'error') spans.loose(respDir, 'jsonrpc.error', errorOutcome(c.code, secret ? redactor.redactValue(c.message) : c.message), { [Attr.RESPONSE_JSON]: responseJson });
-      return;
-    }
-    req.attributes[Attr.RESPONSE_JSON] = responseJson;
-    const outcome = c.kind === 'result' ? resultOutcome(req.method, c.result, secret ? redactedJson : plainJson) : errorOutcome(c.code, secret ? redactor.redactValue(c.message) : c.message);
-    spans.finish(req, outcome);
+    // A result nobody asked for (late answer to a cancelled request) is dropped; an error is kept.
+    if (!req && c.kind === 'result') return;
+    const end = spans.now();
+    spans.defer(() => {
+      const text = raw ?? JSON.stringify(message);
+      const secret = redactor.needsRedaction(message, text);
+      const responseJson = secret ? redactor.redactJson(text, message) : text;
+      const errorText = c.kind === 'error' && secret ? redactor.redactValue(c.message) : undefined;
+      if (!req) {
+        if (c.kind === 'error') spans.loose(respDir, 'jsonrpc.error', errorOutcome(c.code, errorText ?? c.message), { [Attr.RESPONSE_JSON]: responseJson }, end);
+        return;
+      }
+      req.attributes[Attr.RESPONSE_JSON] = responseJson;
+      const outcome = c.kind === 'result' ? resultOutcome(req.method, c.result, secret ? redactedJson : plainJson) : errorOutcome(c.code, errorText ?? c.message);
+      spans.finish(req, outcome, end);
+    });
+  }
+
+  /** Ends a request without a response, off the hot path. */
+  function fail(req: OpenRequest, errorType: string, message: string): void {
+    const end = spans.now();
+    spans.defer(() => spans.finish(req, failureOutcome(errorType, message), end));
   }
 
   function onNotification(dir: RpcDirection, c: Extract<ClassifiedMessage, { kind: 'notification' }>, message: unknown, raw: string | undefined, ctx: RecordContext | undefined): void {
@@ -213,7 +235,7 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
       if (req) {
         const reason = typeof p?.reason === 'string' ? redactor.redactValue(p.reason) : undefined;
         spans.addEvent(req, c.method, reason === undefined ? {} : { 'mcp.cancel.reason': reason });
-        spans.finish(req, failureOutcome('cancelled', reason === undefined ? 'cancelled' : `cancelled: ${reason}`));
+        fail(req, 'cancelled', reason === undefined ? 'cancelled' : `cancelled: ${reason}`);
         return;
       }
     } else if (dir === 'outbound' && ctx?.relatedRequestId !== undefined) {
@@ -223,9 +245,12 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
         return;
       }
     }
-    const text = raw ?? JSON.stringify(message);
-    const attrs: Attributes = { [Attr.MCP_METHOD]: c.method, [Attr.REQUEST_JSON]: redactor.redactJson(text, message) };
-    spans.loose(dir, c.method, { code: 'UNSET', attributes: {} }, attrs, ctx?.parent);
+    const time = spans.now();
+    const parent = ctx?.parent;
+    spans.defer(() => {
+      const attrs: Attributes = { [Attr.MCP_METHOD]: c.method, [Attr.REQUEST_JSON]: redactor.redactJson(raw ?? JSON.stringify(message), message) };
+      spans.loose(dir, c.method, { code: 'UNSET', attributes: {} }, attrs, time, parent);
+    });
   }
 
   function handleOne(dir: RpcDirection, message: unknown, raw: string | undefined, ctx: RecordContext | undefined): SpanContext | undefined {
@@ -247,7 +272,8 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
   }
 
   function invalid(dir: RpcDirection, raw: string, errorType: string, error: string): void {
-    spans.loose(dir, 'jsonrpc.invalid', failureOutcome(errorType, error), { [Attr.REQUEST_JSON]: redactor.redactJson(raw) });
+    const time = spans.now();
+    spans.defer(() => spans.loose(dir, 'jsonrpc.invalid', failureOutcome(errorType, error), { [Attr.REQUEST_JSON]: redactor.redactJson(raw) }, time));
   }
 
   function handle(dir: RpcDirection, message: unknown, raw: string | undefined, ctx: RecordContext | undefined): SpanContext | undefined {
@@ -280,11 +306,12 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
     fail(direction, id, errorType, message) {
       try {
         const req = spans.take(direction, id);
-        if (req) spans.finish(req, failureOutcome(errorType, message));
+        if (req) fail(req, errorType, message);
       } catch (err) {
         report(err);
       }
     },
+    flush: () => spans.flush(),
     close: (reason) => spans.close(reason ?? 'connection closed'),
     stats: () => spans.stats(),
     openRequests: () => spans.openCount(),

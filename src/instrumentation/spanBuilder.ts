@@ -36,10 +36,9 @@ export function rpcSpanName(method: string, params: Record<string, unknown> | un
 
 /**
  * Method-specific request attributes: tool name and input, prompt name, resource uri,
- * protocol version. `json` serialises (and redacts) nested values.
+ * protocol version. `json` serialises (and redacts) nested values. Adds to and returns `attrs`.
  */
-export function requestAttributes(method: string, params: Record<string, unknown> | undefined, json: JsonText): Attributes {
-  const attrs: Attributes = {};
+export function requestAttributes(method: string, params: Record<string, unknown> | undefined, json: JsonText, attrs: Attributes = {}): Attributes {
   if (!params) return attrs;
   switch (method) {
     case 'tools/call': {

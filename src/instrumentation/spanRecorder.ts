@@ -20,6 +20,8 @@ export interface OpenRequest {
   progressToken: RpcId | undefined;
   events?: SpanEvent[];
   droppedEvents?: number;
+  /** What the request attributes are built from, until they are (off the hot path). */
+  pending?: { message: unknown; raw: string | undefined; params: Record<string, unknown> | undefined };
 }
 
 export interface SpanRecorderOptions {
@@ -31,6 +33,8 @@ export interface SpanRecorderOptions {
   base: Attributes;
   jsonCapBytes: number;
   onError?: ((err: unknown) => void) | undefined;
+  /** Completes a request's attributes just before its span is built. */
+  prepare: (req: OpenRequest) => void;
 }
 
 /** Bookkeeping behind the RPC recorder: open requests, span output, counts and hooks. */
@@ -44,10 +48,14 @@ export interface SpanRecorder {
   take(dir: RpcDirection, id: RpcId): OpenRequest | undefined;
   byProgressToken(token: RpcId): OpenRequest | undefined;
   addEvent(req: OpenRequest, name: string, attributes: Attributes): void;
-  /** Writes the span of a request already taken. */
-  finish(req: OpenRequest, outcome: Outcome): void;
-  /** Writes a zero-length span not tied to a request (notification, stray error, invalid line). */
-  loose(dir: RpcDirection, name: string, outcome: Outcome, attributes: Attributes, parent?: SpanContext): void;
+  /** Writes the span of a request already taken; `end` defaults to now. */
+  finish(req: OpenRequest, outcome: Outcome, end?: number): void;
+  /** Writes a zero-length span at `time` not tied to a request (notification, stray error, invalid line). */
+  loose(dir: RpcDirection, name: string, outcome: Outcome, attributes: Attributes, time: number, parent?: SpanContext): void;
+  /** Queues work for the next turn of the event loop, off the traffic's hot path. */
+  defer(task: () => void): void;
+  /** Runs queued work now. */
+  flush(): void;
   started(): void;
   close(reason: string): void;
   stats(): { requests: number; toolCalls: number; errors: number; spans: number };
@@ -90,8 +98,23 @@ export function createSpanRecorder(o: SpanRecorderOptions): SpanRecorder {
     if (req.progressToken !== undefined && tokens.get(req.progressToken) === req) tokens.delete(req.progressToken);
   };
 
-  const finish = (req: OpenRequest, outcome: Outcome): void => {
-    const end = nowMicros();
+  const queue: Array<() => void> = [];
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    // Tasks may queue more (a hook subscriber recording, say): take them all, in order.
+    for (let i = 0; i < queue.length; i++) {
+      try {
+        queue[i]!();
+      } catch (err) {
+        report(err);
+      }
+    }
+    queue.length = 0;
+  };
+
+  const finish = (req: OpenRequest, outcome: Outcome, end: number = nowMicros()): void => {
+    o.prepare(req);
     if (req.droppedEvents) req.attributes['mcp.events.dropped'] = req.droppedEvents;
     const span = buildSpan({
       traceId: req.ctx.traceId,
@@ -154,8 +177,15 @@ export function createSpanRecorder(o: SpanRecorderOptions): SpanRecorder {
       events.push({ name, time: formatMicros(nowMicros()), attributes });
     },
     finish,
-    loose(dir, name, outcome, attributes, parent) {
-      const now = nowMicros();
+    defer(task) {
+      queue.push(task);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+    loose(dir, name, outcome, attributes, now, parent) {
       write(
         buildSpan({
           traceId: parent?.traceId ?? o.traceId,
@@ -179,6 +209,7 @@ export function createSpanRecorder(o: SpanRecorderOptions): SpanRecorder {
     close(reason) {
       if (closed) return;
       closed = true;
+      flush();
       try {
         for (const map of [maps.inbound, maps.outbound]) {
           for (const req of [...map.values()]) {
@@ -190,11 +221,15 @@ export function createSpanRecorder(o: SpanRecorderOptions): SpanRecorder {
         report(err);
       }
       tokens.clear();
+      flush();
       if (hookChannels.sessionFinished.hasSubscribers) {
         hookChannels.sessionFinished.publish({ sessionId: o.sessionId, reason, stats: { ...counts } });
       }
     },
-    stats: () => ({ ...counts }),
+    stats: () => {
+      flush();
+      return { ...counts };
+    },
     openCount: () => maps.inbound.size + maps.outbound.size,
   };
 }

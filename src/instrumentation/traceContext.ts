@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { isSpanId, isTraceId } from '../core/ids.js';
+import { isSpanId, isTraceId, newSpanId } from '../core/ids.js';
 
 /** The identity of a span as W3C Trace Context carries it between processes. */
 export interface SpanContext {
@@ -9,6 +9,34 @@ export interface SpanContext {
   traceFlags?: number;
   /** The opaque W3C `tracestate` header value, passed on unchanged. */
   traceState?: string;
+}
+
+/**
+ * A span context whose span id is drawn on first read. A random id costs about 2 µs, so the
+ * recorder's hot path leaves it to whoever needs it first (a child, the hook, the span writer).
+ */
+export class LazySpanContext implements SpanContext {
+  #spanId: string | undefined;
+  readonly traceId: string;
+  readonly traceFlags: number;
+  readonly traceState?: string;
+
+  constructor(traceId: string, traceFlags: number, traceState?: string, spanId?: string) {
+    this.traceId = traceId;
+    this.traceFlags = traceFlags;
+    if (traceState !== undefined) this.traceState = traceState;
+    this.#spanId = spanId;
+  }
+
+  get spanId(): string {
+    return (this.#spanId ??= newSpanId());
+  }
+
+  toJSON(): SpanContext {
+    return this.traceState === undefined
+      ? { traceId: this.traceId, spanId: this.spanId, traceFlags: this.traceFlags }
+      : { traceId: this.traceId, spanId: this.spanId, traceFlags: this.traceFlags, traceState: this.traceState };
+  }
 }
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$/;

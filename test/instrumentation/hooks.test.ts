@@ -22,10 +22,11 @@ describe('diagnostics_channel hooks', () => {
       const rec = createRpcRecorder({ sink, sessionId: 'hooked-session', transport: 'stdio' });
       rec.received({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x' } });
       rec.sent({ jsonrpc: '2.0', id: 1, result: { content: [] } });
+      rec.flush();
       rec.received({ jsonrpc: '2.0', id: 2, method: 'bad' });
       rec.sent({ jsonrpc: '2.0', id: 2, error: { code: -32601, message: 'Method not found' } });
       rec.received({ jsonrpc: '2.0', method: 'notifications/initialized' });
-      rec.close('done');
+      rec.close('done'); // writes what is still queued first
       const names = seen.map(([n]) => n.replace('inspector-mcp:', ''));
       expect(names).toEqual([
         'session_started',
@@ -33,10 +34,10 @@ describe('diagnostics_channel hooks', () => {
         'span_end',
         'after_rpc_response',
         'before_rpc_request',
+        'rpc_notification',
         'span_end',
         'after_rpc_response',
         'error_rpc_request',
-        'rpc_notification',
         'span_end',
         'session_finished',
       ]);
@@ -46,7 +47,7 @@ describe('diagnostics_channel hooks', () => {
       expect(after.span.name).toBe('tools/call x');
       expect(after.isError).toBe(false);
       expect(after.durationMs).toBeGreaterThanOrEqual(0);
-      const error = seen[7]![1] as HookPayloads['errorRpcRequest'];
+      const error = seen[8]![1] as HookPayloads['errorRpcRequest'];
       expect(error).toMatchObject({ method: 'bad', errorType: '-32601', errorMessage: 'Method not found' });
       expect(seen[10]![1]).toMatchObject({ sessionId: 'hooked-session', reason: 'done', stats: { requests: 2, toolCalls: 1, errors: 1, spans: 3 } });
     } finally {
@@ -61,6 +62,7 @@ describe('diagnostics_channel hooks', () => {
     expect(built).toBe(0);
     const pair = await connectPair();
     await pair.client.callTool({ name: 'echo', arguments: { text: 'quiet' } });
+    pair.flush();
     expect(pair.serverSink.spans.length).toBeGreaterThan(0);
     await pair.close();
   });

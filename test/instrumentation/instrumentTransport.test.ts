@@ -25,6 +25,7 @@ describe('instrumentTransport', () => {
     pair = await connectPair();
     const result = await pair.client.callTool({ name: 'echo', arguments: { text: 'hi there' } });
     expect(result.content).toEqual([{ type: 'text', text: 'hi there' }]);
+    pair.flush();
 
     const server = only(validSpans(pair.serverSink.spans), 'tools/call echo');
     expect(server.kind).toBe('SERVER');
@@ -56,6 +57,7 @@ describe('instrumentTransport', () => {
     pair = await connectPair();
     const result = await pair.client.callTool({ name: 'fail', arguments: {} });
     expect(result.isError).toBe(true);
+    pair.flush();
     const span = only(pair.serverSink.spans, 'tools/call fail');
     expect(span.status).toEqual({ status_code: 'ERROR', description: 'boom: disk full' });
     expect(span.attributes[Attr.ERROR_TYPE]).toBe('tool_error');
@@ -65,6 +67,7 @@ describe('instrumentTransport', () => {
   it('records a JSON-RPC error with its code in both vocabularies', async () => {
     pair = await connectPair();
     await expect(pair.client.request({ method: 'no/such/method', params: {} }, z.object({}))).rejects.toThrow(/not found/i);
+    pair.flush();
     for (const sink of [pair.serverSink, pair.clientSink]) {
       const span = only(validSpans(sink.spans), 'no/such/method');
       expect(span.status.status_code).toBe('ERROR');
@@ -81,6 +84,7 @@ describe('instrumentTransport', () => {
     pair = await connectPair();
     await pair.client.readResource({ uri: 'file:///readme.md' });
     await pair.client.getPrompt({ name: 'greet', arguments: { who: 'Ada' } });
+    pair.flush();
     const spans = validSpans(pair.serverSink.spans);
     expect(only(spans, 'resources/read').attributes[Attr.RESOURCE_URI]).toBe('file:///readme.md');
     expect(only(spans, 'prompts/get greet').attributes[Attr.PROMPT_NAME]).toBe('greet');
@@ -91,6 +95,7 @@ describe('instrumentTransport', () => {
     const seen: number[] = [];
     await pair.client.callTool({ name: 'progress', arguments: { steps: 3 } }, undefined, { onprogress: (p) => seen.push(p.progress) });
     expect(seen).toEqual([1, 2, 3]);
+    pair.flush();
     const server = only(validSpans(pair.serverSink.spans), 'tools/call progress');
     expect(server.events?.map((e) => e.name)).toEqual([...Array(3).fill('notifications/progress'), 'notifications/message']);
     expect(server.events?.[2]?.attributes).toEqual({ 'mcp.progress': 3, 'mcp.progress.total': 3, 'mcp.progress.message': 'step 3' });
@@ -106,6 +111,7 @@ describe('instrumentTransport', () => {
     pair = await connectPair();
     const result = await pair.client.callTool({ name: 'ask', arguments: {} });
     expect(result.content).toEqual([{ type: 'text', text: 'sampled / 1 roots' }]);
+    pair.flush();
     const spans = validSpans(pair.serverSink.spans);
     const call = only(spans, 'tools/call ask');
     const sampling = only(spans, 'sampling/createMessage');
@@ -149,6 +155,7 @@ describe('instrumentTransport', () => {
   it('does not inject or continue trace context with propagate: false', async () => {
     pair = await connectPair({ propagate: false }, { propagate: false });
     await pair.client.callTool({ name: 'echo', arguments: { text: 'x' } });
+    pair.flush();
     const server = only(pair.serverSink.spans, 'tools/call echo');
     const client = only(pair.clientSink.spans, 'tools/call echo');
     expect(server.attributes[Attr.REQUEST_JSON]).not.toContain('traceparent');
@@ -201,6 +208,7 @@ describe('instrumentTransport', () => {
     await client.connect(ct);
     const result = await client.callTool({ name: 'echo', arguments: { text: 'still works' } });
     expect(result.content).toEqual([{ type: 'text', text: 'still works' }]);
+    await new Promise((r) => setImmediate(r)); // spans are written on the next event-loop turn
     expect(errors.length).toBeGreaterThan(0);
     await client.close();
     await server.close();

@@ -49,6 +49,8 @@ export interface Pair {
   clientSink: InMemorySpanSink;
   serverTransport: InstrumentedTransport;
   clientTransport: InstrumentedTransport;
+  /** Writes queued spans of both sides now (they are otherwise written on the next event-loop turn). */
+  flush: () => void;
   close: () => Promise<void>;
 }
 
@@ -71,6 +73,10 @@ export async function connectPair(serverOptions: Partial<InstrumentOptions> = {}
     clientSink,
     serverTransport,
     clientTransport,
+    flush: () => {
+      serverTransport.recorder.flush();
+      clientTransport.recorder.flush();
+    },
     close: async () => {
       release();
       await client.close();

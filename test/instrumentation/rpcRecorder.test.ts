@@ -8,7 +8,11 @@ import { only, validSpans } from './mcpPair.js';
 function recorder(extra: Partial<RpcRecorderOptions> = {}) {
   const sink = new InMemorySpanSink();
   const rec = createRpcRecorder({ sink, sessionId: 'proxy-session', transport: 'stdio', ...extra });
-  return { sink, rec, spans: (): Span[] => validSpans(sink.spans) };
+  const spans = (): Span[] => {
+    rec.flush();
+    return validSpans(sink.spans);
+  };
+  return { sink, rec, spans };
 }
 
 const line = (value: unknown): [unknown, string] => {

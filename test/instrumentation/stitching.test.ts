@@ -34,6 +34,7 @@ describe('trace stitching across instrumented hops', () => {
     await user.connect(uClientT);
     const result = await user.callTool({ name: 'relay', arguments: { text: 'across' } });
     expect(result.content).toEqual([{ type: 'text', text: 'across' }]);
+    await new Promise((r) => setImmediate(r)); // spans are written on the next event-loop turn
 
     const mid = validSpans(middleSink.spans);
     const inbound = only(mid, 'tools/call relay');
