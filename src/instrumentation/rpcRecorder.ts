@@ -1,103 +1,23 @@
 import { z } from 'zod';
 import { InspectorError } from '../core/errors.js';
-import { isTraceId, newTraceId } from '../core/ids.js';
+import { newTraceId } from '../core/ids.js';
 import { JSON_ATTRIBUTE_CAP_BYTES } from '../core/jsonAttributes.js';
-import { SessionIdSchema } from '../core/session.js';
 import { Attr, type Attributes } from '../core/span.js';
-import type { SpanSink } from '../core/spanSink.js';
-import { classifyMessage, type ClassifiedMessage, type RpcId } from './classifyMessage.js';
+import { classifyMessage, type ClassifiedMessage } from './classifyMessage.js';
 import { hookChannels, type RpcDirection } from './hooks.js';
-import { createRedactor, type RedactionOptions } from './redaction.js';
+import { createRedactor } from './redaction.js';
+import {
+  deriveNetworkTransport,
+  RpcRecorderOptionsSchema,
+  type RecordContext,
+  type RpcRecorder,
+  type RpcRecorderOptions,
+} from './rpcRecorderOptions.js';
 import { createSpanRecorder, type OpenRequest, type SpanRecorder } from './spanRecorder.js';
 import { errorOutcome, failureOutcome, requestAttributes, resultOutcome, rpcSpanName, type JsonText } from './spanBuilder.js';
 import { LazySpanContext, parseTraceparent, type SpanContext } from './traceContext.js';
 
-/** Options of {@link createRpcRecorder}. */
-export interface RpcRecorderOptions {
-  /** Where finished spans go. The recorder never closes it. */
-  sink: SpanSink;
-  /** The inspector session id; written as `session.id` and `mcp.session.id`. */
-  sessionId: string;
-  /** Transport name for `mcp.rpc.transport`: 'stdio' | 'streamable-http' | 'in-memory' ... */
-  transport: string;
-  /** OpenTelemetry `network.transport`; default derived: stdio -> 'pipe', http or sse transports -> 'tcp', else omitted. */
-  networkTransport?: string;
-  /** Secret redaction rules; default on with the built-in rules. */
-  redaction?: RedactionOptions;
-  /** Trace id of the session's root spans; default a fresh one per recorder. */
-  traceId?: string;
-  /** Cap for `*_json` attributes in bytes; default 30 KB. */
-  jsonCapBytes?: number;
-  /** Default true: received requests carrying `params._meta.traceparent` continue that trace. */
-  propagate?: boolean;
-  /** Receives internal failures; recording never throws into the traffic. Default: ignored. */
-  onError?: (err: unknown) => void;
-}
-
-/** Cumulative counts since the recorder was created (a heartbeat computes deltas). */
-export interface RecorderStats {
-  requests: number;
-  toolCalls: number;
-  errors: number;
-  spans: number;
-}
-
-/** What an in-process caller knows beyond the message itself (the transport wrapper passes it). */
-export interface RecordContext {
-  /** The active span (e.g. the inbound request being handled) to parent a sent request or notification. */
-  parent?: SpanContext;
-  /** Span id to use for a sent request (the wrapper already put it in `traceparent`). */
-  spanId?: string;
-  /** For sent messages: the received request they belong to (SDK `relatedRequestId`). */
-  relatedRequestId?: RpcId;
-}
-
-/**
- * Turns JSON-RPC traffic seen at one side of a connection into spans. "received"/"sent" are
- * from the observed side's point of view: requests received are `inbound`, kind SERVER;
- * requests sent are `outbound`, kind CLIENT. Never throws; failures go to `onError`.
- */
-export interface RpcRecorder {
-  readonly sessionId: string;
-  readonly traceId: string;
-  /** Records a parsed message (or batch) that arrived; `raw` is its original text when known. Returns the span context of a single request. */
-  received(message: unknown, raw?: string, context?: RecordContext): SpanContext | undefined;
-  /** Records a parsed message (or batch) that left; `raw` is its original text when known. Returns the span context of a single request. */
-  sent(message: unknown, raw?: string, context?: RecordContext): SpanContext | undefined;
-  /** Records a line that is not valid JSON-RPC as an ERROR span `jsonrpc.invalid`. */
-  malformed(direction: 'received' | 'sent', raw: string, error: string): void;
-  /**
-   * Writes now the spans that have ended but are still queued. Serialising, redacting and
-   * writing happen off the hot path, on the next turn of the event loop (or at close/stats).
-   */
-  flush(): void;
-  /** Ends one open request as ERROR without a response (e.g. it could not be delivered). No-op when not open. */
-  fail(direction: RpcDirection, id: RpcId, errorType: string, message: string): void;
-  /** Ends every open request as ERROR (`reason`, default "connection closed"); later calls are ignored. Idempotent. */
-  close(reason?: string): void;
-  stats(): RecorderStats;
-  /** Requests seen without a response yet, both directions. */
-  openRequests(): number;
-  /** The span context of an open request, e.g. the inbound request a sent message relates to. */
-  spanContextOf(direction: RpcDirection, id: RpcId): SpanContext | undefined;
-}
-
-const OptionsSchema = z.object({
-  sink: z.custom<SpanSink>((v) => v !== null && typeof v === 'object' && typeof (v as SpanSink).write === 'function', 'expected a SpanSink'),
-  sessionId: SessionIdSchema,
-  transport: z.string().min(1).max(64),
-  networkTransport: z.string().min(1).max(32).optional(),
-  traceId: z.string().refine(isTraceId, 'expected 32 lowercase hex').optional(),
-  jsonCapBytes: z.number().int().min(64).optional(),
-  propagate: z.boolean().optional(),
-  onError: z.function().optional(),
-});
-
-function deriveNetworkTransport(transport: string): string | undefined {
-  if (transport === 'stdio') return 'pipe';
-  if (/http|sse/i.test(transport)) return 'tcp';
-  return undefined;
-}
+export type { RecordContext, RecorderStats, RpcRecorder, RpcRecorderOptions } from './rpcRecorderOptions.js';
 
 function metaOf(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
   const meta = params?._meta;
@@ -106,7 +26,7 @@ function metaOf(params: Record<string, unknown> | undefined): Record<string, unk
 
 /** Creates a recorder for one session. Throws INVALID_ARGUMENT for bad options (the only throw). */
 export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
-  const checked = OptionsSchema.safeParse(options);
+  const checked = RpcRecorderOptionsSchema.safeParse(options);
   if (!checked.success) throw new InspectorError('INVALID_ARGUMENT', `invalid recorder options: ${z.prettifyError(checked.error)}`);
   const redactor = createRedactor(options.redaction);
   const traceId = options.traceId ?? newTraceId();

@@ -204,6 +204,19 @@ describe('createRpcRecorder', () => {
     expect(rec.stats().spans).toBe(1);
   });
 
+  it('writes spans on the next event-loop turn without being asked, off the hot path', async () => {
+    const { rec, sink } = recorder();
+    rec.received({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+    rec.sent({ jsonrpc: '2.0', id: 1, result: { tools: [] } });
+    expect(sink.spans).toHaveLength(0); // queued, not yet built
+    await new Promise((r) => setImmediate(r));
+    expect(validSpans(sink.spans).map((s) => s.name)).toEqual(['tools/list']);
+    rec.received({ jsonrpc: '2.0', id: 2, method: 'ping' });
+    rec.sent({ jsonrpc: '2.0', id: 2, result: {} });
+    expect(rec.stats().spans).toBe(2); // stats() writes what is queued first
+    expect(sink.spans).toHaveLength(2);
+  });
+
   it('rejects bad options with INVALID_ARGUMENT', () => {
     const sink = new InMemorySpanSink();
     for (const bad of [
