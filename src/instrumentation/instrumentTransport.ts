@@ -54,7 +54,9 @@ function withTraceContext(message: Record<string, unknown>, ctx: SpanContext): J
  * (`sessionId`, `setProtocolVersion`, ...) is delegated. The user's `onmessage` runs inside
  * the span context of a received request, so requests sent while handling it become its
  * children. Closing the transport ends open requests as ERROR "connection closed". The
- * recorder never throws into the traffic; the sink is not closed by the wrapper.
+ * recorder never throws into the traffic; the sink is not closed by the wrapper. Spans are
+ * built on the next event-loop turn (or `recorder.flush()`), so messages must not be mutated
+ * after they are sent or received (the SDK does not).
  */
 export function instrumentTransport(inner: Transport, options: InstrumentOptions): InstrumentedTransport {
   if (!isObject(inner) || typeof inner.send !== 'function' || typeof inner.start !== 'function' || typeof inner.close !== 'function') {
