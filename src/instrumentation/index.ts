@@ -19,5 +19,6 @@ export {
 export { instrumentTransport, transportNameOf, type InstrumentOptions, type InstrumentedTransport } from './instrumentTransport.js';
 export { createRedactor, type RedactionOptions, type Redactor } from './redaction.js';
 export { createRpcRecorder, type RecordContext, type RecorderStats, type RpcRecorder, type RpcRecorderOptions } from './rpcRecorder.js';
+export { deriveNetworkTransport, RpcRecorderOptionsSchema } from './rpcRecorderOptions.js';
 export { rpcSpanName, rpcTarget } from './spanBuilder.js';
-export { currentSpanContext, formatTraceparent, parseTraceparent, runWithSpanContext, type SpanContext } from './traceContext.js';
+export { currentSpanContext, formatTraceparent, LazySpanContext, parseTraceparent, runWithSpanContext, type SpanContext } from './traceContext.js';
