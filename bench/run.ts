@@ -4,10 +4,23 @@ import { renderTable, type BenchRow, type BenchSuite } from './benchRow.js';
  * `npm run bench [suite...]`: runs every suite (or the named ones) and prints one table.
  * Suites are loaded lazily so one that fails to load does not stop the others.
  */
-const suites: Record<string, () => Promise<BenchSuite>> = {};
+const suites: Record<string, () => Promise<BenchSuite>> = {
+  store: async () => (await import('./storeBench.js')).storeBench,
+  instrumentation: async () => (await import('./instrumentationBench.js')).instrumentationBench,
+  proxy: async () => (await import('./proxyBench.js')).proxyBench,
+  server: async () => (await import('./serverBench.js')).serverBench,
+  sessions: async () => (await import('./sessionsBench.js')).sessionsBench,
+  http: async () => (await import('./httpBench.js')).httpBench,
+};
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((name) => !(name in suites));
+  if (unknown.length > 0) {
+    process.stderr.write(`bench: unknown suite(s) ${unknown.join(', ')}; known: ${Object.keys(suites).join(', ')}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const rows: BenchRow[] = [];
   for (const [name, load] of Object.entries(suites)) {
     if (wanted.length > 0 && !wanted.includes(name)) continue;

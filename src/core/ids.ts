@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 import { InspectorError } from './errors.js';
 
 /** Session ids: letters, digits, `_` and `-`, 6 to 128 characters. Safe to build a file name from. */
@@ -34,9 +34,19 @@ export function isSpanId(value: unknown): value is string {
   return typeof value === 'string' && SPAN_ID_PATTERN.test(value);
 }
 
+// Ids are drawn from a pooled random buffer: one randomFillSync per 4 KB instead of a
+// randomBytes call (about 2 µs) per id, which matters on the recording hot path.
+const pool = Buffer.allocUnsafe(4096);
+let poolOffset = pool.length;
+
 function nonZeroHex(bytes: number): string {
   for (;;) {
-    const hex = randomBytes(bytes).toString('hex');
+    if (poolOffset + bytes > pool.length) {
+      randomFillSync(pool);
+      poolOffset = 0;
+    }
+    const hex = pool.toString('hex', poolOffset, poolOffset + bytes);
+    poolOffset += bytes;
     if (!/^0+$/.test(hex)) return hex;
   }
 }
