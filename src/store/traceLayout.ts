@@ -6,9 +6,10 @@ import { gunzip } from 'node:zlib';
 import { InspectorError } from '../core/errors.js';
 import { assertSessionId } from '../core/ids.js';
 import { scanTraceFile } from './fileLayout.js';
+import { inflateChunkSize } from './fileSpans.js';
 import { findTraceParts } from './traceParts.js';
 
-const gunzipAsync = promisify(gunzip);
+const gunzipAsync = promisify(gunzip) as (data: Buffer, options: { chunkSize: number }) => Promise<Buffer>;
 
 /** One good gzip member of a session's trace, located in its file and in the decompressed NDJSON. */
 export interface TraceMember {
@@ -114,7 +115,7 @@ export function openNdjsonRange(layout: TraceLayout, start: number, endInclusive
       for (let i = firstMember(layout.members.length, start, (k) => layout.members[k]!.ndjsonOffset + layout.members[k]!.ndjsonLength); i < layout.members.length; i++) {
         const m = layout.members[i]!;
         if (m.ndjsonOffset > endInclusive) break;
-        const data = await gunzipAsync(await readMember(await files.get(m.file), m));
+        const data = await gunzipAsync(await readMember(await files.get(m.file), m), { chunkSize: inflateChunkSize(m.ndjsonLength) });
         yield data.subarray(Math.max(0, start - m.ndjsonOffset), Math.min(data.length, endInclusive + 1 - m.ndjsonOffset));
       }
     } finally {

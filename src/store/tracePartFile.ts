@@ -9,7 +9,11 @@ export interface TracePartFile {
   path: string;
   /** Bytes of good members in the file: where the next member goes. */
   size: number;
-  append(member: Buffer, ndjsonLength: number, spans: number): Promise<void>;
+  /**
+   * Appends one member. Its index record is written with the next few (at most
+   * INDEX_BATCH members behind) or at once when `indexNow`; readers scan unindexed members.
+   */
+  append(member: Buffer, ndjsonLength: number, spans: number, indexNow?: boolean): Promise<void>;
   /** Cuts the file back to `size` after a failed append (drops a partly written member). */
   rollback(): Promise<void>;
   close(sync: boolean): Promise<void>;
@@ -43,6 +47,9 @@ function contiguousPrefix(members: MemberRecord[]): MemberRecord[] {
   return members.slice(0, i);
 }
 
+/** Most members whose index records wait to be written together. */
+const INDEX_BATCH = 8;
+
 async function openPart(path: string, part: number, size: number, flags: 'a' | 'w'): Promise<TracePartFile> {
   const fh = await open(path, flags, 0o600);
   let idx: FileHandle;
@@ -52,24 +59,33 @@ async function openPart(path: string, part: number, size: number, flags: 'a' | '
     await fh.close();
     throw err;
   }
+  let records: Buffer[] = [];
+  const writeIndex = async () => {
+    if (records.length === 0) return;
+    const buf = records.length === 1 ? records[0]! : Buffer.concat(records);
+    records = [];
+    await idx.write(buf);
+  };
   const file: TracePartFile = {
     part,
     path,
     size,
-    async append(member, ndjsonLength, spans) {
+    async append(member, ndjsonLength, spans, indexNow = true) {
       for (let done = 0; done < member.length; ) {
         const { bytesWritten } = await fh.write(member, done, member.length - done);
         done += bytesWritten;
       }
       const offset = file.size;
       file.size += member.length;
-      await idx.write(encodeMemberRecord({ offset, length: member.length, ndjsonLength, spans }));
+      records.push(encodeMemberRecord({ offset, length: member.length, ndjsonLength, spans }));
+      if (indexNow || records.length >= INDEX_BATCH) await writeIndex();
     },
     async rollback() {
       await fh.truncate(file.size);
     },
     async close(sync) {
       try {
+        await writeIndex();
         if (sync) await fh.sync();
       } finally {
         await fh.close();

@@ -5,11 +5,11 @@ import { InspectorError } from '../core/errors.js';
 import { assertSessionId } from '../core/ids.js';
 import type { Span } from '../core/span.js';
 import { scanTraceFile } from './fileLayout.js';
-import { fileSpanBatches, newReadStats, type ReadStats } from './fileSpans.js';
+import { fileSpanBatches, inflateChunkSize, newReadStats, type ReadStats } from './fileSpans.js';
 import { parseSpanLine } from './spanLine.js';
 import { findTraceParts } from './traceParts.js';
 
-const gunzipAsync = promisify(gunzip);
+const gunzipAsync = promisify(gunzip) as (data: Buffer, options: { chunkSize: number }) => Promise<Buffer>;
 
 /** Most spans readTail returns at once. */
 export const MAX_TAIL = 1_000_000;
@@ -59,7 +59,7 @@ async function tailOfFile(path: string, n: number, reversed: Span[], stats: Read
       await fh.read(raw, 0, m.length, m.offset);
       let text: string;
       try {
-        text = (await gunzipAsync(raw)).toString('utf8') + head2;
+        text = (await gunzipAsync(raw, { chunkSize: inflateChunkSize(m.ndjsonLength) })).toString('utf8') + head2;
       } catch {
         if (isLastFile && i === layout.members.length - 1) stats.truncated = true;
         else stats.corruptLines++;

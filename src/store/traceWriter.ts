@@ -54,6 +54,8 @@ class GzipTraceWriter implements TraceWriter {
   private pending: string[] = [];
   private pendingChars = 0;
   private readonly compressor: MemberCompressor;
+  /** Batches handed to the compressor and not yet appended. */
+  private queued = 0;
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void>;
   private file: TracePartFile | undefined;
@@ -149,7 +151,7 @@ class GzipTraceWriter implements TraceWriter {
     s.duration_ms = Math.max(0, durationMs(s.started_at, s.ended_at));
     await this.compressor.close();
     if (this.file) {
-      await this.file.close(true).catch((err: unknown) => this.report(err));
+      await this.file.close(false).catch((err: unknown) => this.report(err));
       this.file = undefined;
     }
     await this.persistMeta();
@@ -186,6 +188,7 @@ class GzipTraceWriter implements TraceWriter {
     const spans = this.pending.length;
     this.pending = [];
     this.pendingChars = 0;
+    this.queued++;
     const member = this.compressor.compress(data);
     member.catch(() => undefined); // reported by append, in order
     this.chain = this.chain.then(() => this.append(member, data.length, spans));
@@ -193,6 +196,14 @@ class GzipTraceWriter implements TraceWriter {
 
   /** Appends one compressed batch; never rejects (errors go to onError). */
   private async append(member: Promise<Buffer>, ndjsonLength: number, spans: number): Promise<void> {
+    try {
+      await this.appendOne(member, ndjsonLength, spans);
+    } finally {
+      this.queued--;
+    }
+  }
+
+  private async appendOne(member: Promise<Buffer>, ndjsonLength: number, spans: number): Promise<void> {
     if (this.broken || !(await this.ready)) return;
     try {
       const bytes = await member;
@@ -203,7 +214,8 @@ class GzipTraceWriter implements TraceWriter {
         this.file = file = await createTracePart(this.o.tracesDir, this.sessionId, file.part + 1);
       }
       try {
-        await file.append(bytes, ndjsonLength, spans);
+        // Under a burst, index records go out a few members at a time; when idle, at once.
+        await file.append(bytes, ndjsonLength, spans, this.queued <= 1);
       } catch (err) {
         this.report(err);
         await file.rollback().catch((e: unknown) => this.fail(e));
