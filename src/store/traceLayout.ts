@@ -7,7 +7,7 @@ import { InspectorError } from '../core/errors.js';
 import { assertSessionId } from '../core/ids.js';
 import { scanTraceFile } from './fileLayout.js';
 import { inflateChunkSize } from './fileSpans.js';
-import { findTraceParts } from './traceParts.js';
+import { findTraceParts, hasMetaOnly } from './traceParts.js';
 
 const gunzipAsync = promisify(gunzip) as (data: Buffer, options: { chunkSize: number }) => Promise<Buffer>;
 
@@ -39,12 +39,13 @@ export interface TraceLayout {
 
 /**
  * Builds the layout of a session's gzip trace from the sidecar indexes (scanning only
- * unindexed bytes). Throws INVALID_SESSION_ID, SESSION_NOT_FOUND (no `.jsonl.gz` part).
+ * unindexed bytes). A session with a meta record but no part yet has an empty layout.
+ * Throws INVALID_SESSION_ID, SESSION_NOT_FOUND (neither a `.jsonl.gz` part nor a meta).
  */
 export async function loadTraceLayout(tracesDir: string, sessionId: string): Promise<TraceLayout> {
   const id = assertSessionId(sessionId);
   const parts = await findTraceParts(tracesDir, id);
-  if (parts.gz.length === 0) throw new InspectorError('SESSION_NOT_FOUND', `no trace for session ${id}`);
+  if (parts.gz.length === 0 && !(await hasMetaOnly(tracesDir, id))) throw new InspectorError('SESSION_NOT_FOUND', `no trace for session ${id}`);
   const layout: TraceLayout = { sessionId: id, files: [], members: [], ndjsonBytes: 0, gzipBytes: 0, etag: '', truncated: false };
   const hash = createHash('sha256');
   for (const path of parts.gz) {

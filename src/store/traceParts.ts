@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { plainTraceFilePath, traceFilePath } from './paths.js';
+import { metaFilePath, plainTraceFilePath, traceFilePath } from './paths.js';
 
 /** Most parts one session may have (100 MiB each by default, so far beyond any real trace). */
 const MAX_PARTS = 100_000;
@@ -25,6 +25,14 @@ export async function findTraceParts(tracesDir: string, sessionId: string): Prom
   if (gz.length > 0) return { gz };
   const plain = plainTraceFilePath(tracesDir, sessionId);
   return (await isFile(plain)) ? { gz, plain } : { gz };
+}
+
+/**
+ * True when the session exists without a trace file yet: its writer writes the meta record
+ * first, so between that and the first part a session is listed but has no spans.
+ */
+export async function hasMetaOnly(tracesDir: string, sessionId: string): Promise<boolean> {
+  return isFile(metaFilePath(tracesDir, sessionId));
 }
 
 async function isFile(path: string): Promise<boolean> {

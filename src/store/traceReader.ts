@@ -2,7 +2,7 @@ import { InspectorError } from '../core/errors.js';
 import { assertSessionId } from '../core/ids.js';
 import type { Span } from '../core/span.js';
 import { fileSpanBatches, newReadStats, type ReadStats } from './fileSpans.js';
-import { findTraceParts } from './traceParts.js';
+import { findTraceParts, hasMetaOnly } from './traceParts.js';
 
 export type { ReadStats } from './fileSpans.js';
 export { readTail } from './traceTail.js';
@@ -69,7 +69,10 @@ export function readTraceFile(path: string, options: ReadSpansOptions = {}): Tra
 async function* sessionBatches(tracesDir: string, id: string, stats: ReadStats, signal?: AbortSignal): AsyncGenerator<Span[]> {
   const parts = await findTraceParts(tracesDir, id);
   const files = parts.gz.length > 0 ? parts.gz : parts.plain ? [parts.plain] : [];
-  if (files.length === 0) throw new InspectorError('SESSION_NOT_FOUND', `no trace for session ${id}`);
+  if (files.length === 0) {
+    if (await hasMetaOnly(tracesDir, id)) return;
+    throw new InspectorError('SESSION_NOT_FOUND', `no trace for session ${id}`);
+  }
   for (const path of files) {
     try {
       yield* fileSpanBatches(path, stats, signal);

@@ -7,7 +7,7 @@ import type { Span } from '../core/span.js';
 import { scanTraceFile } from './fileLayout.js';
 import { fileSpanBatches, inflateChunkSize, newReadStats, type ReadStats } from './fileSpans.js';
 import { parseSpanLine } from './spanLine.js';
-import { findTraceParts } from './traceParts.js';
+import { findTraceParts, hasMetaOnly } from './traceParts.js';
 
 const gunzipAsync = promisify(gunzip) as (data: Buffer, options: { chunkSize: number }) => Promise<Buffer>;
 
@@ -26,7 +26,10 @@ export async function readTail(tracesDir: string, sessionId: string, n: number):
   const parts = await findTraceParts(tracesDir, id);
   const stats = newReadStats();
   if (parts.gz.length === 0) {
-    if (!parts.plain) throw new InspectorError('SESSION_NOT_FOUND', `no trace for session ${id}`);
+    if (!parts.plain) {
+      if (await hasMetaOnly(tracesDir, id)) return { spans: [], stats };
+      throw new InspectorError('SESSION_NOT_FOUND', `no trace for session ${id}`);
+    }
     return { spans: await tailByStreaming(parts.plain, n, stats), stats };
   }
   const reversed: Span[] = [];
