@@ -1,38 +1,137 @@
+import { Worker } from 'node:worker_threads';
 import { constants, createGzip, type Gzip } from 'node:zlib';
 
 /** Turns batches into complete gzip members off the event loop. */
 export interface MemberCompressor {
-  /** Resolves to one complete gzip member holding `data`. Starts at once when a handle is free. */
+  /** Resolves to one complete gzip member holding `data` (copied: the caller keeps `data`). */
   compress(data: Buffer): Promise<Buffer>;
-  /** Waits for queued work, then releases the zlib handles. Idempotent. */
+  /** Waits for this compressor's queued work. Idempotent. */
   close(): Promise<void>;
 }
 
-/** zlib handles per compressor: two let a burst use both cores of a small machine. */
+/** zlib handles of the threadpool fallback: two let a burst use both cores of a small machine. */
 export const COMPRESSOR_HANDLES = 2;
 
-interface Job {
-  data: Buffer;
-  resolve(member: Buffer): void;
-  reject(err: Error): void;
-}
-
 /**
- * Creates a compressor over a few reused zlib handles. Each write is finished as a whole gzip
- * member (Z_FINISH) and the handle reset, so one member costs one threadpool round trip and no
- * new handle or stream on the event loop (about half the loop time of `zlib.gzip`). Work starts
- * synchronously when a handle is idle, so compression overlaps a burst of writes. Members may
- * finish out of order across handles: callers keep their own order. After a zlib error the
- * handle is replaced and that batch's promise rejects.
+ * Creates a compressor. Batches go to one process-wide compression worker thread (started on
+ * first use, unref'd while idle so it never keeps the process alive) that gzips them one after
+ * another from its own queue: compression keeps going while the event loop is busy, e.g. in a
+ * long synchronous burst of writes, and each batch costs the event loop one message each way.
+ * Members come back in the order given. If the worker cannot start or dies, its unfinished and
+ * later batches are compressed on the libuv threadpool through reused zlib handles instead.
  */
 export function createMemberCompressor(level: number, handles = COMPRESSOR_HANDLES): MemberCompressor {
-  const lanes = Array.from({ length: Math.max(1, handles) }, () => createLane(level));
-  let next = 0;
+  let outstanding = 0;
+  let idle: (() => void) | undefined;
+  let fallback: MemberCompressor | undefined;
+  const settle = () => {
+    if (--outstanding === 0) idle?.();
+  };
   return {
     compress(data) {
-      let lane = lanes[next]!;
+      outstanding++;
+      const pool = sharedPool();
+      const p = pool ? pool.compress(data, level, () => (fallback ??= createLaneCompressor(level, handles)).compress(data)) : (fallback ??= createLaneCompressor(level, handles)).compress(data);
+      p.then(settle, settle);
+      return p;
+    },
+    async close() {
+      if (outstanding > 0) await new Promise<void>((resolve) => (idle = resolve));
+      await fallback?.close();
+    },
+  };
+}
+
+// ---- the shared worker ----
+
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { gzipSync } = require('node:zlib');
+parentPort.on('message', (m) => {
+  try {
+    const out = gzipSync(m.data, { level: m.level });
+    const own = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : new Uint8Array(out);
+    parentPort.postMessage({ id: m.id, member: own }, [own.buffer]);
+  } catch (err) {
+    parentPort.postMessage({ id: m.id, error: String(err && err.message || err) });
+  }
+});
+`;
+
+interface PoolJob {
+  resolve(member: Buffer): void;
+  reject(err: Error): void;
+  retry(): Promise<Buffer>;
+}
+
+interface WorkerPool {
+  compress(data: Buffer, level: number, retry: () => Promise<Buffer>): Promise<Buffer>;
+}
+
+let pool: WorkerPool | undefined;
+let poolUnavailable = false;
+
+/** The process-wide worker, started lazily; undefined once it could not start or has died. */
+function sharedPool(): WorkerPool | undefined {
+  if (pool || poolUnavailable) return pool;
+  let worker: Worker;
+  try {
+    worker = new Worker(WORKER_SOURCE, { eval: true, stdout: false, stderr: false });
+  } catch {
+    poolUnavailable = true;
+    return undefined;
+  }
+  worker.unref();
+  const jobs = new Map<number, PoolJob>();
+  let nextId = 0;
+  let dead = false;
+  const die = () => {
+    if (dead) return;
+    dead = true;
+    poolUnavailable = true;
+    pool = undefined;
+    for (const job of jobs.values()) job.retry().then(job.resolve, job.reject);
+    jobs.clear();
+    void worker.terminate().catch(() => undefined);
+  };
+  worker.on('message', (m: { id: number; member?: Uint8Array; error?: string }) => {
+    const job = jobs.get(m.id);
+    if (!job) return;
+    jobs.delete(m.id);
+    if (jobs.size === 0) worker.unref();
+    if (m.member) job.resolve(Buffer.from(m.member.buffer, m.member.byteOffset, m.member.byteLength));
+    else job.reject(new Error(`compression failed: ${m.error ?? 'unknown error'}`));
+  });
+  worker.on('error', die);
+  worker.on('exit', die);
+  pool = {
+    compress(data, level, retry) {
+      return new Promise<Buffer>((resolve, reject) => {
+        const id = nextId++;
+        if (jobs.size === 0) worker.ref();
+        jobs.set(id, { resolve, reject, retry });
+        try {
+          worker.postMessage({ id, data, level });
+        } catch (err) {
+          jobs.delete(id);
+          if (jobs.size === 0) worker.unref();
+          reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      });
+    },
+  };
+  return pool;
+}
+
+// ---- the threadpool fallback ----
+
+/** A compressor over a few reused zlib handles on the libuv threadpool (one member per round trip). */
+function createLaneCompressor(level: number, handles: number): MemberCompressor {
+  const lanes = Array.from({ length: Math.max(1, handles) }, () => createLane(level));
+  return {
+    compress(data) {
+      let lane = lanes[0]!;
       for (const l of lanes) if (l.load() < lane.load()) lane = l;
-      next = (next + 1) % lanes.length;
       return lane.compress(data);
     },
     async close() {
@@ -44,14 +143,13 @@ export function createMemberCompressor(level: number, handles = COMPRESSOR_HANDL
 function createLane(level: number) {
   let gz: Gzip | undefined;
   let chunks: Buffer[] = [];
-  let current: Job | undefined;
-  const queue: Job[] = [];
+  let current: { data: Buffer; resolve(member: Buffer): void; reject(err: Error): void } | undefined;
+  const queue: NonNullable<typeof current>[] = [];
   let idle: (() => void) | undefined;
 
   function handle(): Gzip {
     if (gz) return gz;
-    // Every write is finished as a whole member (Z_FINISH).
-    const g = createGzip({ level, chunkSize: 64 * 1024, flush: constants.Z_FINISH });
+    const g = createGzip({ level, chunkSize: 64 * 1024, flush: constants.Z_FINISH }); // every write is a whole member
     g.on('data', (c: Buffer) => chunks.push(c));
     g.on('error', (err: Error) => {
       if (gz !== g) return;
