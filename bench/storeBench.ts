@@ -156,7 +156,7 @@ async function buildBigTrace(dir: string, id: string, targetBytes: number): Prom
   const part = await createTracePart(dir, id, 0);
   for (let k = 0; part.size < targetBytes; k++) {
     const m = members[k % members.length]!;
-    await part.append(m.gz, m.raw, m.n);
+    await part.append([{ member: m.gz, ndjsonLength: m.raw, spans: m.n }]);
   }
   await part.close(false);
   await writeMetaFile(metaFilePath(dir, id), { id, title: 'big', engine: 'proxy', status: 'completed', started_at: spans[0]!.start_time, span_count: 0, error_count: 0 });

@@ -5,6 +5,13 @@ import { constants, createGzip, type Gzip } from 'node:zlib';
 export interface MemberCompressor {
   /** Resolves to one complete gzip member holding `data` (copied: the caller keeps `data`). */
   compress(data: Buffer): Promise<Buffer>;
+  /**
+   * Like `compress`, but takes over `data` (from `batchBuffer`): its memory moves to the worker
+   * without a copy and comes back for reuse, so the caller must not touch `data` afterwards.
+   */
+  compressOwned(data: Buffer): Promise<Buffer>;
+  /** A buffer of at least `bytes` to fill with the next batch: recycled when one is free. */
+  batchBuffer(bytes: number): Buffer;
   /** Waits for this compressor's queued work. Idempotent. */
   close(): Promise<void>;
 }
@@ -23,17 +30,26 @@ export const COMPRESSOR_HANDLES = 2;
 export function createMemberCompressor(level: number, handles = COMPRESSOR_HANDLES): MemberCompressor {
   let outstanding = 0;
   let idle: (() => void) | undefined;
-  let fallback: MemberCompressor | undefined;
+  let fallback: ReturnType<typeof createLaneCompressor> | undefined;
   const settle = () => {
     if (--outstanding === 0) idle?.();
   };
+  const lanes = () => (fallback ??= createLaneCompressor(level, handles));
+  const run = (data: Buffer, owned: boolean) => {
+    outstanding++;
+    const pool = sharedPool();
+    const p = pool ? pool.compress(data, level, owned, () => lanes().compress(data)) : lanes().compress(data);
+    p.then(settle, settle);
+    return p;
+  };
   return {
-    compress(data) {
-      outstanding++;
-      const pool = sharedPool();
-      const p = pool ? pool.compress(data, level, () => (fallback ??= createLaneCompressor(level, handles)).compress(data)) : (fallback ??= createLaneCompressor(level, handles)).compress(data);
-      p.then(settle, settle);
-      return p;
+    compress: (data) => run(data, false),
+    compressOwned: (data) => run(data, true),
+    batchBuffer(bytes) {
+      for (let i = freeBuffers.length - 1; i >= 0; i--) {
+        if (freeBuffers[i]!.byteLength >= bytes) return Buffer.from(freeBuffers.splice(i, 1)[0]!);
+      }
+      return Buffer.allocUnsafeSlow(bytes);
     },
     async close() {
       if (outstanding > 0) await new Promise<void>((resolve) => (idle = resolve));
@@ -51,7 +67,9 @@ parentPort.on('message', (m) => {
   try {
     const out = gzipSync(m.data, { level: m.level });
     const own = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : new Uint8Array(out);
-    parentPort.postMessage({ id: m.id, member: own }, [own.buffer]);
+    const transfer = [own.buffer];
+    if (m.owned) transfer.push(m.data.buffer);
+    parentPort.postMessage({ id: m.id, member: own, input: m.owned ? m.data.buffer : undefined }, transfer);
   } catch (err) {
     parentPort.postMessage({ id: m.id, error: String(err && err.message || err) });
   }
@@ -65,8 +83,12 @@ interface PoolJob {
 }
 
 interface WorkerPool {
-  compress(data: Buffer, level: number, retry: () => Promise<Buffer>): Promise<Buffer>;
+  compress(data: Buffer, level: number, owned: boolean, retry: () => Promise<Buffer>): Promise<Buffer>;
 }
+
+/** Batch buffers back from the worker, ready for reuse (a few, so idle memory stays small). */
+const freeBuffers: ArrayBuffer[] = [];
+const MAX_FREE_BUFFERS = 4;
 
 let pool: WorkerPool | undefined;
 let poolUnavailable = false;
@@ -94,7 +116,8 @@ function sharedPool(): WorkerPool | undefined {
     jobs.clear();
     void worker.terminate().catch(() => undefined);
   };
-  worker.on('message', (m: { id: number; member?: Uint8Array; error?: string }) => {
+  worker.on('message', (m: { id: number; member?: Uint8Array; input?: ArrayBuffer; error?: string }) => {
+    if (m.input && freeBuffers.length < MAX_FREE_BUFFERS) freeBuffers.push(m.input);
     const job = jobs.get(m.id);
     if (!job) return;
     jobs.delete(m.id);
@@ -105,13 +128,16 @@ function sharedPool(): WorkerPool | undefined {
   worker.on('error', die);
   worker.on('exit', die);
   pool = {
-    compress(data, level, retry) {
+    compress(data, level, owned, retry) {
+      // Only a buffer with memory of its own moves (never a slice of Buffer's shared pool).
+      const move = owned && data.buffer.byteLength > Buffer.poolSize;
       return new Promise<Buffer>((resolve, reject) => {
         const id = nextId++;
         if (jobs.size === 0) worker.ref();
-        jobs.set(id, { resolve, reject, retry });
+        // A moved batch cannot be compressed again elsewhere if the worker dies.
+        jobs.set(id, { resolve, reject, retry: move ? () => Promise.reject(new Error('compression worker exited')) : retry });
         try {
-          worker.postMessage({ id, data, level });
+          worker.postMessage({ id, data, level, owned: move }, move ? [data.buffer as ArrayBuffer] : []);
         } catch (err) {
           jobs.delete(id);
           if (jobs.size === 0) worker.unref();
@@ -126,7 +152,7 @@ function sharedPool(): WorkerPool | undefined {
 // ---- the threadpool fallback ----
 
 /** A compressor over a few reused zlib handles on the libuv threadpool (one member per round trip). */
-function createLaneCompressor(level: number, handles: number): MemberCompressor {
+function createLaneCompressor(level: number, handles: number): Pick<MemberCompressor, 'compress' | 'close'> {
   const lanes = Array.from({ length: Math.max(1, handles) }, () => createLane(level));
   return {
     compress(data) {

@@ -3,6 +3,14 @@ import { forgetTraceFile, scanTraceFile } from './fileLayout.js';
 import { encodeMemberRecord, type MemberRecord } from './memberIndex.js';
 import { memberIndexPath, traceFilePath } from './paths.js';
 
+/** A complete gzip member to append, with what its index record says about it. */
+export interface AppendMember {
+  member: Buffer;
+  /** Uncompressed length. */
+  ndjsonLength: number;
+  spans: number;
+}
+
 /** One trace part open for appending, with its sidecar index. */
 export interface TracePartFile {
   part: number;
@@ -10,10 +18,11 @@ export interface TracePartFile {
   /** Bytes of good members in the file: where the next member goes. */
   size: number;
   /**
-   * Appends one member. Its index record is written with the next few (at most
-   * INDEX_BATCH members behind) or at once when `indexNow`; readers scan unindexed members.
+   * Appends complete members, in order, with as few write calls as the OS allows (one writev).
+   * Their index records are written with the next few (at most INDEX_BATCH members behind)
+   * or at once when `indexNow`; readers scan unindexed members.
    */
-  append(member: Buffer, ndjsonLength: number, spans: number, indexNow?: boolean): Promise<void>;
+  append(members: readonly AppendMember[], indexNow?: boolean): Promise<void>;
   /** Cuts the file back to `size` after a failed append (drops a partly written member). */
   rollback(): Promise<void>;
   close(sync: boolean): Promise<void>;
@@ -70,14 +79,18 @@ async function openPart(path: string, part: number, size: number, flags: 'a' | '
     part,
     path,
     size,
-    async append(member, ndjsonLength, spans, indexNow = true) {
-      for (let done = 0; done < member.length; ) {
-        const { bytesWritten } = await fh.write(member, done, member.length - done);
+    async append(members, indexNow = true) {
+      let bufs = members.map((m) => m.member);
+      const total = bufs.reduce((a, b) => a + b.length, 0);
+      for (let done = 0; done < total; ) {
+        const { bytesWritten } = bufs.length === 1 ? await fh.write(bufs[0]!) : await fh.writev(bufs);
         done += bytesWritten;
+        if (done < total) bufs = remainder(bufs, bytesWritten);
       }
-      const offset = file.size;
-      file.size += member.length;
-      records.push(encodeMemberRecord({ offset, length: member.length, ndjsonLength, spans }));
+      for (const m of members) {
+        records.push(encodeMemberRecord({ offset: file.size, length: m.member.length, ndjsonLength: m.ndjsonLength, spans: m.spans }));
+        file.size += m.member.length;
+      }
       if (indexNow || records.length >= INDEX_BATCH) await writeIndex();
     },
     async rollback() {
@@ -94,4 +107,13 @@ async function openPart(path: string, part: number, size: number, flags: 'a' | '
     },
   };
   return file;
+}
+
+/** What is left of `bufs` after the first `written` bytes (a short write). */
+function remainder(bufs: Buffer[], written: number): Buffer[] {
+  let i = 0;
+  while (i < bufs.length && written >= bufs[i]!.length) written -= bufs[i++]!.length;
+  const rest = bufs.slice(i);
+  if (rest.length > 0 && written > 0) rest[0] = rest[0]!.subarray(written);
+  return rest;
 }

@@ -19,6 +19,25 @@ export { DEFAULT_GZIP_LEVEL, DEFAULT_ROTATE_BYTES } from './traceWriterOptions.j
 /** Least time between two meta updates driven by flushes (status changes and close write at once). */
 const META_INTERVAL_MS = 1000;
 
+/** Extra room in a batch buffer past `flushBytes`, so the span that fills a batch fits too. */
+const BATCH_SLACK = 64 * 1024;
+
+/** Most ready members written with one call. */
+const GROUP_MAX = 64;
+
+/** One batch on its way to the file. */
+interface Batch {
+  spans: number;
+  /** Uncompressed (NDJSON) byte length. */
+  ndjsonLength: number;
+  member: Buffer | undefined;
+  error: unknown;
+  /** Settles (never rejects) once `member` or `error` is set. */
+  done: Promise<void>;
+}
+
+type ReadyBatch = Batch & { member: Buffer };
+
 /** The per-session trace writer: a SpanSink that also owns the session's meta record. */
 export interface TraceWriter extends SpanSink {
   readonly sessionId: string;
@@ -51,13 +70,15 @@ export function createTraceWriter(options: TraceWriterOptions): TraceWriter {
 class GzipTraceWriter implements TraceWriter {
   readonly sessionId: string;
   private readonly state: SessionMeta;
-  private pending: string[] = [];
-  private pendingChars = 0;
+  /** The batch being filled: serialised lines, UTF-8, each ending in a newline. */
+  private batch: Buffer | undefined;
+  private batchBytes = 0;
+  private batchSpans = 0;
   private readonly compressor: MemberCompressor;
-  /** Batches handed to the compressor and not yet appended. */
-  private queued = 0;
+  /** Batches handed to the compressor and not yet appended, oldest first. */
+  private inflight: Batch[] = [];
+  private pumping: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private chain: Promise<void>;
   private file: TracePartFile | undefined;
   private readonly ready: Promise<boolean>;
   private broken = false;
@@ -88,7 +109,6 @@ class GzipTraceWriter implements TraceWriter {
         return false;
       },
     );
-    this.chain = this.ready.then(() => undefined);
   }
 
   write(span: Span): void {
@@ -96,16 +116,34 @@ class GzipTraceWriter implements TraceWriter {
     try {
       capJsonAttributes(span.attributes);
       const line = JSON.stringify(span);
-      this.pending.push(line);
-      this.pendingChars += line.length + 1;
+      // A UTF-16 unit is at most 3 UTF-8 bytes: count exactly only when the worst case does not fit.
+      if (this.batch === undefined || this.batchBytes + line.length * 3 + 1 > this.batch.length) this.makeRoom(line);
+      const batch = this.batch!;
+      this.batchBytes += batch.write(line, this.batchBytes);
+      batch[this.batchBytes++] = 0x0a;
+      this.batchSpans++;
       this.state.span_count++;
       if (span.status.status_code === 'ERROR') this.state.error_count++;
-      if (this.pendingChars >= this.o.flushBytes) this.flushPending();
-      else this.timer ??= setTimeout(() => this.flushPending(), this.o.flushIntervalMs);
+      if (this.batchBytes >= this.o.flushBytes) this.flushPending();
+      else this.timer ??= setTimeout(this.onTimer, this.o.flushIntervalMs);
     } catch (err) {
       this.report(err);
     }
   }
+
+  /** Makes sure the batch has room for `line` and its newline: flushes or grows it. */
+  private makeRoom(line: string): void {
+    const need = Buffer.byteLength(line) + 1;
+    if (this.batch && this.batchBytes + need <= this.batch.length) return;
+    if (this.batchBytes > 0) this.flushPending();
+    // Room for a full batch plus one more span, so the flush-size check fires before it overflows.
+    if (!this.batch || need > this.batch.length) this.batch = this.compressor.batchBuffer(Math.max(this.o.flushBytes + BATCH_SLACK, need));
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    this.flushPending();
+  };
 
   async flush(): Promise<void> {
     this.flushPending();
@@ -114,11 +152,7 @@ class GzipTraceWriter implements TraceWriter {
 
   /** Resolves once every batch queued so far has been appended (or dropped with an error). */
   private async drain(): Promise<void> {
-    for (let i = 0; i < 1_000_000; i++) {
-      const chain = this.chain;
-      await chain;
-      if (chain === this.chain) return;
-    }
+    for (let i = 0; i < 1_000_000 && this.pumping; i++) await this.pumping;
   }
 
   meta(): SessionMeta {
@@ -140,6 +174,8 @@ class GzipTraceWriter implements TraceWriter {
   }
 
   private async finish(final: { status?: SessionStatus; reason?: string }): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     this.flushPending();
     await this.drain();
     const s = this.state;
@@ -178,55 +214,71 @@ class GzipTraceWriter implements TraceWriter {
     this.file = await reopenTracePart(tracesDir, sessionId, parts.gz.length - 1);
   }
 
+  /** Hands the batch to the compressor. A pending timer stays armed: it flushes whatever is newer. */
   private flushPending(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    if (this.pending.length === 0) return;
-    const data = Buffer.from(`${this.pending.join('\n')}\n`, 'utf8');
-    const spans = this.pending.length;
-    this.pending = [];
-    this.pendingChars = 0;
-    this.queued++;
-    const member = this.compressor.compress(data);
-    member.catch(() => undefined); // reported by append, in order
-    this.chain = this.chain.then(() => this.append(member, data.length, spans));
+    if (this.batchSpans === 0) return;
+    const data = this.batch!.subarray(0, this.batchBytes);
+    const batch: Batch = { spans: this.batchSpans, ndjsonLength: this.batchBytes, member: undefined, error: undefined, done: undefined! };
+    this.batch = undefined;
+    this.batchBytes = 0;
+    this.batchSpans = 0;
+    batch.done = this.compressor.compressOwned(data).then(
+      (m) => void (batch.member = m),
+      (err: unknown) => void (batch.error = err ?? new Error('compression failed')),
+    );
+    this.inflight.push(batch);
+    this.pumping ??= this.pump();
   }
 
-  /** Appends one compressed batch; never rejects (errors go to onError). */
-  private async append(member: Promise<Buffer>, ndjsonLength: number, spans: number): Promise<void> {
+  /** Appends compressed batches in order, several at once when they are ready together. Never rejects. */
+  private async pump(): Promise<void> {
     try {
-      await this.appendOne(member, ndjsonLength, spans);
+      const ok = await this.ready;
+      while (this.inflight.length > 0) {
+        await this.inflight[0]!.done;
+        let n = 1;
+        while (n < this.inflight.length && this.inflight[n]!.member && n < GROUP_MAX) n++;
+        const group = this.inflight.splice(0, n);
+        if (!ok || this.broken) continue;
+        const failed = group.find((b) => !b.member);
+        if (failed) this.fail(failed.error);
+        else await this.appendGroup(group as ReadyBatch[]);
+      }
+    } catch (err) {
+      this.fail(err);
     } finally {
-      this.queued--;
+      this.pumping = undefined;
     }
   }
 
-  private async appendOne(member: Promise<Buffer>, ndjsonLength: number, spans: number): Promise<void> {
-    if (this.broken || !(await this.ready)) return;
-    try {
-      const bytes = await member;
+  /** Writes ready members to the part file (rotating between them as needed), then reports them. */
+  private async appendGroup(group: ReadyBatch[]): Promise<void> {
+    for (let i = 0; i < group.length; ) {
       let file = this.file!;
-      if (file.size > 0 && file.size + bytes.length > this.o.rotateBytes) {
+      if (file.size > 0 && file.size + group[i]!.member.length > this.o.rotateBytes) {
         this.file = undefined;
         await file.close(false);
         this.file = file = await createTracePart(this.o.tracesDir, this.sessionId, file.part + 1);
       }
+      // As many members as fit before the next rotation (always at least one).
+      let j = i + 1;
+      for (let size = file.size + group[i]!.member.length; j < group.length && size + group[j]!.member.length <= this.o.rotateBytes; j++) size += group[j]!.member.length;
+      const part = group.slice(i, j);
+      i = j;
       try {
         // Under a burst, index records go out a few members at a time; when idle, at once.
-        await file.append(bytes, ndjsonLength, spans, this.queued <= 1);
+        await file.append(part, this.inflight.length === 0);
       } catch (err) {
         this.report(err);
         await file.rollback().catch((e: unknown) => this.fail(e));
-        return;
+        continue;
       }
-      this.appended += spans;
-      this.o.onFlush?.({ spanCount: this.appended });
-      if (Date.now() - this.lastMetaAt >= META_INTERVAL_MS && !this.closing) void this.persistMeta();
-    } catch (err) {
-      this.fail(err);
+      for (const b of part) {
+        this.appended += b.spans;
+        this.o.onFlush?.({ spanCount: this.appended });
+      }
     }
+    if (Date.now() - this.lastMetaAt >= META_INTERVAL_MS && !this.closing) void this.persistMeta();
   }
 
   /** Writes the meta now and again after each change that arrived meanwhile. */
