@@ -20,7 +20,7 @@ export { DEFAULT_GZIP_LEVEL, DEFAULT_ROTATE_BYTES } from './traceWriterOptions.j
 const META_INTERVAL_MS = 1000;
 
 /** Extra room in a batch buffer past `flushBytes`, so the span that fills a batch fits too. */
-const BATCH_SLACK = 64 * 1024;
+const BATCH_SLACK = 16 * 1024;
 
 /** Most ready members written with one call. */
 const GROUP_MAX = 64;
@@ -219,7 +219,7 @@ class GzipTraceWriter implements TraceWriter {
     if (this.batchSpans === 0) return;
     const data = this.batch!.subarray(0, this.batchBytes);
     const batch: Batch = { spans: this.batchSpans, ndjsonLength: this.batchBytes, member: undefined, error: undefined, done: undefined! };
-    this.batch = undefined;
+    this.batch = undefined; // its memory moves to the compressor
     this.batchBytes = 0;
     this.batchSpans = 0;
     batch.done = this.compressor.compressOwned(data).then(

@@ -5,7 +5,8 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SessionMetaSchema } from '../../src/core/session.js';
 import { SpanSchema } from '../../src/core/span.js';
-import { metaFilePath, traceFilePath } from '../../src/store/paths.js';
+import { readMemberIndex } from '../../src/store/memberIndex.js';
+import { memberIndexPath, metaFilePath, traceFilePath } from '../../src/store/paths.js';
 import { readTrace } from '../../src/store/traceReader.js';
 import { createTraceWriter } from '../../src/store/traceWriter.js';
 import { makeSpan, SID, tempDir } from './storeTestKit.js';
@@ -76,6 +77,54 @@ describe('createTraceWriter', () => {
     const { spans, stats } = await readTrace(dir, SID);
     expect(spans.map((s) => s.attributes['jsonrpc.request.id'])).toEqual(Array.from({ length: 60 }, (_, i) => i));
     expect(stats).toEqual({ spans: 60, corruptLines: 0, truncated: false });
+  });
+
+  it('a synchronous burst is appended in order across rotations, every member indexed', async () => {
+    const flushes: number[] = [];
+    const w = createTraceWriter({ tracesDir: dir, sessionId: SID, title: 'b', engine: 'proxy', flushBytes: 3000, rotateBytes: 16 * 1024, onFlush: (i) => flushes.push(i.spanCount) });
+    for (let i = 0; i < 1500; i++) w.write(makeSpan(i));
+    await w.close();
+    const { spans, stats } = await readTrace(dir, SID);
+    expect(stats).toEqual({ spans: 1500, corruptLines: 0, truncated: false });
+    expect(spans.map((s) => s.attributes['jsonrpc.request.id'])).toEqual(Array.from({ length: 1500 }, (_, i) => i));
+    expect(flushes.length).toBeGreaterThan(100); // one report per member, counts rising to the total
+    expect(flushes.every((n, i) => i === 0 || n > flushes[i - 1]!)).toBe(true);
+    expect(flushes.at(-1)).toBe(1500);
+    const parts = (await readdir(dir)).filter((n) => n.endsWith('.jsonl.gz'));
+    expect(parts.length).toBeGreaterThan(3);
+    let indexed = 0;
+    for (const name of parts) {
+      const size = (await stat(join(dir, name))).size;
+      expect(size).toBeLessThanOrEqual(16 * 1024 + 4096); // one member may start a part past the limit only when alone
+      const records = await readMemberIndex(memberIndexPath(join(dir, name)), size);
+      expect(records.reduce((a, r) => a + r.length, 0)).toBe(size); // contiguous records cover the whole part
+      indexed += records.reduce((a, r) => a + r.spans, 0);
+    }
+    expect(indexed).toBe(1500);
+  });
+
+  it('keeps spans larger than a batch, multi-byte text and tiny flush sizes intact', async () => {
+    const w = createTraceWriter({ tracesDir: dir, sessionId: SID, title: 't', engine: 'proxy', flushBytes: 1000 });
+    const huge = 'ж'.repeat(150_000); // 300,000 UTF-8 bytes in a plain attribute (not capped)
+    for (let i = 0; i < 40; i++) w.write(makeSpan(i, i % 7 === 3 ? { name: `big ${i}`, attributes: { 'plain.text': huge } } : { name: `n ${'€'.repeat(i * 50)}` }));
+    await w.close();
+    const { spans, stats } = await readTrace(dir, SID);
+    expect(stats.spans).toBe(40);
+    spans.forEach((sp, i) => {
+      if (i % 7 === 3) expect(sp.attributes['plain.text']).toBe(huge);
+      else expect(sp.name).toBe(`n ${'€'.repeat(i * 50)}`);
+    });
+  });
+
+  it('a span written after a size flush still goes out on the interval', async () => {
+    const flushes: number[] = [];
+    const w = createTraceWriter({ tracesDir: dir, sessionId: SID, title: 't', engine: 'proxy', flushBytes: 1500, flushIntervalMs: 20, onFlush: (i) => flushes.push(i.spanCount) });
+    w.write(makeSpan(0));
+    w.write(makeSpan(1)); // fills a batch: flushed by size
+    w.write(makeSpan(2)); // waits for the interval
+    await expect.poll(() => flushes.at(-1), { timeout: 5000 }).toBe(3);
+    expect((await readTrace(dir, SID)).spans).toHaveLength(3);
+    await w.close();
   });
 
   it('flushes on the interval without close, and flush() makes spans readable', async () => {
