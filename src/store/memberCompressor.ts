@@ -30,9 +30,13 @@ export const COMPRESSOR_HANDLES = 2;
 export function createMemberCompressor(level: number, handles = COMPRESSOR_HANDLES): MemberCompressor {
   let outstanding = 0;
   let idle: (() => void) | undefined;
+  let drained: Promise<void> | undefined;
   let fallback: ReturnType<typeof createLaneCompressor> | undefined;
   const settle = () => {
-    if (--outstanding === 0) idle?.();
+    if (--outstanding > 0) return;
+    idle?.();
+    idle = undefined;
+    drained = undefined;
   };
   const lanes = () => (fallback ??= createLaneCompressor(level, handles));
   const run = (data: Buffer, owned: boolean) => {
@@ -52,7 +56,7 @@ export function createMemberCompressor(level: number, handles = COMPRESSOR_HANDL
       return Buffer.allocUnsafeSlow(bytes);
     },
     async close() {
-      if (outstanding > 0) await new Promise<void>((resolve) => (idle = resolve));
+      if (outstanding > 0) await (drained ??= new Promise<void>((resolve) => (idle = resolve)));
       await fallback?.close();
     },
   };
@@ -89,6 +93,7 @@ interface WorkerPool {
 /** Batch buffers back from the worker, ready for reuse (a few, so idle memory stays small). */
 const freeBuffers: ArrayBuffer[] = [];
 const MAX_FREE_BUFFERS = 4;
+const MAX_FREE_BUFFER_BYTES = 1024 * 1024;
 
 let pool: WorkerPool | undefined;
 let poolUnavailable = false;
@@ -117,7 +122,7 @@ function sharedPool(): WorkerPool | undefined {
     void worker.terminate().catch(() => undefined);
   };
   worker.on('message', (m: { id: number; member?: Uint8Array; input?: ArrayBuffer; error?: string }) => {
-    if (m.input && freeBuffers.length < MAX_FREE_BUFFERS) freeBuffers.push(m.input);
+    if (m.input && freeBuffers.length < MAX_FREE_BUFFERS && m.input.byteLength <= MAX_FREE_BUFFER_BYTES) freeBuffers.push(m.input);
     const job = jobs.get(m.id);
     if (!job) return;
     jobs.delete(m.id);
