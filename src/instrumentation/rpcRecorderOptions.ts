@@ -27,6 +27,11 @@ export interface RpcRecorderOptions {
   propagate?: boolean;
   /** Receives internal failures; recording never throws into the traffic. Default: ignored. */
   onError?: (err: unknown) => void;
+  /**
+   * Default true: serialising, redacting and writing spans run on the next turn of the event
+   * loop. False: they wait for `flush()` (or stats/close), for a caller that schedules the work itself.
+   */
+  autoFlush?: boolean;
 }
 
 /** Cumulative counts since the recorder was created (a heartbeat computes deltas). */
@@ -45,6 +50,8 @@ export interface RecordContext {
   spanId?: string;
   /** For sent messages: the received request they belong to (SDK `relatedRequestId`). */
   relatedRequestId?: RpcId;
+  /** When the message was seen, in epoch microseconds (core/time nowMicros); default now. For callers that record later. */
+  time?: number;
 }
 
 /**
@@ -59,8 +66,8 @@ export interface RpcRecorder {
   received(message: unknown, raw?: string, context?: RecordContext): SpanContext | undefined;
   /** Records a parsed message (or batch) that left; `raw` is its original text when known. Returns the span context of a single request. */
   sent(message: unknown, raw?: string, context?: RecordContext): SpanContext | undefined;
-  /** Records a line that is not valid JSON-RPC as an ERROR span `jsonrpc.invalid`. */
-  malformed(direction: 'received' | 'sent', raw: string, error: string): void;
+  /** Records a line that is not valid JSON-RPC as an ERROR span `jsonrpc.invalid`; `time` as RecordContext.time. */
+  malformed(direction: 'received' | 'sent', raw: string, error: string, time?: number): void;
   /**
    * Writes now the spans that have ended but are still queued. Serialising, redacting and
    * writing happen off the hot path, on the next turn of the event loop (or at close/stats).
@@ -87,6 +94,7 @@ export const RpcRecorderOptionsSchema = z.object({
   jsonCapBytes: z.number().int().min(64).optional(),
   propagate: z.boolean().optional(),
   onError: z.function().optional(),
+  autoFlush: z.boolean().optional(),
 });
 
 /** OpenTelemetry `network.transport` for a transport name: stdio -> pipe, HTTP/SSE -> tcp. */

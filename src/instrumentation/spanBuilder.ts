@@ -1,6 +1,7 @@
 import { capJsonAttributes } from '../core/jsonAttributes.js';
 import { Attr, type Attributes, type Span, type SpanEvent, type SpanKind, type StatusCode } from '../core/span.js';
-import { formatMicros } from '../core/time.js';
+import { formatSpanTime } from './formatSpanTime.js';
+import { jsonMemberText } from './jsonMemberText.js';
 
 /** Serialises a (possibly secret-bearing) value to redacted JSON text. */
 export type JsonText = (value: unknown) => string;
@@ -34,18 +35,24 @@ export function rpcSpanName(method: string, params: Record<string, unknown> | un
   return target ? `${method} ${target}` : method;
 }
 
+const ARGUMENTS_PATH = ['params', 'arguments'] as const;
+const RESULT_PATH = ['result'] as const;
+
 /**
  * Method-specific request attributes: tool name and input, prompt name, resource uri,
- * protocol version. `json` serialises (and redacts) nested values. Adds to and returns `attrs`.
+ * protocol version. `json` serialises (and redacts) nested values. `raw` is the request's
+ * original text when it needs no redaction: the tool input is then cut out of it as sent
+ * (see jsonMemberText) instead of serialised again. Adds to and returns `attrs`.
  */
-export function requestAttributes(method: string, params: Record<string, unknown> | undefined, json: JsonText, attrs: Attributes = {}): Attributes {
+export function requestAttributes(method: string, params: Record<string, unknown> | undefined, json: JsonText, attrs: Attributes = {}, raw?: string): Attributes {
   if (!params) return attrs;
   switch (method) {
     case 'tools/call': {
       const name = str(params.name);
       if (name !== undefined) attrs[Attr.TOOL_NAME] = name;
       attrs['gen_ai.operation.name'] = 'execute_tool';
-      attrs[Attr.TOOL_INPUT_JSON] = json(params.arguments ?? {});
+      const args = params.arguments;
+      attrs[Attr.TOOL_INPUT_JSON] = (args !== undefined && args !== null && raw !== undefined ? jsonMemberText(raw, ARGUMENTS_PATH) : undefined) ?? json(args ?? {});
       break;
     }
     case 'prompts/get': {
@@ -69,11 +76,17 @@ export function requestAttributes(method: string, params: Record<string, unknown
   return attrs;
 }
 
-/** Outcome of a successful JSON-RPC result: OK, or ERROR for a tool result with `isError: true`. */
-export function resultOutcome(method: string, result: unknown, json: JsonText): Outcome {
-  if (method !== 'tools/call' || result === null || typeof result !== 'object') return { code: 'OK', attributes: {} };
+const OK: Outcome = Object.freeze({ code: 'OK', attributes: Object.freeze({}) }) as Outcome;
+
+/**
+ * Outcome of a successful JSON-RPC result: OK, or ERROR for a tool result with `isError: true`.
+ * `raw` is the response's original text when it needs no redaction (the tool output is then
+ * cut out of it, see requestAttributes).
+ */
+export function resultOutcome(method: string, result: unknown, json: JsonText, raw?: string): Outcome {
+  if (method !== 'tools/call' || result === null || typeof result !== 'object') return OK;
   const r = result as Record<string, unknown>;
-  const attributes: Attributes = { [Attr.TOOL_OUTPUT_JSON]: json(result) };
+  const attributes: Attributes = { [Attr.TOOL_OUTPUT_JSON]: (raw === undefined ? undefined : jsonMemberText(raw, RESULT_PATH)) ?? json(result) };
   if (r.isError !== true) return { code: 'OK', attributes };
   const first = Array.isArray(r.content) ? (r.content as unknown[]).find((c) => str((c as Record<string, unknown>)?.text) !== undefined) : undefined;
   const text = first ? (first as { text: string }).text : 'tool returned isError: true';
@@ -119,22 +132,31 @@ export interface SpanParts {
   jsonCapBytes: number;
 }
 
+/** Caps `*_json` attributes like capJsonAttributes, without its key array (most spans have nothing to cut). */
+function capJson(attributes: Attributes, capBytes: number): Attributes {
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (typeof value === 'string' && value.length * 3 > capBytes && key.endsWith('_json')) return capJsonAttributes(attributes, capBytes);
+  }
+  return attributes;
+}
+
 /** Assembles a trace-file span: merges outcome attributes, caps `*_json` attributes, formats times. */
 export function buildSpan(parts: SpanParts): Span {
-  const attributes = capJsonAttributes(Object.assign(parts.attributes, parts.outcome.attributes), parts.jsonCapBytes);
-  const span: Span = {
-    trace_id: parts.traceId,
-    span_id: parts.spanId,
-    ...(parts.parentSpanId === undefined ? {} : { parent_span_id: parts.parentSpanId }),
-    name: parts.name,
-    kind: parts.kind,
-    start_time: formatMicros(parts.startMicros),
-    end_time: formatMicros(Math.max(parts.endMicros, parts.startMicros)),
-    status: parts.outcome.description === undefined ? { status_code: parts.outcome.code } : { status_code: parts.outcome.code, description: parts.outcome.description },
-    attributes,
-  };
+  const attributes = parts.attributes;
+  const extra = parts.outcome.attributes;
+  for (const key in extra) attributes[key] = extra[key]!;
+  capJson(attributes, parts.jsonCapBytes);
+  const outcome = parts.outcome;
+  const status = outcome.description === undefined ? { status_code: outcome.code } : { status_code: outcome.code, description: outcome.description };
+  const start_time = formatSpanTime(parts.startMicros);
+  const end_time = formatSpanTime(Math.max(parts.endMicros, parts.startMicros));
+  const span: Span =
+    parts.parentSpanId === undefined
+      ? { trace_id: parts.traceId, span_id: parts.spanId, name: parts.name, kind: parts.kind, start_time, end_time, status, attributes }
+      : { trace_id: parts.traceId, span_id: parts.spanId, parent_span_id: parts.parentSpanId, name: parts.name, kind: parts.kind, start_time, end_time, status, attributes };
   if (parts.events && parts.events.length > 0) {
-    for (const e of parts.events) if (e.attributes) capJsonAttributes(e.attributes, parts.jsonCapBytes);
+    for (const e of parts.events) if (e.attributes) capJson(e.attributes, parts.jsonCapBytes);
     span.events = parts.events;
   }
   return span;

@@ -1,9 +1,10 @@
 import { newSpanId } from '../core/ids.js';
 import { Attr, type Attributes, type Span, type SpanEvent } from '../core/span.js';
 import type { SpanSink } from '../core/spanSink.js';
-import { formatMicros, nowMicros } from '../core/time.js';
+import { nowMicros } from '../core/time.js';
 import type { RpcId } from './classifyMessage.js';
 import { hookChannels, type RpcDirection } from './hooks.js';
+import { formatSpanTime } from './formatSpanTime.js';
 import { buildSpan, failureOutcome, type Outcome } from './spanBuilder.js';
 import type { SpanContext } from './traceContext.js';
 
@@ -16,12 +17,14 @@ export interface OpenRequest {
   parentSpanId: string | undefined;
   start: number;
   name: string;
-  attributes: Attributes;
   progressToken: RpcId | undefined;
-  events?: SpanEvent[];
-  droppedEvents?: number;
-  /** What the request attributes are built from, until they are (off the hot path). */
-  pending?: { message: unknown; raw: string | undefined; params: Record<string, unknown> | undefined };
+  events: SpanEvent[] | undefined;
+  droppedEvents: number;
+  /** The request as seen; its attributes are built from it when the span ends (off the hot path). */
+  message: unknown;
+  /** Its original text, when known. */
+  raw: string | undefined;
+  params: Record<string, unknown> | undefined;
 }
 
 export interface SpanRecorderOptions {
@@ -33,8 +36,10 @@ export interface SpanRecorderOptions {
   base: Attributes;
   jsonCapBytes: number;
   onError?: ((err: unknown) => void) | undefined;
-  /** Completes a request's attributes just before its span is built. */
-  prepare: (req: OpenRequest) => void;
+  /** Builds a request's attributes just before its span is built (`responseJson` when it had a response). */
+  prepare: (req: OpenRequest, responseJson: string | undefined) => Attributes;
+  /** Default true: deferred work runs on the next turn of the event loop; false: only at flush(). */
+  autoFlush?: boolean;
 }
 
 /** Bookkeeping behind the RPC recorder: open requests, span output, counts and hooks. */
@@ -49,10 +54,10 @@ export interface SpanRecorder {
   byProgressToken(token: RpcId): OpenRequest | undefined;
   addEvent(req: OpenRequest, name: string, attributes: Attributes): void;
   /** Writes the span of a request already taken; `end` defaults to now. */
-  finish(req: OpenRequest, outcome: Outcome, end?: number): void;
+  finish(req: OpenRequest, outcome: Outcome, end?: number, responseJson?: string): void;
   /** Writes a zero-length span at `time` not tied to a request (notification, stray error, invalid line). */
   loose(dir: RpcDirection, name: string, outcome: Outcome, attributes: Attributes, time: number, parent?: SpanContext): void;
-  /** Queues work for the next turn of the event loop, off the traffic's hot path. */
+  /** Queues work for the next turn of the event loop (or the next flush() without autoFlush), off the traffic's hot path. */
   defer(task: () => void): void;
   /** Runs queued work now. */
   flush(): void;
@@ -113,9 +118,16 @@ export function createSpanRecorder(o: SpanRecorderOptions): SpanRecorder {
     queue.length = 0;
   };
 
-  const finish = (req: OpenRequest, outcome: Outcome, end: number = nowMicros()): void => {
-    o.prepare(req);
-    if (req.droppedEvents) req.attributes['mcp.events.dropped'] = req.droppedEvents;
+  const autoFlush = o.autoFlush ?? true;
+  // Object.assign rather than spread: `{ ...a, ...b }` is several times slower in V8 11.
+  const looseAttributes = (dir: RpcDirection, attributes: Attributes): Attributes => {
+    const all: Attributes = Object.assign({}, o.base);
+    all[Attr.DIRECTION] = dir;
+    return Object.assign(all, attributes);
+  };
+  const finish = (req: OpenRequest, outcome: Outcome, end: number = nowMicros(), responseJson?: string): void => {
+    const attributes = o.prepare(req, responseJson);
+    if (req.droppedEvents) attributes['mcp.events.dropped'] = req.droppedEvents;
     const span = buildSpan({
       traceId: req.ctx.traceId,
       spanId: req.ctx.spanId,
@@ -125,7 +137,7 @@ export function createSpanRecorder(o: SpanRecorderOptions): SpanRecorder {
       startMicros: req.start,
       endMicros: end,
       outcome,
-      attributes: req.attributes,
+      attributes,
       events: req.events,
       jsonCapBytes: o.jsonCapBytes,
     });
@@ -174,12 +186,12 @@ export function createSpanRecorder(o: SpanRecorderOptions): SpanRecorder {
         req.droppedEvents = (req.droppedEvents ?? 0) + 1;
         return;
       }
-      events.push({ name, time: formatMicros(nowMicros()), attributes });
+      events.push({ name, time: formatSpanTime(nowMicros()), attributes });
     },
     finish,
     defer(task) {
       queue.push(task);
-      if (!scheduled) {
+      if (!scheduled && autoFlush) {
         scheduled = true;
         setImmediate(flush);
       }
@@ -196,7 +208,7 @@ export function createSpanRecorder(o: SpanRecorderOptions): SpanRecorder {
           startMicros: now,
           endMicros: now,
           outcome,
-          attributes: { ...o.base, [Attr.DIRECTION]: dir, ...attributes },
+          attributes: looseAttributes(dir, attributes),
           jsonCapBytes: o.jsonCapBytes,
         }),
       );

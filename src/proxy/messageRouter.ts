@@ -163,6 +163,13 @@ export class MessageRouter {
     return all.length;
   }
 
+  /** Answers every request still held by the gate (never forwarded) with a JSON-RPC error. Returns how many. */
+  failHeld(code: number, message: string): number {
+    const held = [...this.pending.values(), ...this.pendingLossy.values()].filter((p) => !p.inFlight && !p.done);
+    for (const p of held) this.answer(p, code, message);
+    return held.length;
+  }
+
   /** Sends `notifications/cancelled` upstream for every in-flight request, then answers all pending with -32800. */
   cancelAll(reason: string): number {
     if (this.upstreamOpen) {

@@ -163,6 +163,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const end = async (status: ProxyStatus, reason: string, exitCode: number, closeUpstream: boolean, answerPending = true): Promise<void> => {
     if (ending) return;
     ending = { status, reason, exitCode };
+    // Requests the gate still holds will never be forwarded now: answer them while the record is
+    // open (a gate that lets go of them later finds them answered), so their spans carry the answer.
+    if (!answerPending) router.failHeld(RpcErrorCode.REQUEST_CANCELLED, `request cancelled: ${reason}`);
     if (closeUpstream) {
       await upstream.close();
       router.upstreamClosed();

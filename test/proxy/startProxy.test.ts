@@ -1,6 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GateDecision, RequestGate } from '../../src/sessions/requestGate.js';
+import type { Span } from '../../src/core/span.js';
+import { InMemorySpanSink } from '../../src/core/spanSink.js';
+import { recordTo } from '../../src/proxy/recordTo.js';
 import { RAW_SERVER, startHarness, type Harness } from './proxyHarness.js';
+
+/** Remembers spans written after close (they would be lost by a trace writer). */
+class ClosingSink extends InMemorySpanSink {
+  late: Span[] = [];
+  override write(span: Span): void {
+    if (this.closed) this.late.push(span);
+    else super.write(span);
+  }
+}
 
 const raw = { kind: 'stdio' as const, command: process.execPath, args: [RAW_SERVER] };
 let h: Harness | undefined;
@@ -179,6 +191,36 @@ describe('startProxy (stdio upstream)', () => {
     release({ action: 'forward' });
     await new Promise((r) => setTimeout(r, 100));
     expect(h.lines()).toEqual([]);
+    expect(h.proxy.stats().pending).toBe(0);
+  });
+
+  it('answers and records requests held at the gate before closing the record when the client leaves', async () => {
+    const releases: Array<(d: GateDecision) => void> = [];
+    const gate: RequestGate = { admit: (r) => (r.method === 'held' ? new Promise((res) => releases.push(res)) : undefined) };
+    const sink = new ClosingSink();
+    h = await startHarness({ upstream: raw, gate, openRecording: recordTo(() => sink) });
+    h.send(req(1, 'held'));
+    h.send(req('"two"', 'held'));
+    h.send(req(3, 'ping'));
+    await h.waitFor((l) => l.length === 1, 'the ping answer');
+    h.endInput();
+    expect(await h.proxy.done).toMatchObject({ status: 'completed', reason: 'client closed the connection' });
+    expect(sink.closed).toBe(true);
+    const held = sink.spans.filter((s) => s.name === 'held');
+    expect(held).toHaveLength(2);
+    for (const span of held) {
+      expect(span.status.status_code).toBe('ERROR');
+      expect(span.attributes['mcp.error.code']).toBe(-32800);
+      expect(span.attributes['mcp.rpc.response_json']).toContain('request cancelled: client closed the connection');
+    }
+    const answers = h.lines().map((l) => JSON.parse(l) as { id: unknown; error?: { code: number } });
+    expect(answers.filter((a) => a.error?.code === -32800).map((a) => a.id).sort()).toEqual([1, 'two']);
+    // The gate letting go later changes nothing: no second answer, nothing written after close.
+    releases[0]!({ action: 'forward' });
+    releases[1]!({ action: 'reject', code: -32010, message: 'too late' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(h.lines()).toHaveLength(3);
+    expect(sink.late).toEqual([]);
     expect(h.proxy.stats().pending).toBe(0);
   });
 });

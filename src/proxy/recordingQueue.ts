@@ -1,0 +1,109 @@
+import { performance } from 'node:perf_hooks';
+import { nowMicros } from '../core/time.js';
+import type { ProxyRecorder } from './proxyRecorder.js';
+
+/** What the queue drives: an RpcRecorder (src/instrumentation) created with `autoFlush: false`. */
+export interface QueuedRecorderTarget {
+  received(message: unknown, raw: string | undefined, context: { time: number }): unknown;
+  sent(message: unknown, raw: string | undefined, context: { time: number }): unknown;
+  malformed(direction: 'received' | 'sent', raw: string, error: string, time: number): void;
+  /** Runs the recorder's deferred span building now. */
+  flush(): void;
+  close(reason?: string): unknown;
+  stats(): { requests: number; toolCalls: number; errors: number; spans: number };
+}
+
+export interface RecordingQueueOptions {
+  /** Most time one turn of the event loop spends recording before letting I/O in again. Default 0.25 ms. */
+  sliceMs?: number;
+}
+
+const RECEIVED = 0;
+const SENT = 1;
+const MALFORMED_RECEIVED = 2;
+const MALFORMED_SENT = 3;
+/** Slots per queued message: kind, message (or raw line), raw (or error), time. */
+const SLOTS = 4;
+
+/**
+ * A ProxyRecorder that keeps recording off the forwarding path: each call only notes the
+ * message and the time it was seen (a few array slots, no allocation per message beyond the
+ * array's growth); the recorder sees the messages in order, with those times, when the event
+ * loop has no I/O waiting (setImmediate), in slices of at most `sliceMs` so that a backlog never
+ * holds up the next message to forward. `stats()` and `close()` first record everything queued.
+ * Messages must not be mutated after they are handed over (the router never does).
+ */
+export function createRecordingQueue(target: QueuedRecorderTarget, options: RecordingQueueOptions = {}): ProxyRecorder {
+  const sliceMs = options.sliceMs ?? 0.25;
+  let queue: unknown[] = [];
+  let head = 0;
+  let scheduled = false;
+  let closed = false;
+
+  const recordOne = (): void => {
+    const kind = queue[head] as number;
+    const a = queue[head + 1];
+    const b = queue[head + 2];
+    const time = queue[head + 3] as number;
+    queue[head + 1] = undefined;
+    queue[head + 2] = undefined;
+    head += SLOTS;
+    if (kind === RECEIVED) target.received(a, b as string | undefined, { time });
+    else if (kind === SENT) target.sent(a, b as string | undefined, { time });
+    else target.malformed(kind === MALFORMED_RECEIVED ? 'received' : 'sent', a as string, b as string, time);
+  };
+
+  const reset = (): void => {
+    if (queue.length > 1024) queue = [];
+    else queue.length = 0;
+    head = 0;
+  };
+
+  /** Records everything queued, now. */
+  const drainAll = (): void => {
+    while (head < queue.length) recordOne();
+    target.flush();
+    reset();
+  };
+
+  const slice = (): void => {
+    scheduled = false;
+    if (closed) return;
+    const deadline = performance.now() + sliceMs;
+    while (head < queue.length) {
+      recordOne();
+      target.flush();
+      if (performance.now() >= deadline) break;
+    }
+    if (head >= queue.length) reset();
+    else schedule();
+  };
+
+  const schedule = (): void => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(slice);
+  };
+
+  const push = (kind: number, a: unknown, b: unknown): void => {
+    if (closed) return;
+    queue.push(kind, a, b, nowMicros());
+    schedule();
+  };
+
+  return {
+    received: (message, raw) => push(RECEIVED, message, raw),
+    sent: (message, raw) => push(SENT, message, raw),
+    malformed: (direction, raw, error) => push(direction === 'received' ? MALFORMED_RECEIVED : MALFORMED_SENT, raw, error),
+    close(reason) {
+      if (closed) return undefined;
+      drainAll();
+      closed = true;
+      return target.close(reason);
+    },
+    stats() {
+      if (!closed) drainAll();
+      return target.stats();
+    },
+  };
+}

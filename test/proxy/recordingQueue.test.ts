@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { InMemorySpanSink } from '../../src/core/spanSink.js';
+import { nowMicros, parseMicros } from '../../src/core/time.js';
+import { createRpcRecorder } from '../../src/instrumentation/rpcRecorder.js';
+import { createRecordingQueue } from '../../src/proxy/recordingQueue.js';
+
+const SESSION = '20260101-000000-abcdef01';
+
+function setup(sliceMs?: number) {
+  const sink = new InMemorySpanSink();
+  const recorder = createRpcRecorder({ sink, sessionId: SESSION, transport: 'stdio', autoFlush: false });
+  const queue = createRecordingQueue(recorder, sliceMs === undefined ? {} : { sliceMs });
+  const pair = (id: number) => {
+    const req = `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"t${id}"}}}`;
+    const resp = `{"jsonrpc":"2.0","id":${id},"result":{"content":[{"type":"text","text":"t${id}"}]}}`;
+    queue.received(JSON.parse(req), req);
+    queue.sent(JSON.parse(resp), resp);
+  };
+  return { sink, queue, pair };
+}
+
+const turn = () => new Promise<void>((r) => setImmediate(r));
+
+describe('createRecordingQueue', () => {
+  it('records nothing on the caller path, then everything in order with the times messages were seen', async () => {
+    const { sink, queue, pair } = setup();
+    const before = nowMicros();
+    pair(1);
+    const seen = nowMicros();
+    const until = Date.now() + 20;
+    while (Date.now() < until) {
+      // busy: the recording must not take the time it runs at
+    }
+    expect(sink.spans).toHaveLength(0);
+    await turn();
+    await turn();
+    expect(sink.spans).toHaveLength(1);
+    const span = sink.spans[0]!;
+    expect(span.name).toBe('tools/call echo');
+    expect(span.attributes['mcp.tool.input_json']).toBe('{"text":"t1"}');
+    expect(span.attributes['mcp.tool.output_json']).toBe('{"content":[{"type":"text","text":"t1"}]}');
+    const start = parseMicros(span.start_time);
+    expect(start).toBeGreaterThanOrEqual(before);
+    expect(start).toBeLessThanOrEqual(seen);
+    expect(parseMicros(span.end_time)).toBeLessThanOrEqual(seen);
+  });
+
+  it('records a backlog in slices, letting other work run in between', async () => {
+    const { sink, queue, pair } = setup(0);
+    for (let i = 0; i < 200; i++) pair(i);
+    const counts: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await turn();
+      counts.push(sink.spans.length);
+    }
+    expect(counts[0]).toBeLessThan(200);
+    expect(counts[2]).toBeGreaterThan(counts[0]!);
+    expect(queue.stats().spans).toBe(200);
+    expect(sink.spans.map((s) => s.attributes['jsonrpc.request.id'])).toEqual(Array.from({ length: 200 }, (_, i) => String(i)));
+  });
+
+  it('close() records what is queued, ends open requests, and ignores later calls', async () => {
+    const { sink, queue, pair } = setup();
+    pair(1);
+    queue.received({ jsonrpc: '2.0', id: 2, method: 'hang' }, '{"jsonrpc":"2.0","id":2,"method":"hang"}');
+    queue.malformed('received', '{oops', 'parse error');
+    queue.close('bye');
+    expect(sink.spans.map((s) => s.name).sort()).toEqual(['hang', 'jsonrpc.invalid', 'tools/call echo']);
+    expect(sink.spans.find((s) => s.name === 'hang')!.status).toEqual({ status_code: 'ERROR', description: 'bye' });
+    pair(3);
+    queue.close('again');
+    await turn();
+    await turn();
+    expect(sink.spans).toHaveLength(3);
+    expect(queue.stats()).toMatchObject({ requests: 2, spans: 3 });
+  });
+});
