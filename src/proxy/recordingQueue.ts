@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import { nowMicros } from '../core/time.js';
 import type { ProxyRecorder } from './proxyRecorder.js';
 
 /** What the queue drives: an RpcRecorder (src/instrumentation) created with `autoFlush: false`. */
@@ -39,6 +38,9 @@ export function createRecordingQueue(target: QueuedRecorderTarget, options: Reco
   let head = 0;
   let scheduled = false;
   let closed = false;
+  // nowMicros() from core/time, without reading the timeOrigin getter per message.
+  const origin = performance.timeOrigin;
+  const now = (): number => Math.round((origin + performance.now()) * 1000);
 
   const recordOne = (): void => {
     const kind = queue[head] as number;
@@ -87,7 +89,7 @@ export function createRecordingQueue(target: QueuedRecorderTarget, options: Reco
 
   const push = (kind: number, a: unknown, b: unknown): void => {
     if (closed) return;
-    queue.push(kind, a, b, nowMicros());
+    queue.push(kind, a, b, now());
     schedule();
   };
 
