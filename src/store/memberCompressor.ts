@@ -67,6 +67,9 @@ export function createMemberCompressor(level: number, handles = COMPRESSOR_HANDL
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { gzipSync } = require('node:zlib');
+// Compression is background work: on Linux the nice value is per thread, so this lowers only
+// this worker, and the threads that carry traffic (ours and our peers') win the cores first.
+try { require('node:os').setPriority(0, 10); } catch {}
 parentPort.on('message', (m) => {
   try {
     const out = gzipSync(m.data, { level: m.level });
