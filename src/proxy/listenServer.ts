@@ -1,9 +1,10 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { createAccessPolicy, newAccessToken } from '../core/accessPolicy.js';
 import { InspectorError, describeError } from '../core/errors.js';
 import type { RequestGate } from '../sessions/requestGate.js';
 import { startProxy, type OpenRecording, type ProxyHandle, type UpstreamSpec } from './startProxy.js';
@@ -40,8 +41,6 @@ interface ClientSession {
   clientIn: PassThrough;
 }
 
-const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
-
 /**
  * Serves the proxied MCP server to clients over Streamable HTTP: each client session (one
  * `initialize`) gets its own proxy session, recorded on its own, and for a stdio upstream
@@ -59,8 +58,7 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
     throw new InspectorError('INVALID_ARGUMENT', `--listen expects a URL like http://127.0.0.1:7801/mcp, got ${JSON.stringify(options.listen)}`);
   }
   if (url.protocol !== 'http:') throw new InspectorError('INVALID_ARGUMENT', '--listen supports http:// only');
-  const token = options.token ?? randomBytes(32).toString('base64url');
-  const tokenDigest = sha256(token);
+  const token = options.token ?? newAccessToken();
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const path = url.pathname;
   const sessions = new Map<string, ClientSession>();
@@ -80,17 +78,13 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
     server.listen(Number(url.port || 80), host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const names = new Set([...LOOPBACK_NAMES, url.hostname.toLowerCase()]);
-  const hosts = new Set([...names].map((n) => `${n}:${port}`));
-  const origins = new Set([...names].map((n) => `http://${n}:${port}`));
+  const policy = createAccessPolicy({ host, port, token });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const reqPath = (req.url ?? '/').split('?')[0];
-    const hostHeader = req.headers.host?.toLowerCase();
-    if (!hostHeader || !hosts.has(hostHeader)) return reply(res, 403, -32000, 'host not allowed');
-    const origin = req.headers.origin;
-    if (origin !== undefined && !origins.has(origin.toLowerCase().replace(/\/+$/, ''))) return reply(res, 403, -32000, 'origin not allowed');
-    if (!hasToken(req)) {
+    if (!policy.hostAllowed(req.headers)) return reply(res, 403, -32000, 'host not allowed');
+    if (!policy.originAllowed(req.headers)) return reply(res, 403, -32000, 'origin not allowed');
+    if (policy.checkToken(req.headers) !== 'ok') {
       res.setHeader('WWW-Authenticate', 'Bearer realm="inspector-mcp"');
       return reply(res, 401, -32000, 'missing or invalid access token: send Authorization: Bearer <token> or X-Inspector-Token');
     }
@@ -177,14 +171,6 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
     return session;
   }
 
-  function hasToken(req: IncomingMessage): boolean {
-    const auth = req.headers.authorization;
-    const bearer = typeof auth === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1] : undefined;
-    const header = req.headers['x-inspector-token'];
-    const given = bearer ?? (typeof header === 'string' && header !== '' ? header : undefined);
-    return given !== undefined && timingSafeEqual(sha256(given), tokenDigest);
-  }
-
   let closing: Promise<void> | undefined;
   return {
     url: `http://${url.hostname}:${port}${path}`,
@@ -214,9 +200,6 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function sha256(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
-}
 
 function reply(res: ServerResponse, status: number, code: number, message: string): void {
   res.writeHead(status, { 'content-type': 'application/json' });
