@@ -2,10 +2,11 @@ import { parseArgs } from 'node:util';
 import { resolveConfig } from '../core/config.js';
 import { describeError } from '../core/errors.js';
 import { assertSessionId, newSessionId } from '../core/ids.js';
+import { parseBreakpointPattern } from '../sessions/breakpointPattern.js';
 import { createProxySteering } from '../sessions/createProxySteering.js';
 import { createTraceWriter, type TraceWriter } from '../store/traceWriter.js';
 import { recordTo } from '../proxy/recordTo.js';
-import { startListenServer } from '../proxy/listenServer.js';
+import { startListenServer, type ListenSteering } from '../proxy/listenServer.js';
 import { startProxy, type OpenRecording, type UpstreamSpec } from '../proxy/startProxy.js';
 import { UsageError, type Command, type CommandContext } from './command.js';
 import { withUsageErrors } from './parseFlags.js';
@@ -23,14 +24,14 @@ options:
   --url URL         proxy a Streamable HTTP MCP server instead of a command
   --header K:V      extra header for --url (repeatable; never recorded)
   --listen URL      serve clients over Streamable HTTP at URL (e.g. http://127.0.0.1:7801/mcp)
-                    instead of stdio; each client session is its own recorded session
+                    instead of stdio; each client session is its own recorded, steerable session
   --token T         access token for --listen (default: $INSPECTOR_TOKEN or a random one)
   --no-record       forward only, record nothing
   --break-on PAT    hold matching requests until approved (send_signal approve/reject);
                     PAT is METHOD or METHOD:NAME-GLOB, e.g. tools/call, tools/call:delete_* (repeatable)
 
-The session is steerable (pause, resume, step, cancel) from 'inspector-mcp serve' through a
-control socket under <traces-dir>/live/.`;
+Each session is steerable (pause, resume, step, cancel, approve, reject) from
+'inspector-mcp serve' through a control socket under <traces-dir>/live/.`;
 
 const options = {
   'session-id': { type: 'string' },
@@ -72,7 +73,6 @@ export const proxyCommand: Command = {
     if (values.header !== undefined && values.url === undefined) throw new UsageError('proxy: --header needs --url');
     if (values.listen !== undefined && values['session-id'] !== undefined) throw new UsageError('proxy: --session-id cannot be used with --listen (each client gets its own session)');
     if (values.url !== undefined && !/^https?:\/\/[^/]/i.test(values.url)) throw new UsageError(`proxy: --url must be an http(s) URL`);
-    if (values.listen !== undefined && values['break-on'] !== undefined) throw new UsageError('proxy: --break-on is not supported with --listen yet');
     const sessionId = values['session-id'] === undefined ? undefined : assertSessionId(values['session-id']);
     const upstream: UpstreamSpec =
       values.url !== undefined
@@ -83,14 +83,33 @@ export const proxyCommand: Command = {
     const log = (line: string): void => {
       ctx.stderr.write(`inspector-mcp proxy: ${line}\n`);
     };
-    let traceWriter: TraceWriter | undefined;
+    // Each session's trace writer, so live status changes (paused, waiting_on) reach the index.
+    const traceWriters = new Map<string, TraceWriter>();
     const openRecording: OpenRecording | undefined = values['no-record']
       ? undefined
-      : recordTo(({ sessionId: id, title }) => (traceWriter = createTraceWriter({ tracesDir: config.tracesDir, sessionId: id, title, engine: 'proxy', onError: (err) => log(`trace: ${err.message}`) })), {
+      : recordTo(({ sessionId: id, title }) => {
+          const writer = createTraceWriter({ tracesDir: config.tracesDir, sessionId: id, title, engine: 'proxy', onError: (err) => log(`trace: ${err.message}`) });
+          traceWriters.set(id, writer);
+          return writer;
+        }, {
           onError: (err) => log(`recording: ${describeError(err)}`),
         });
 
+    const breakOn = values['break-on'] ?? [];
     if (values.listen !== undefined) {
+      // A malformed pattern fails here (INVALID_ARGUMENT), before anything listens.
+      for (const pattern of breakOn) parseBreakpointPattern(pattern);
+      const steer = (id: string): ListenSteering => {
+        const steering = createProxySteering({ tracesDir: config.tracesDir, sessionId: id, breakOn, log });
+        return {
+          gate: steering.gate,
+          attach: (handle) => steering.attach(handle, traceWriters.get(id)),
+          async close() {
+            await steering.close();
+            traceWriters.delete(id);
+          },
+        };
+      };
       const server = await startListenServer({
         listen: values.listen,
         upstream,
@@ -98,6 +117,7 @@ export const proxyCommand: Command = {
         ...(config.token !== undefined ? { token: config.token } : {}),
         ...(values.title !== undefined ? { title: values.title } : {}),
         ...(openRecording ? { openRecording } : {}),
+        steer,
       });
       log(`listening on ${server.url}`);
       if (config.token === undefined) log(`access token: ${server.token}`);
@@ -110,7 +130,7 @@ export const proxyCommand: Command = {
     }
 
     // Live control (issue 5): the gate holds requests on pause/--break-on; serve steers over a socket.
-    const steering = createProxySteering({ tracesDir: config.tracesDir, sessionId: sessionId ?? newSessionId(), breakOn: values['break-on'] ?? [], log });
+    const steering = createProxySteering({ tracesDir: config.tracesDir, sessionId: sessionId ?? newSessionId(), breakOn, log });
     const handle = await startProxy({
       upstream,
       clientIn: ctx.stdin,
@@ -121,7 +141,7 @@ export const proxyCommand: Command = {
       ...(values.title !== undefined ? { title: values.title } : {}),
       ...(openRecording ? { openRecording } : {}),
     });
-    await steering.attach(handle, traceWriter);
+    await steering.attach(handle, traceWriters.get(steering.sessionId));
     if (sessionId === undefined) log(`session ${handle.sessionId}${openRecording ? ` (traces in ${config.tracesDir})` : ''}`);
     const stop = (): void => void handle.close();
     if (ctx.signal.aborted) stop();

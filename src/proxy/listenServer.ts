@@ -6,6 +6,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { createAccessPolicy, newAccessToken } from '../core/accessPolicy.js';
 import { InspectorError, describeError } from '../core/errors.js';
+import { newSessionId } from '../core/ids.js';
 import type { RequestGate } from '../sessions/requestGate.js';
 import { startProxy, type OpenRecording, type ProxyHandle, type UpstreamSpec } from './startProxy.js';
 
@@ -18,11 +19,26 @@ export interface ListenServerOptions {
   /** Title of each session; default the upstream command or URL. */
   title?: string;
   openRecording?: OpenRecording;
-  /** Gate for every session's requests. */
+  /** Gate for every session's requests (ignored for sessions `steer` gives a gate). */
   gate?: RequestGate;
+  /**
+   * Makes each client session steerable: called with the session's fresh id before its proxy
+   * starts; the returned gate gates that session, `attach` gets its started proxy, `close` runs
+   * once the session has ended (awaited by the server's close()). Default: no live control.
+   */
+  steer?: (sessionId: string) => ListenSteering;
   stderr: Writable;
   /** Grace period when closing upstreams. Default 2000 ms. */
   graceMs?: number;
+}
+
+/** The live control of one client session (what `steer` returns). */
+export interface ListenSteering {
+  gate: RequestGate;
+  /** Registers the started session for live control. Should not reject (a rejection is logged). */
+  attach(handle: ProxyHandle): Promise<unknown>;
+  /** Ends the live control; idempotent. */
+  close(): Promise<void>;
 }
 
 export interface ListenServerHandle {
@@ -62,6 +78,8 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const path = url.pathname;
   const sessions = new Map<string, ClientSession>();
+  /** Sessions still winding down (their steering closing), awaited by close(). */
+  const ending = new Set<Promise<void>>();
   const log = (line: string): void => {
     options.stderr.write(`inspector-mcp proxy: ${line}\n`);
   };
@@ -150,23 +168,37 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
       clientIn.end();
     };
     await transport.start();
-    const proxy = await startProxy({
-      upstream: options.upstream,
-      clientIn,
-      clientOut,
-      stderr: options.stderr,
-      clientTransport: 'streamable-http',
-      ...(options.title !== undefined ? { title: options.title } : {}),
-      ...(options.openRecording ? { openRecording: options.openRecording } : {}),
-      ...(options.gate ? { gate: options.gate } : {}),
-      ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
-    });
+    const sessionId = newSessionId();
+    const steering = options.steer?.(sessionId);
+    const gate = steering?.gate ?? options.gate;
+    let proxy: ProxyHandle;
+    try {
+      proxy = await startProxy({
+        upstream: options.upstream,
+        clientIn,
+        clientOut,
+        stderr: options.stderr,
+        sessionId,
+        clientTransport: 'streamable-http',
+        ...(options.title !== undefined ? { title: options.title } : {}),
+        ...(options.openRecording ? { openRecording: options.openRecording } : {}),
+        ...(gate ? { gate } : {}),
+        ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
+      });
+    } catch (err) {
+      await steering?.close().catch(() => undefined);
+      throw err;
+    }
+    await steering?.attach(proxy).catch((err: unknown) => log(`session ${sessionId} cannot be steered: ${describeError(err)}`));
     const session: ClientSession = { transport, proxy, clientIn };
-    void proxy.done.then((result) => {
+    const ended = proxy.done.then(async (result) => {
       if (transport.sessionId !== undefined) sessions.delete(transport.sessionId);
       log(`session ${proxy.sessionId} ${result.status}${result.reason ? `: ${result.reason}` : ''}`);
-      void transport.close().catch(() => {});
+      await steering?.close().catch((err: unknown) => log(`session ${sessionId}: ${describeError(err)}`));
+      await transport.close().catch(() => {});
     });
+    ending.add(ended);
+    void ended.finally(() => ending.delete(ended));
     log(`session ${proxy.sessionId} started`);
     return session;
   }
@@ -181,6 +213,7 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
         const all = [...sessions.values()];
         await Promise.all(all.map((s) => s.proxy.close()));
         await Promise.all(all.map((s) => s.transport.close().catch(() => {})));
+        await Promise.all([...ending]);
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
       })();
