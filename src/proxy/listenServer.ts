@@ -60,7 +60,7 @@ interface ClientSession {
 /**
  * Serves the proxied MCP server to clients over Streamable HTTP: each client session (one
  * `initialize`) gets its own proxy session, recorded on its own, and for a stdio upstream
- * its own process. Security as the gateway's: `Host` must be a loopback name (or the bound
+ * its own process, its own fresh session id and, with `steer`, its own live control. Security as the gateway's: `Host` must be a loopback name (or the bound
  * address) with the bound port, `Origin` when present likewise, and every request must carry
  * the token (`Authorization: Bearer` or `X-Inspector-Token`, compared in constant time).
  * The client-facing side uses the SDK's StreamableHTTPServerTransport, so messages to and
