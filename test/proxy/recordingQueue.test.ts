@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { InMemorySpanSink } from '../../src/core/spanSink.js';
 import { nowMicros, parseMicros } from '../../src/core/time.js';
 import { createRpcRecorder } from '../../src/instrumentation/rpcRecorder.js';
-import { createRecordingQueue } from '../../src/proxy/recordingQueue.js';
+import { createRecordingQueue, type RecordingQueueOptions } from '../../src/proxy/recordingQueue.js';
 
 const SESSION = '20260101-000000-abcdef01';
 
-function setup(sliceMs?: number) {
+function setup(options: RecordingQueueOptions = { delayMs: 0 }) {
   const sink = new InMemorySpanSink();
   const recorder = createRpcRecorder({ sink, sessionId: SESSION, transport: 'stdio', autoFlush: false });
-  const queue = createRecordingQueue(recorder, sliceMs === undefined ? {} : { sliceMs });
+  const queue = createRecordingQueue(recorder, options);
   const pair = (id: number) => {
     const req = `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"t${id}"}}}`;
     const resp = `{"jsonrpc":"2.0","id":${id},"result":{"content":[{"type":"text","text":"t${id}"}]}}`;
@@ -46,7 +46,7 @@ describe('createRecordingQueue', () => {
   });
 
   it('records a backlog in slices, letting other work run in between', async () => {
-    const { sink, queue, pair } = setup(0);
+    const { sink, queue, pair } = setup({ delayMs: 0, sliceMs: 0 });
     for (let i = 0; i < 200; i++) pair(i);
     const counts: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -57,6 +57,36 @@ describe('createRecordingQueue', () => {
     expect(counts[2]).toBeGreaterThan(counts[0]!);
     expect(queue.stats().spans).toBe(200);
     expect(sink.spans.map((s) => s.attributes['jsonrpc.request.id'])).toEqual(Array.from({ length: 200 }, (_, i) => String(i)));
+  });
+
+  it('waits delayMs after the first message of a batch, then records the whole batch', async () => {
+    const { sink, queue, pair } = setup({ delayMs: 40 });
+    pair(1);
+    await turn();
+    await turn();
+    expect(sink.spans).toHaveLength(0);
+    pair(2);
+    for (let i = 0; i < 100 && sink.spans.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(sink.spans.map((s) => s.attributes['jsonrpc.request.id'])).toEqual(['1', '2']);
+    pair(3); // a new batch starts its own wait
+    await turn();
+    expect(sink.spans).toHaveLength(2);
+    expect(queue.stats().spans).toBe(3);
+  });
+
+  it('starts at the next turn once backlogMessages are waiting, and stats() never waits', async () => {
+    const { sink, queue, pair } = setup({ delayMs: 60_000, backlogMessages: 10 });
+    for (let i = 0; i < 4; i++) pair(i);
+    await turn();
+    await turn();
+    expect(sink.spans).toHaveLength(0);
+    pair(4); // the 10th message
+    await turn();
+    await turn();
+    expect(sink.spans).toHaveLength(5);
+    pair(5);
+    expect(queue.stats().spans).toBe(6);
+    queue.close('done'); // the armed timer must not keep the process alive
   });
 
   it('close() records what is queued, ends open requests, and ignores later calls', async () => {
