@@ -22,6 +22,12 @@ export interface RecordingQueueOptions {
   delayMs?: number;
   /** Unrecorded messages at which recording starts at the next turn without waiting out `delayMs`. Default 256. */
   backlogMessages?: number;
+  /**
+   * Message rate (messages per ms, over the last `delayMs` or more) at or above which the proxy
+   * counts as busy: it then records at the next turn, as messages come, instead of in batches.
+   * Default 16 (8,000 request/response pairs a second).
+   */
+  busyRate?: number;
 }
 
 const RECEIVED = 0;
@@ -42,6 +48,9 @@ const SLOTS = 4;
  * writer's core expecting the writer to sleep; recording right after each forward put ~20 µs
  * of cold-cache work between every wake-up and the woken peer. Batched, the same work runs with
  * warm caches (about half the CPU per message) and touches one round trip in dozens.
+ * Under load (at least `busyRate` messages per ms) the peers are running anyway, and batches
+ * measured ~4% fewer calls/s with 16 in flight than recording at the next turn, which the
+ * queue then does.
  * `stats()` and `close()` first record everything queued. Messages must not be mutated after
  * they are handed over (the router never does).
  */
@@ -49,6 +58,18 @@ export function createRecordingQueue(target: QueuedRecorderTarget, options: Reco
   const sliceMs = options.sliceMs ?? 0.25;
   const delayMs = options.delayMs ?? 10;
   const backlogSlots = SLOTS * Math.max(1, options.backlogMessages ?? 256);
+  const busyRate = options.busyRate ?? 16;
+  /** Recording at the next turn because messages come fast; re-judged every `delayMs` or more. */
+  let busy = false;
+  let judgedAt = performance.now();
+  let seen = 0;
+  const judge = (at: number): void => {
+    const elapsed = at - judgedAt;
+    if (elapsed < delayMs) return;
+    busy = seen >= busyRate * elapsed;
+    seen = 0;
+    judgedAt = at;
+  };
   let queue: unknown[] = [];
   let head = 0;
   /** The armed `delayMs` timer, if any. */
@@ -91,7 +112,9 @@ export function createRecordingQueue(target: QueuedRecorderTarget, options: Reco
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
     if (closed) return;
-    const deadline = performance.now() + sliceMs;
+    const started = performance.now();
+    if (delayMs > 0) judge(started);
+    const deadline = started + sliceMs;
     while (head < queue.length) {
       recordOne();
       target.flush();
@@ -110,8 +133,9 @@ export function createRecordingQueue(target: QueuedRecorderTarget, options: Reco
   const push = (kind: number, a: unknown, b: unknown): void => {
     if (closed) return;
     queue.push(kind, a, b, now());
+    seen++;
     if (immediate) return;
-    if (delayMs <= 0 || queue.length - head >= backlogSlots) sliceSoon();
+    if (busy || delayMs <= 0 || queue.length - head >= backlogSlots) sliceSoon();
     else timer ??= setTimeout(slice, delayMs);
   };
 
