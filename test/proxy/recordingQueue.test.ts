@@ -89,25 +89,28 @@ describe('createRecordingQueue', () => {
     queue.close('done'); // the armed timer must not keep the process alive
   });
 
-  it('records at the next turn while messages come at busyRate or faster, in batches again once they slow down', async () => {
-    const { sink, queue, pair } = setup({ delayMs: 20, busyRate: 0.001 });
-    pair(1);
-    for (let i = 0; i < 100 && sink.spans.length < 1; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(sink.spans).toHaveLength(1); // the first batch: 2 messages in >= 20 ms is busy at this rate
-    pair(2);
+  it('records at the next turn while busyInFlight requests are open, in batches again below that', async () => {
+    const { sink, queue } = setup({ delayMs: 60_000, busyInFlight: 2 });
+    const req = (id: number) => queue.received({ jsonrpc: '2.0', id, method: 'ping' }, `{"jsonrpc":"2.0","id":${id},"method":"ping"}`);
+    const resp = (id: number) => queue.sent({ jsonrpc: '2.0', id, result: {} }, `{"jsonrpc":"2.0","id":${id},"result":{}}`);
+    req(1);
+    resp(1);
+    req(2);
     await turn();
     await turn();
-    expect(sink.spans).toHaveLength(2);
-    const idle = setup({ delayMs: 20, busyRate: 1_000_000 });
-    idle.pair(1);
-    for (let i = 0; i < 100 && idle.sink.spans.length < 1; i++) await new Promise((r) => setTimeout(r, 10));
-    idle.pair(2);
+    expect(sink.spans).toHaveLength(0); // one at a time: batched
+    req(3); // two open
     await turn();
     await turn();
-    expect(idle.sink.spans).toHaveLength(1); // never busy: the second batch waits its delay
-    expect(idle.queue.stats().spans).toBe(2);
+    expect(sink.spans).toHaveLength(1);
+    resp(3); // back to one open: batched again
+    resp(2);
+    req(4);
+    await turn();
+    await turn();
+    expect(sink.spans).toHaveLength(1);
+    expect(queue.stats().spans).toBe(3);
     queue.close();
-    idle.queue.close();
   });
 
   it('close() records what is queued, ends open requests, and ignores later calls', async () => {
