@@ -1,36 +1,12 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { EngineSchema, SessionStatusSchema, type SessionMeta } from '../core/session.js';
+import { EngineSchema, SessionStatusSchema } from '../core/session.js';
 import { querySessions, type SessionFilter } from '../sessions/sessionQuery.js';
-import { clipText, formatMs } from './clipText.js';
+import { formatMs } from './clipText.js';
 import { budgetPage } from './budgetPage.js';
+import { SessionRowSchema, sessionRow, type SessionRow } from './sessionRow.js';
 import type { ToolContext } from './toolContext.js';
 import { noMatch, runTool, toolResult } from './toolResult.js';
-
-export const SessionRowSchema = z.object({
-  id: z.string(),
-  title: z.string(),
-  engine: z.string(),
-  status: z.string(),
-  waiting_on: z.string().optional(),
-  reason: z.string().optional(),
-  started_at: z.string(),
-  ended_at: z.string().optional(),
-  duration_ms: z.number().optional(),
-  span_count: z.number().int(),
-  error_count: z.number().int(),
-});
-export type SessionRow = z.infer<typeof SessionRowSchema>;
-
-/** The listing row of a session (title and reason cut to keep rows small). */
-export function sessionRow(m: SessionMeta): SessionRow {
-  const row: SessionRow = { id: m.id, title: clipText(m.title, 100), engine: m.engine, status: m.status, started_at: m.started_at, span_count: m.span_count, error_count: m.error_count };
-  if (m.waiting_on !== undefined) row.waiting_on = m.waiting_on;
-  if (m.reason !== undefined) row.reason = clipText(m.reason, 120);
-  if (m.ended_at !== undefined) row.ended_at = m.ended_at;
-  if (m.duration_ms !== undefined) row.duration_ms = m.duration_ms;
-  return row;
-}
 
 /** One text line per session. */
 export function sessionLine(r: SessionRow): string {

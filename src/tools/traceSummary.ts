@@ -4,6 +4,7 @@ import { formatMicros } from '../core/time.js';
 import { clipText, formatMs } from './clipText.js';
 import { traceFacts } from './spanFacts.js';
 import type { LoadedTrace } from './toolContext.js';
+import { SessionRowSchema } from './sessionRow.js';
 import { resultBytes } from './toolResult.js';
 
 const CountSchema = z.object({ name: z.string(), count: z.number().int(), errors: z.number().int(), max_ms: z.number() });
@@ -11,17 +12,7 @@ const SpanRefSchema = z.object({ span_id: z.string(), name: z.string(), start_ti
 
 /** The `summary` view of get_trace and of the `inspector://sessions/{id}` resource. */
 export const TraceSummarySchema = z.object({
-  session: z.object({
-    id: z.string(),
-    title: z.string(),
-    engine: z.string(),
-    status: z.string(),
-    waiting_on: z.string().optional(),
-    reason: z.string().optional(),
-    started_at: z.string(),
-    ended_at: z.string().optional(),
-    duration_ms: z.number().optional(),
-  }),
+  session: SessionRowSchema.omit({ span_count: true, error_count: true }),
   span_count: z.number().int(),
   error_count: z.number().int(),
   corrupt_lines: z.number().int(),
