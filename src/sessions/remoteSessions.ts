@@ -21,7 +21,7 @@ export interface RemoteSessionsOptions {
   /** Ids to leave alone (sessions of this process). Default: registrations with this process's pid are skipped. */
   isLocal?: (sessionId: string) => boolean;
   /** Records an abandoned session on disk. Default markSessionAbandoned. */
-  markAbandoned?: (tracesDir: string, sessionId: string) => Promise<unknown>;
+  markAbandoned?: (tracesDir: string, sessionId: string, endedAt: string) => Promise<unknown>;
   log?: (line: string) => void;
 }
 
@@ -60,7 +60,7 @@ const READY_TIMEOUT_MS = 2000;
  * Watches `<tracesDir>/live/` (fs.watch plus a periodic rescan), follows each registered
  * session's event stream over its control socket, merges the events into `bus`, and reports a
  * session whose process is gone (pid dead, or socket refusing) as `failed`/`abandoned`:
- * SessionFinished is published, its meta on disk updated and its registration removed.
+ * its meta on disk is updated, then SessionFinished is published and its registration removed.
  */
 export async function watchRemoteSessions(options: RemoteSessionsOptions): Promise<RemoteSessions> {
   const { tracesDir, bus } = options;
@@ -98,10 +98,12 @@ export async function watchRemoteSessions(options: RemoteSessionsOptions): Promi
     if (remotes.get(r.reg.session_id) !== r) return;
     log(`session ${r.reg.session_id} abandoned (${why})`);
     const now = nowIso();
-    bus.publish({ type: 'SessionFinished', session_id: r.reg.session_id, status: 'failed', reason: 'abandoned', duration_ms: Math.max(0, durationMs(r.meta.started_at, now)) });
     r.meta = { ...r.meta, status: 'failed', reason: 'abandoned', ended_at: now };
-    await drop(r, 'failed');
-    await Promise.resolve(markAbandoned(tracesDir, r.reg.session_id)).catch((err: unknown) => log(`cannot mark ${r.reg.session_id} abandoned: ${describeError(err)}`));
+    const dropped = drop(r, 'failed');
+    // The meta on disk is final before anyone hears of the end (a listener may read it at once).
+    await Promise.resolve(markAbandoned(tracesDir, r.reg.session_id, now)).catch((err: unknown) => log(`cannot mark ${r.reg.session_id} abandoned: ${describeError(err)}`));
+    bus.publish({ type: 'SessionFinished', session_id: r.reg.session_id, status: 'failed', reason: 'abandoned', duration_ms: Math.max(0, durationMs(r.meta.started_at, now)) });
+    await dropped;
     await removeRegistration(tracesDir, r.reg.session_id, r.reg.socket);
   };
   const onItem = (r: Remote, item: ControlStreamItem) => {
