@@ -22,6 +22,16 @@ const NEWLINE = 0x0a;
 const CR = 0x0d;
 
 /**
+ * True when `chunk` ends more than one line, so that the messages it carries are worth
+ * gathering into one write (cork/uncork). A chunk of one message, the usual case, is written
+ * as it comes: corking it costs more (a buffered write and a writev) than it saves.
+ */
+export function endsSeveralLines(chunk: Buffer): boolean {
+  const first = chunk.indexOf(NEWLINE);
+  return first !== -1 && first !== chunk.lastIndexOf(NEWLINE);
+}
+
+/**
  * Creates a framer that is robust to lines split across chunks (kept as a list and joined once,
  * so huge lines cost O(n)), to CRLF endings, and to invalid UTF-8 (it never decodes: bytes stay
  * bytes). Empty lines are skipped.

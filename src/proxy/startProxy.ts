@@ -3,7 +3,7 @@ import { InspectorError, describeError } from '../core/errors.js';
 import { assertSessionId, newSessionId } from '../core/ids.js';
 import type { RequestGate } from '../sessions/requestGate.js';
 import { createHttpUpstream, type HttpUpstreamSpec } from './httpUpstream.js';
-import { createLineFramer } from './lineFramer.js';
+import { createLineFramer, endsSeveralLines } from './lineFramer.js';
 import { MessageRouter, RpcErrorCode } from './messageRouter.js';
 import type { ProxyRecorder } from './proxyRecorder.js';
 import { createStdioUpstream, type StdioUpstreamSpec } from './stdioUpstream.js';
@@ -137,7 +137,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   });
   const onData = (chunk: Buffer | string): void => {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    if (upstream.cork) {
+    if (upstream.cork && endsSeveralLines(buf)) {
       upstream.cork();
       framer.push(buf);
       upstream.uncork!();

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { constants } from 'node:os';
-import { createLineFramer } from './lineFramer.js';
+import { createLineFramer, endsSeveralLines } from './lineFramer.js';
 import type { SendMeta, Upstream, UpstreamHandlers, UpstreamOutcome } from './upstream.js';
 
 /** An upstream MCP server started as a child process speaking newline-delimited JSON-RPC on stdio. */
@@ -54,9 +54,13 @@ export function createStdioUpstream(options: StdioUpstreamOptions): Upstream {
     onOversize: (bytes) => handlers.log(`upstream sent a line over the size limit (${bytes} bytes): dropped`),
   });
   child.stdout!.on('data', (chunk: Buffer) => {
-    handlers.chunkStart?.();
-    framer.push(chunk);
-    handlers.chunkEnd?.();
+    if (handlers.chunkStart && endsSeveralLines(chunk)) {
+      handlers.chunkStart();
+      framer.push(chunk);
+      handlers.chunkEnd?.();
+    } else {
+      framer.push(chunk);
+    }
   });
   child.stdout!.on('end', () => framer.end());
   child.stderr!.on('data', (chunk: Buffer) => options.stderr.write(chunk));

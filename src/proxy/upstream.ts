@@ -26,7 +26,7 @@ export interface UpstreamHandlers {
   sendFailed(meta: SendMeta, reason: string): void;
   /** The upstream is gone for good. Called at most once, after every message it delivered. */
   closed(outcome: UpstreamOutcome): void;
-  /** Optional: brackets the messages of one chunk from the upstream, so they can go out in one write. */
+  /** Optional: brackets the messages of one chunk from the upstream that holds several, so they can go out in one write. */
   chunkStart?(): void;
   chunkEnd?(): void;
   /** Diagnostics for people (stderr). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLineFramer } from '../../src/proxy/lineFramer.js';
+import { createLineFramer, endsSeveralLines } from '../../src/proxy/lineFramer.js';
 
 function collect(options?: Parameters<typeof createLineFramer>[1]) {
   const lines: Array<{ framed: Buffer; content: Buffer }> = [];
@@ -65,5 +65,16 @@ describe('createLineFramer', () => {
     framer.push(Buffer.from('{"also too long in one chunk"}\n'));
     expect(lines.map((l) => l.content.toString())).toEqual(['{"ok":1}']);
     expect(oversize).toHaveLength(2);
+  });
+});
+
+describe('endsSeveralLines', () => {
+  it('is true only for a chunk that completes two lines or more', () => {
+    expect(endsSeveralLines(Buffer.from('{"a":1}\n'))).toBe(false);
+    expect(endsSeveralLines(Buffer.from('{"a":1}'))).toBe(false);
+    expect(endsSeveralLines(Buffer.from(''))).toBe(false);
+    expect(endsSeveralLines(Buffer.from('tail of a line\n{"b":'))).toBe(false);
+    expect(endsSeveralLines(Buffer.from('{"a":1}\n{"b":2}\n'))).toBe(true);
+    expect(endsSeveralLines(Buffer.from('end\n{"b":2}\npartial'))).toBe(true);
   });
 });
