@@ -45,7 +45,7 @@ const OptionsSchema = z.object({
   title: z.string().max(10_000),
   engine: EngineSchema,
   tags: z.record(z.string(), z.string()).optional(),
-  flushIntervalMs: z.number().int().min(1).max(3_600_000).default(524_288),
+  flushIntervalMs: z.number().int().min(1).max(3_600_000).default(100),
   flushBytes: z.number().int().min(1).max(256 * 1024 * 1024).default(524_288),
   rotateBytes: z.number().int().min(1024).max(2 ** 47).default(DEFAULT_ROTATE_BYTES),
   gzipLevel: z.number().int().min(0).max(9).default(DEFAULT_GZIP_LEVEL),

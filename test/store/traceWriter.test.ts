@@ -127,6 +127,16 @@ describe('createTraceWriter', () => {
     await w.close();
   });
 
+  it('with default options, a lone span reaches the file within the default interval, unasked', async () => {
+    const w = createTraceWriter({ tracesDir: dir, sessionId: SID, title: 't', engine: 'proxy' });
+    const written = Date.now();
+    w.write(makeSpan(1));
+    await expect.poll(async () => (await readTrace(dir, SID)).spans.length, { timeout: 3000, interval: 20 }).toBe(1);
+    // Default flushIntervalMs is 100 ms; allow for a loaded machine, not for minutes.
+    expect(Date.now() - written).toBeLessThan(2000);
+    await w.close();
+  });
+
   it('flushes on the interval without close, and flush() makes spans readable', async () => {
     const w = createTraceWriter({ tracesDir: dir, sessionId: SID, title: 't', engine: 'proxy', flushIntervalMs: 10 });
     w.write(makeSpan(1));
