@@ -16,20 +16,17 @@ export interface LineFramerOptions {
   maxLineBytes?: number;
   /** Called once per dropped over-long line with the number of bytes seen so far. */
   onOversize?: (bytes: number) => void;
+  /**
+   * Called around the lines of a chunk that completes more than one (`start` before the first,
+   * `end` after the last), so that the messages they carry can go out in one write (cork/uncork).
+   * A chunk of one line, the usual case, is delivered without it: grouping a single write costs
+   * more (a buffered write and a writev) than it saves. Default: none.
+   */
+  group?: { start(): void; end(): void };
 }
 
 const NEWLINE = 0x0a;
 const CR = 0x0d;
-
-/**
- * True when `chunk` ends more than one line, so that the messages it carries are worth
- * gathering into one write (cork/uncork). A chunk of one message, the usual case, is written
- * as it comes: corking it costs more (a buffered write and a writev) than it saves.
- */
-export function endsSeveralLines(chunk: Buffer): boolean {
-  const first = chunk.indexOf(NEWLINE);
-  return first !== -1 && first !== chunk.lastIndexOf(NEWLINE);
-}
 
 /**
  * Creates a framer that is robust to lines split across chunks (kept as a list and joined once,
@@ -64,22 +61,32 @@ export function createLineFramer(onLine: LineHandler, options: LineFramerOptions
   return {
     push(chunk: Buffer): void {
       if (ended) return;
+      const group = options.group;
       let start = 0;
-      for (;;) {
-        const nl = chunk.indexOf(NEWLINE, start);
-        if (nl === -1) break;
-        if (discarding) {
-          discarding = false;
-        } else if (partsLength === 0) {
-          deliver(chunk.subarray(start, nl + 1));
-        } else {
-          parts.push(chunk.subarray(start, nl + 1));
-          const framed = Buffer.concat(parts, partsLength + nl + 1 - start);
-          parts = [];
-          partsLength = 0;
-          deliver(framed);
+      let nl = chunk.indexOf(NEWLINE);
+      // Looked up early only to decide on grouping; the loop then uses it instead of searching again.
+      let next = group !== undefined && nl !== -1 ? chunk.indexOf(NEWLINE, nl + 1) : -2;
+      const grouped = next >= 0;
+      if (grouped) group!.start();
+      try {
+        while (nl !== -1) {
+          if (discarding) {
+            discarding = false;
+          } else if (partsLength === 0) {
+            deliver(chunk.subarray(start, nl + 1));
+          } else {
+            parts.push(chunk.subarray(start, nl + 1));
+            const framed = Buffer.concat(parts, partsLength + nl + 1 - start);
+            parts = [];
+            partsLength = 0;
+            deliver(framed);
+          }
+          start = nl + 1;
+          nl = next === -2 ? chunk.indexOf(NEWLINE, start) : next;
+          next = -2;
         }
-        start = nl + 1;
+      } finally {
+        if (grouped) group!.end();
       }
       if (start < chunk.length && !discarding) {
         const rest = start === 0 ? chunk : chunk.subarray(start);

@@ -3,7 +3,7 @@ import { InspectorError, describeError } from '../core/errors.js';
 import { assertSessionId, newSessionId } from '../core/ids.js';
 import type { RequestGate } from '../sessions/requestGate.js';
 import { createHttpUpstream, type HttpUpstreamSpec } from './httpUpstream.js';
-import { createLineFramer, endsSeveralLines } from './lineFramer.js';
+import { createLineFramer } from './lineFramer.js';
 import { MessageRouter, RpcErrorCode } from './messageRouter.js';
 import type { ProxyRecorder } from './proxyRecorder.js';
 import { createStdioUpstream, type StdioUpstreamSpec } from './stdioUpstream.js';
@@ -134,17 +134,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
 
   const framer = createLineFramer((framed, e) => router.fromClient(framed, e), {
     onOversize: (bytes) => log(`client sent a line over the size limit (${bytes} bytes): dropped`),
+    ...(upstream.cork && upstream.uncork ? { group: { start: () => upstream.cork!(), end: () => upstream.uncork!() } } : {}),
   });
-  const onData = (chunk: Buffer | string): void => {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    if (upstream.cork && endsSeveralLines(buf)) {
-      upstream.cork();
-      framer.push(buf);
-      upstream.uncork!();
-    } else {
-      framer.push(buf);
-    }
-  };
+  const onData = (chunk: Buffer | string): void => framer.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   const onEnd = (): void => {
     framer.end();
     void end('completed', 'client closed the connection', 0, true, false);

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { constants } from 'node:os';
-import { createLineFramer, endsSeveralLines } from './lineFramer.js';
+import { createLineFramer } from './lineFramer.js';
 import type { SendMeta, Upstream, UpstreamHandlers, UpstreamOutcome } from './upstream.js';
 
 /** An upstream MCP server started as a child process speaking newline-delimited JSON-RPC on stdio. */
@@ -52,16 +52,9 @@ export function createStdioUpstream(options: StdioUpstreamOptions): Upstream {
 
   const framer = createLineFramer((framed, end) => handlers.message(framed, end), {
     onOversize: (bytes) => handlers.log(`upstream sent a line over the size limit (${bytes} bytes): dropped`),
+    ...(handlers.chunkStart ? { group: { start: () => handlers.chunkStart!(), end: () => handlers.chunkEnd?.() } } : {}),
   });
-  child.stdout!.on('data', (chunk: Buffer) => {
-    if (handlers.chunkStart && endsSeveralLines(chunk)) {
-      handlers.chunkStart();
-      framer.push(chunk);
-      handlers.chunkEnd?.();
-    } else {
-      framer.push(chunk);
-    }
-  });
+  child.stdout!.on('data', (chunk: Buffer) => framer.push(chunk));
   child.stdout!.on('end', () => framer.end());
   child.stderr!.on('data', (chunk: Buffer) => options.stderr.write(chunk));
   // Writing to a child that died raises EPIPE here; its exit is reported through 'close'.

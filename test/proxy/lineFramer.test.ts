@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLineFramer, endsSeveralLines } from '../../src/proxy/lineFramer.js';
+import { createLineFramer } from '../../src/proxy/lineFramer.js';
 
 function collect(options?: Parameters<typeof createLineFramer>[1]) {
   const lines: Array<{ framed: Buffer; content: Buffer }> = [];
@@ -68,13 +68,32 @@ describe('createLineFramer', () => {
   });
 });
 
-describe('endsSeveralLines', () => {
-  it('is true only for a chunk that completes two lines or more', () => {
-    expect(endsSeveralLines(Buffer.from('{"a":1}\n'))).toBe(false);
-    expect(endsSeveralLines(Buffer.from('{"a":1}'))).toBe(false);
-    expect(endsSeveralLines(Buffer.from(''))).toBe(false);
-    expect(endsSeveralLines(Buffer.from('tail of a line\n{"b":'))).toBe(false);
-    expect(endsSeveralLines(Buffer.from('{"a":1}\n{"b":2}\n'))).toBe(true);
-    expect(endsSeveralLines(Buffer.from('end\n{"b":2}\npartial'))).toBe(true);
+describe('createLineFramer group', () => {
+  /** Pushes `chunks` and returns what happened, in order: line contents and group start/end marks. */
+  function pushed(...chunks: string[]): string[] {
+    const events: string[] = [];
+    const framer = createLineFramer((framed, end) => events.push(framed.toString('utf8', 0, end)), {
+      group: { start: () => events.push('<'), end: () => events.push('>') },
+    });
+    for (const c of chunks) framer.push(Buffer.from(c));
+    return events;
+  }
+
+  it('brackets only the lines of a chunk that completes two lines or more', () => {
+    expect(pushed('{"a":1}\n')).toEqual(['{"a":1}']);
+    expect(pushed('{"a":1}')).toEqual([]);
+    expect(pushed('')).toEqual([]);
+    expect(pushed('{"a":', 'tail\n{"b":')).toEqual(['{"a":tail']);
+    expect(pushed('{"a":1}\n{"b":2}\n')).toEqual(['<', '{"a":1}', '{"b":2}', '>']);
+    expect(pushed('{"a":', 'end\n{"b":2}\npartial')).toEqual(['<', '{"a":end', '{"b":2}', '>']);
+  });
+
+  it('ends the group even when a line handler throws', () => {
+    const events: string[] = [];
+    const framer = createLineFramer(() => {
+      throw new Error('handler failed');
+    }, { group: { start: () => events.push('<'), end: () => events.push('>') } });
+    expect(() => framer.push(Buffer.from('{"a":1}\n{"b":2}\n'))).toThrow('handler failed');
+    expect(events).toEqual(['<', '>']);
   });
 });
