@@ -48,6 +48,8 @@ interface Remote {
   abort: AbortController;
   following: boolean;
   finished: boolean;
+  /** Being reported abandoned (its meta is being rewritten): a second report is ignored. */
+  abandoning: boolean;
   ready: Promise<void>;
   markReady: () => void;
   /** Signals in flight: the client is closed only after they are answered. */
@@ -95,13 +97,17 @@ export async function watchRemoteSessions(options: RemoteSessionsOptions): Promi
     await r.client.close();
   };
   const abandon = async (r: Remote, why: string) => {
-    if (remotes.get(r.reg.session_id) !== r) return;
+    if (remotes.get(r.reg.session_id) !== r || r.abandoning) return;
+    r.abandoning = true;
     log(`session ${r.reg.session_id} abandoned (${why})`);
     const now = nowIso();
+    // The meta on disk is final before anyone hears of the end: change listeners and event
+    // subscribers may read it at once.
+    await Promise.resolve(markAbandoned(tracesDir, r.reg.session_id, now)).catch((err: unknown) => log(`cannot mark ${r.reg.session_id} abandoned: ${describeError(err)}`));
+    // It may have finished by itself meanwhile (markAbandoned leaves a final meta alone).
+    if (remotes.get(r.reg.session_id) !== r) return;
     r.meta = { ...r.meta, status: 'failed', reason: 'abandoned', ended_at: now };
     const dropped = drop(r, 'failed');
-    // The meta on disk is final before anyone hears of the end (a listener may read it at once).
-    await Promise.resolve(markAbandoned(tracesDir, r.reg.session_id, now)).catch((err: unknown) => log(`cannot mark ${r.reg.session_id} abandoned: ${describeError(err)}`));
     bus.publish({ type: 'SessionFinished', session_id: r.reg.session_id, status: 'failed', reason: 'abandoned', duration_ms: Math.max(0, durationMs(r.meta.started_at, now)) });
     await dropped;
     await removeRegistration(tracesDir, r.reg.session_id, r.reg.socket);
@@ -160,7 +166,7 @@ export async function watchRemoteSessions(options: RemoteSessionsOptions): Promi
       let markReady!: () => void;
       const ready = new Promise<void>((resolve) => (markReady = resolve));
       const r: Remote = {
-        reg, client: createControlClient(reg.socket), abort: new AbortController(), following: false, finished: false, ready, markReady, inflight: new Set(),
+        reg, client: createControlClient(reg.socket), abort: new AbortController(), following: false, finished: false, abandoning: false, ready, markReady, inflight: new Set(),
         meta: { id: reg.session_id, title: reg.title, engine: reg.engine, status: 'running', started_at: reg.started_at, span_count: 0, error_count: 0, pid: reg.pid },
       };
       remotes.set(reg.session_id, r);
