@@ -91,7 +91,8 @@ export const proxyBench: BenchSuite = async () => {
     for (const c of clients.values()) await c.close().catch(() => {});
     await rm(tracesDir, { recursive: true, force: true });
   }
-  const all = (s: Setup) => rounds.get(s)!.flatMap((r) => r.latencies);
+  const pooled = new Map(SETUPS.map((s) => [s, rounds.get(s)!.flatMap((r) => r.latencies)]));
+  const all = (s: Setup) => pooled.get(s)!;
   const par = (s: Setup) => median(rounds.get(s)!.map((r) => r.parPerSec));
   const seqPerSec = (s: Setup) => 1000 / (all(s).reduce((a, b) => a + b, 0) / all(s).length);
   /** Median over rounds of a/b, for per-round figures of two setups. */
