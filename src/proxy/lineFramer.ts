@@ -73,7 +73,8 @@ export function createLineFramer(onLine: LineHandler, options: LineFramerOptions
           if (discarding) {
             discarding = false;
           } else if (partsLength === 0) {
-            deliver(chunk.subarray(start, nl + 1));
+            // A chunk of exactly one line (the usual case) needs no view of its own.
+            deliver(start === 0 && nl + 1 === chunk.length ? chunk : chunk.subarray(start, nl + 1));
           } else {
             parts.push(chunk.subarray(start, nl + 1));
             const framed = Buffer.concat(parts, partsLength + nl + 1 - start);

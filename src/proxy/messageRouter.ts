@@ -2,6 +2,7 @@ import type { GateDecision, GateIo, GatedRequest, RequestGate } from '../session
 import { classifyMessage, detectableId, invalidReason, isLossyId, type JsonRpcId } from './classifyMessage.js';
 import type { ProxyRecorder } from './proxyRecorder.js';
 import { rawIdToken } from './rawIdToken.js';
+import { scanEnvelope, type Envelope } from './scanEnvelope.js';
 import type { SendMeta } from './upstream.js';
 
 /** JSON-RPC error codes the proxy answers with. */
@@ -42,7 +43,9 @@ const NL = Buffer.from('\n');
  * The heart of the proxy: takes framed lines from both sides, forwards each message's
  * original bytes, keeps pending client requests (keyed by id; ids above 2^53 by their raw
  * text), records both directions, answers malformed input per JSON-RPC 2.0, and applies the
- * request gate. Each line is decoded and parsed once.
+ * request gate. Each line's envelope is read from its bytes (scanEnvelope); only what that
+ * fast path leaves (batches, anything invalid or unusual, requests a gate may hold) is decoded
+ * and parsed here, and the recorder parses the rest off the forwarding path.
  */
 export class MessageRouter {
   private readonly pending = new Map<JsonRpcId, Pending>();
@@ -66,6 +69,31 @@ export class MessageRouter {
   /** One line from the MCP client. */
   fromClient(framed: Buffer, end: number): void {
     this.fromClientCount++;
+    const envelope = scanEnvelope(framed, end);
+    if (envelope === undefined || !this.fastFromClient(envelope, framed, end)) this.parsedFromClient(framed, end);
+  }
+
+  /**
+   * The fast path for a line scanEnvelope read (nearly all traffic): forwards it without
+   * decoding or parsing it; the recorder parses it later. Returns false when the message needs
+   * its parsed form (a gate that may hold it, a cancellation), for parsedFromClient.
+   */
+  private fastFromClient(envelope: Envelope, framed: Buffer, end: number): boolean {
+    const { kind, method } = envelope;
+    if (kind === 'request') {
+      const gate = this.options.gate;
+      if (gate !== undefined && gate.passesAll?.() !== true) return false;
+      this.forward(framed, end, method, [this.track(envelope.id!, method!, undefined)]);
+    } else {
+      if (method === 'notifications/cancelled') return false;
+      this.forward(framed, end, method, undefined);
+    }
+    this.options.recorder?.receivedLine(framed, end, kind);
+    return true;
+  }
+
+  /** One line from the MCP client that the fast path left to JSON.parse. */
+  private parsedFromClient(framed: Buffer, end: number): void {
     const text = framed.toString('utf8', 0, end);
     let msg: unknown;
     try {
@@ -113,6 +141,18 @@ export class MessageRouter {
 
   /** One line from the upstream. */
   fromUpstream(framed: Buffer, end: number): void {
+    const envelope = scanEnvelope(framed, end);
+    if (envelope === undefined) {
+      this.parsedFromUpstream(framed, end);
+      return;
+    }
+    if (envelope.kind === 'response' && this.settle(envelope.id, undefined) === 'dropped') return;
+    this.toClient(framed);
+    this.options.recorder?.sentLine(framed, end, envelope.kind);
+  }
+
+  /** One line from the upstream that the fast path left to JSON.parse. */
+  private parsedFromUpstream(framed: Buffer, end: number): void {
     const text = framed.toString('utf8', 0, end);
     let msg: unknown;
     try {
@@ -183,9 +223,9 @@ export class MessageRouter {
     return this.failPending(RpcErrorCode.REQUEST_CANCELLED, `request cancelled: ${reason}`);
   }
 
-  private track(id: JsonRpcId, method: string, text: string): Pending {
-    const lossy = isLossyId(id);
-    const rawId = lossy ? rawIdToken(text) : undefined;
+  /** `text` is needed only for an id JSON.parse rounded (never on the fast path). */
+  private track(id: JsonRpcId, method: string, text: string | undefined): Pending {
+    const rawId = text !== undefined && isLossyId(id) ? rawIdToken(text) : undefined;
     const p: Pending = { id, rawId, method, inFlight: false, done: false };
     if (rawId !== undefined) this.pendingLossy.set(rawId, p);
     else this.pending.set(id, p);

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { MessageKind } from './classifyMessage.js';
 import type { ProxyRecorder } from './proxyRecorder.js';
 
 /** What the queue drives: an RpcRecorder (src/instrumentation) created with `autoFlush: false`. */
@@ -34,7 +35,9 @@ const RECEIVED = 0;
 const SENT = 1;
 const MALFORMED_RECEIVED = 2;
 const MALFORMED_SENT = 3;
-/** Slots per queued message: kind, message (or raw line), raw (or error), time. */
+const RECEIVED_LINE = 4;
+const SENT_LINE = 5;
+/** Slots per queued message: kind, message (or raw line), raw (or error, or where the line ends), time. */
 const SLOTS = 4;
 
 /**
@@ -82,7 +85,23 @@ export function createRecordingQueue(target: QueuedRecorderTarget, options: Reco
     head += SLOTS;
     if (kind === RECEIVED) target.received(a, b as string | undefined, { time });
     else if (kind === SENT) target.sent(a, b as string | undefined, { time });
+    else if (kind === RECEIVED_LINE || kind === SENT_LINE) recordLine(kind === RECEIVED_LINE, a as Buffer, b as number, time);
     else target.malformed(kind === MALFORMED_RECEIVED ? 'received' : 'sent', a as string, b as string, time);
+  };
+
+  /** A line the router forwarded unparsed (scanEnvelope vouched for it): parsed here, off the forwarding path. */
+  const recordLine = (received: boolean, line: Buffer, end: number, time: number): void => {
+    const text = line.toString('utf8', 0, end);
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch (err) {
+      // Cannot happen for a line scanEnvelope accepted; if it ever does, the record says so.
+      target.malformed(received ? 'received' : 'sent', text, `parse error: ${(err as Error).message}`, time);
+      return;
+    }
+    if (received) target.received(message, text, { time });
+    else target.sent(message, text, { time });
   };
 
   const reset = (): void => {
@@ -119,13 +138,15 @@ export function createRecordingQueue(target: QueuedRecorderTarget, options: Reco
     setImmediate(slice);
   };
 
-  const push = (kind: number, a: unknown, b: unknown): void => {
+  const push = (kind: number, a: unknown, b: unknown, messageKind?: MessageKind): void => {
     if (closed) return;
     queue.push(kind, a, b, now());
-    if (kind <= SENT && a !== null && typeof a === 'object') {
+    if (messageKind === undefined && kind <= SENT && a !== null && typeof a === 'object') {
       const m = a as { id?: unknown; method?: unknown };
-      if (m.id !== undefined) inFlight = m.method !== undefined ? inFlight + 1 : Math.max(0, inFlight - 1);
+      if (m.id !== undefined) messageKind = m.method !== undefined ? 'request' : 'response';
     }
+    if (messageKind === 'request') inFlight++;
+    else if (messageKind === 'response') inFlight = Math.max(0, inFlight - 1);
     if (immediate) return;
     if (inFlight >= busyInFlight || delayMs <= 0 || queue.length - head >= backlogSlots) sliceSoon();
     else timer ??= setTimeout(slice, delayMs);
@@ -134,6 +155,8 @@ export function createRecordingQueue(target: QueuedRecorderTarget, options: Reco
   return {
     received: (message, raw) => push(RECEIVED, message, raw),
     sent: (message, raw) => push(SENT, message, raw),
+    receivedLine: (line, end, kind) => push(RECEIVED_LINE, line, end, kind),
+    sentLine: (line, end, kind) => push(SENT_LINE, line, end, kind),
     malformed: (direction, raw, error) => push(direction === 'received' ? MALFORMED_RECEIVED : MALFORMED_SENT, raw, error),
     close(reason) {
       if (closed) return undefined;

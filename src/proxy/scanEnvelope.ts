@@ -21,6 +21,16 @@ const MINUS = 0x2d;
 const ZERO = 0x30;
 const NINE = 0x39;
 
+/** What a byte is inside a JSON string: ordinary (bytes above 0x7f too), the closing quote, an escape, or invalid (a control character). */
+const PLAIN = 0;
+const CLOSING = 1;
+const ESCAPE = 2;
+const CONTROL = 3;
+const STRING_BYTE = new Uint8Array(256);
+STRING_BYTE.fill(CONTROL, 0, 0x20);
+STRING_BYTE[QUOTE] = CLOSING;
+STRING_BYTE[BACKSLASH] = ESCAPE;
+
 /** Nesting deeper than this is left to JSON.parse (keeps the recursion shallow). */
 const MAX_DEPTH = 64;
 /** Longer integer ids may not be exact as numbers; left to JSON.parse and the raw-id path. */
@@ -74,11 +84,10 @@ export function scanEnvelope(line: Buffer, end: number): Envelope | undefined {
     if (member === JSONRPC || member === METHOD || (member === ID && first === QUOTE)) {
       if (first !== QUOTE) return undefined; // jsonrpc or method not a string: invalid, or at least not ours to judge
       i = s.string(i);
-      if (i < 0 || s.escaped || s.wide) return undefined;
-      const text = line.toString('latin1', valueStart + 1, i - 1);
-      if (member === JSONRPC) jsonrpcOk = text === '2.0';
-      else if (member === METHOD) method = text;
-      else id = text;
+      if (i < 0 || s.escaped || !isAscii(line, valueStart + 1, i - 1)) return undefined;
+      if (member === JSONRPC) jsonrpcOk = i - valueStart === 5 && sameBytes(line, valueStart + 1, '2.0');
+      else if (member === METHOD) method = methodText(line, valueStart + 1, i - 1);
+      else id = line.toString('latin1', valueStart + 1, i - 1);
     } else if (member === ID && (first === MINUS || (first >= ZERO && first <= NINE))) {
       i = s.number(i);
       if (i < 0 || !s.plainInteger || s.digits > MAX_ID_DIGITS || (first === MINUS && line[valueStart + 1] === ZERO)) return undefined;
@@ -107,6 +116,21 @@ export function scanEnvelope(line: Buffer, end: number): Envelope | undefined {
   return { kind: 'response', id, method: undefined };
 }
 
+/** The last method read: most traffic repeats a few methods, so most lines reuse the string. */
+let lastMethod = '';
+
+/** The ASCII text of `b[start, end)` as a string, reusing the last method's string when the bytes are the same. */
+function methodText(b: Buffer, start: number, end: number): string {
+  if (end - start === lastMethod.length && sameBytes(b, start, lastMethod)) return lastMethod;
+  lastMethod = b.toString('latin1', start, end);
+  return lastMethod;
+}
+
+function isAscii(b: Buffer, start: number, end: number): boolean {
+  for (let k = start; k < end; k++) if (b[k]! > 0x7f) return false;
+  return true;
+}
+
 /** Which envelope member the key bytes [start, end) name (0 for any other key). */
 function memberBit(b: Buffer, start: number, end: number): number {
   const n = end - start;
@@ -125,8 +149,6 @@ function memberBit(b: Buffer, start: number, end: number): number {
 class Scan {
   /** The last string scanned had an escape. */
   escaped = false;
-  /** The last string scanned had a byte above 0x7f. */
-  wide = false;
   /** The last number scanned had no fraction or exponent. */
   plainInteger = false;
   /** Integer digits of the last number scanned. */
@@ -151,34 +173,27 @@ class Scan {
   string(i: number): number {
     const { b, end } = this;
     let escaped = false;
-    let wide = false;
     i++;
-    while (i < end) {
-      const c = b[i]!;
-      if (c === QUOTE) {
+    for (;;) {
+      while (i < end && STRING_BYTE[b[i]!] === PLAIN) i++;
+      if (i >= end) return -1;
+      const t = STRING_BYTE[b[i]!];
+      if (t === CLOSING) {
         this.escaped = escaped;
-        this.wide = wide;
         return i + 1;
       }
-      if (c < 0x20) return -1;
-      if (c === BACKSLASH) {
-        escaped = true;
-        if (i + 1 >= end) return -1;
-        const e = b[i + 1];
-        if (e === 0x75) {
-          if (i + 6 > end || !isHex(b[i + 2]!) || !isHex(b[i + 3]!) || !isHex(b[i + 4]!) || !isHex(b[i + 5]!)) return -1;
-          i += 6;
-          continue;
-        }
-        // " \ / b f n r t
-        if (e !== QUOTE && e !== BACKSLASH && e !== 0x2f && e !== 0x62 && e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74) return -1;
-        i += 2;
-        continue;
+      if (t === CONTROL || i + 1 >= end) return -1;
+      escaped = true;
+      const e = b[i + 1];
+      if (e === 0x75) {
+        if (i + 6 > end || !isHex(b[i + 2]!) || !isHex(b[i + 3]!) || !isHex(b[i + 4]!) || !isHex(b[i + 5]!)) return -1;
+        i += 6;
+      } else if (e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) {
+        i += 2; // \" \\ \/ \b \f \n \r \t
+      } else {
+        return -1;
       }
-      if (c > 0x7f) wide = true;
-      i++;
     }
-    return -1;
   }
 
   /** `b[i]` is a minus or a digit. */

@@ -35,6 +35,11 @@ export interface RequestGate {
    * an error. Never rejects: a held request is always either forwarded or answered.
    */
   admit(request: GatedRequest, io: GateIo): Promise<GateDecision> | undefined;
+  /**
+   * Optional: true when `admit` would now return undefined for any request (nothing paused,
+   * cancelled or set to break), so the caller may skip building the GatedRequest.
+   */
+  passesAll?(): boolean;
 }
 
 /** JSON-RPC error code answered for requests rejected at a breakpoint (not -32001: the MCP SDK reads that as a timeout). */
@@ -141,6 +146,9 @@ export function createRequestGate(options: RequestGateOptions): ControlledGate {
   };
 
   return {
+    passesAll() {
+      return cancelled === undefined && !paused && breakpoints.length === 0;
+    },
     admit(request, io) {
       if (cancelled === undefined && !paused && breakpoints.length === 0) return undefined;
       if (cancelled !== undefined) return Promise.resolve(cancelledDecision(cancelled));
