@@ -113,6 +113,34 @@ describe('createRecordingQueue', () => {
     queue.close();
   });
 
+  it('parses lines the router forwarded unparsed when it records them, keeping their exact bytes', async () => {
+    const { sink, queue } = setup({ delayMs: 60_000, busyInFlight: 2 });
+    const line = (text: string) => {
+      const b = Buffer.from(`${text}\r\n`);
+      return [b, b.length - 2] as const;
+    };
+    // Bytes JSON.parse would normalise: the recording keeps them as they were forwarded.
+    const req = '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"text":"caf\\u00e9 1.50"}}}';
+    queue.receivedLine(...line(req), 'request');
+    queue.receivedLine(...line('{"jsonrpc":"2.0","id":8,"method":"ping"}'), 'request'); // two open: busy, records at the next turn
+    await turn();
+    await turn();
+    expect(sink.spans).toHaveLength(0); // nothing answered yet
+    queue.sentLine(...line('{"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":"café"}]}}'), 'response');
+    queue.sentLine(...line('{"jsonrpc":"2.0","id":9,"result":{}}'), 'response'); // an answer to nothing: no span
+    await turn();
+    await turn();
+    expect(sink.spans).toHaveLength(0); // one open again: batched, waiting out delayMs
+    expect(queue.stats()).toMatchObject({ requests: 2, spans: 1 });
+    expect(sink.spans).toHaveLength(1);
+    const span = sink.spans[0]!;
+    expect(span.name).toBe('tools/call echo');
+    expect(span.attributes['mcp.rpc.request_json']).toBe(req);
+    expect(span.attributes['mcp.tool.output_json']).toBe('{"content":[{"type":"text","text":"café"}]}');
+    queue.close('bye');
+    expect(sink.spans.find((s) => s.name === 'ping')!.status).toEqual({ status_code: 'ERROR', description: 'bye' });
+  });
+
   it('close() records what is queued, ends open requests, and ignores later calls', async () => {
     const { sink, queue, pair } = setup();
     pair(1);
