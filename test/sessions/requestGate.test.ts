@@ -52,6 +52,18 @@ describe('createRequestGate', () => {
     expect(proxy.forwarded).toEqual([2]);
   });
 
+  it('passesAll says when admit would forward anything at once (the proxy then skips building the request)', () => {
+    const { gate } = setup();
+    expect(gate.passesAll!()).toBe(true);
+    gate.pause();
+    expect(gate.passesAll!()).toBe(false);
+    gate.resume();
+    expect(gate.passesAll!()).toBe(true);
+    gate.cancelAll('stop');
+    expect(gate.passesAll!()).toBe(false);
+    expect(setup({ breakOn: ['tools/call'] }).gate.passesAll!()).toBe(false);
+  });
+
   it('pause holds new requests in order; step releases one; resume releases the rest in order', async () => {
     const { gate, proxy, events } = setup();
     expect(gate.pause('look')).toBe(true);
