@@ -22,6 +22,8 @@ const ROUNDS = 9;
 const SEQUENTIAL = 400;
 const PARALLEL = 2000;
 const IN_FLIGHT = 16;
+/** Sequential calls a setup makes before the next setup takes a turn. */
+const SEQ_BLOCK = 100;
 
 /** What one setup measured in one round. */
 interface Round {
@@ -44,22 +46,47 @@ async function connect(setup: Setup, tracesDir: string): Promise<Client> {
 
 const call = (client: Client, i: number) => client.callTool({ name: 'echo', arguments: { text: `message ${i} ${'x'.repeat(200)}` } });
 
-/** One round of one setup: `seq` sequential calls, then `par` calls with IN_FLIGHT in flight. */
-async function round(client: Client, seq: number, par: number): Promise<Round> {
-  const latencies: number[] = [];
-  for (let i = 0; i < seq; i++) {
+/** `count` sequential calls; appends each one's latency (ms). */
+async function sequential(client: Client, count: number, latencies: number[]): Promise<void> {
+  for (let i = 0; i < count; i++) {
     const s = performance.now();
     await call(client, i);
     latencies.push(performance.now() - s);
   }
+}
+
+/** `count` calls with IN_FLIGHT in flight; returns calls/s. */
+async function parallel(client: Client, count: number): Promise<number> {
   let next = 0;
   const t = performance.now();
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
-      while (next < par) await call(client, next++);
+      while (next < count) await call(client, next++);
     }),
   );
-  return { latencies, p50: percentile(latencies, 50), parPerSec: par / ((performance.now() - t) / 1000) };
+  return count / ((performance.now() - t) / 1000);
+}
+
+/**
+ * One round of every setup. The sequential calls are interleaved in blocks of SEQ_BLOCK (each
+ * block runs the setups in a rotating order), so that every setup samples the same stretches of
+ * the machine's drifting speed; then each setup runs its parallel calls.
+ */
+async function round(clients: Map<Setup, Client>, r: number, seq: number, par: number): Promise<Map<Setup, Round>> {
+  const latencies = new Map<Setup, number[]>(SETUPS.map((s) => [s, []]));
+  for (let b = 0; b < Math.ceil(seq / SEQ_BLOCK); b++) {
+    for (let k = 0; k < SETUPS.length; k++) {
+      const s = SETUPS[(r + b + k) % SETUPS.length]!;
+      await sequential(clients.get(s)!, Math.min(SEQ_BLOCK, seq - b * SEQ_BLOCK), latencies.get(s)!);
+    }
+  }
+  const result = new Map<Setup, Round>();
+  for (let k = 0; k < SETUPS.length; k++) {
+    const s = SETUPS[(r + k) % SETUPS.length]!;
+    const l = latencies.get(s)!;
+    result.set(s, { latencies: l, p50: percentile(l, 50), parPerSec: await parallel(clients.get(s)!, par) });
+  }
+  return result;
 }
 
 const median = (values: number[]): number => percentile(values, 50);
@@ -69,8 +96,9 @@ const median = (values: number[]): number => percentile(values, 50);
  * (b) through the proxy with recording off, (c) through the recording proxy, plus a zero-work
  * pipe relay (the floor any stdio proxy pays for its two extra hops). The machines are noisy
  * (a 2-core VM whose speed drifts by tens of percent within a minute), so the setups are
- * compared pairwise: each round runs every setup back to back (in a rotating order), a ratio is
- * taken within each round, and a target is judged on the median of those per-round ratios.
+ * compared pairwise: each round runs every setup side by side (sequential calls interleaved in
+ * blocks of 100, then each setup's parallel calls, in a rotating order), a ratio is taken within
+ * each round, and a target is judged on the median of those per-round ratios.
  * Latency and calls/s columns pool all rounds; BENCH_VERBOSE=1 prints each round's figures.
  */
 export const proxyBench: BenchSuite = async () => {
@@ -80,12 +108,9 @@ export const proxyBench: BenchSuite = async () => {
   try {
     for (const s of SETUPS) clients.set(s, await connect(s, tracesDir));
     // Warm-up: every process's JIT settles (the first thousands of calls run measurably slower).
-    for (const s of SETUPS) await round(clients.get(s)!, 1000, 3000);
+    await round(clients, 0, 1000, 3000);
     for (let r = 0; r < ROUNDS; r++) {
-      for (let k = 0; k < SETUPS.length; k++) {
-        const s = SETUPS[(r + k) % SETUPS.length]!;
-        rounds.get(s)!.push(await round(clients.get(s)!, SEQUENTIAL, PARALLEL));
-      }
+      for (const [s, measured] of await round(clients, r, SEQUENTIAL, PARALLEL)) rounds.get(s)!.push(measured);
     }
   } finally {
     for (const c of clients.values()) await c.close().catch(() => {});
