@@ -6,7 +6,7 @@ import { parseBreakpointPattern } from '../sessions/breakpointPattern.js';
 import { createProxySteering } from '../sessions/createProxySteering.js';
 import { createTraceWriter, type TraceWriter } from '../store/traceWriter.js';
 import { recordTo } from '../proxy/recordTo.js';
-import { startListenServer, type ListenSteering } from '../proxy/listenServer.js';
+import type { ListenSteering } from '../proxy/listenServer.js';
 import { startProxy, type OpenRecording, type UpstreamSpec } from '../proxy/startProxy.js';
 import { UsageError, type Command, type CommandContext } from './command.js';
 import { withUsageErrors } from './parseFlags.js';
@@ -110,6 +110,8 @@ export const proxyCommand: Command = {
           },
         };
       };
+      // Loaded only with --listen: the HTTP server stack adds ~160 ms to start-up here.
+      const { startListenServer } = await import('../proxy/listenServer.js');
       const server = await startListenServer({
         listen: values.listen,
         upstream,
