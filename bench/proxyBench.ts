@@ -44,6 +44,25 @@ async function connect(setup: Setup, tracesDir: string): Promise<Client> {
   return client;
 }
 
+const median = (values: number[]): number => percentile(values, 50);
+
+/** Start-up samples per setup: spawn to the initialize result (the MCP handshake). */
+const STARTS = 5;
+
+/** Median time (ms) from spawning each setup to its initialize result, the setups interleaved. */
+async function startupTimes(tracesDir: string): Promise<Map<Setup, number>> {
+  const samples = new Map<Setup, number[]>(SETUPS.map((s) => [s, []]));
+  for (let i = 0; i < STARTS; i++) {
+    for (const s of SETUPS) {
+      const t = performance.now();
+      const client = await connect(s, tracesDir);
+      samples.get(s)!.push(performance.now() - t);
+      await client.close();
+    }
+  }
+  return new Map(SETUPS.map((s) => [s, median(samples.get(s)!)]));
+}
+
 const call = (client: Client, i: number) => client.callTool({ name: 'echo', arguments: { text: `message ${i} ${'x'.repeat(200)}` } });
 
 /** `count` sequential calls; appends each one's latency (ms). */
@@ -89,8 +108,6 @@ async function round(clients: Map<Setup, Client>, r: number, seq: number, par: n
   return result;
 }
 
-const median = (values: number[]): number => percentile(values, 50);
-
 /**
  * tools/call latency and throughput of an SDK client talking to a small echo server (a) directly,
  * (b) through the proxy with recording off, (c) through the recording proxy, plus a zero-work
@@ -105,7 +122,9 @@ export const proxyBench: BenchSuite = async () => {
   const tracesDir = await mkdtemp(join(tmpdir(), 'proxy-bench-'));
   const clients = new Map<Setup, Client>();
   const rounds = new Map<Setup, Round[]>(SETUPS.map((s) => [s, []]));
+  let starts: Map<Setup, number>;
   try {
+    starts = await startupTimes(tracesDir);
     for (const s of SETUPS) clients.set(s, await connect(s, tracesDir));
     // Warm-up: every process's JIT settles (the first thousands of calls run measurably slower).
     await round(clients, 0, 1000, 3000);
@@ -170,6 +189,13 @@ export const proxyBench: BenchSuite = async () => {
       measured: `${fmt(par('bare'))} calls/s (${x(ratio('bare', 'direct', (r) => r.parPerSec))} direct)`,
       target: '(reported)',
       baseline: `direct ${fmt(par('direct'))} calls/s`,
+      ok: true,
+    },
+    {
+      name: 'proxy: start-up, spawn to initialize result',
+      measured: `bare ${fmt(starts.get('bare')!, 0)} ms, recording ${fmt(starts.get('recording')!, 0)} ms (median of ${STARTS})`,
+      target: '(reported)',
+      baseline: `direct ${fmt(starts.get('direct')!, 0)} ms, pipe relay ${fmt(starts.get('relay')!, 0)} ms`,
       ok: true,
     },
   ] satisfies BenchRow[];
