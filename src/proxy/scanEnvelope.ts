@@ -55,7 +55,8 @@ const ERROR = 16;
  * invalid JSON, invalid JSON-RPC, batches, escapes or non-ASCII in a key or in `jsonrpc`/`method`/a
  * string id, numeric ids that are not plain integers of at most 15 digits, `id: null`, a repeated
  * envelope member, nesting deeper than 64. Bytes above 0x7f inside strings are accepted: decoding
- * turns invalid UTF-8 into U+FFFD, never into a quote or a backslash, so it cannot change validity.
+ * replaces invalid UTF-8 with U+FFFD and never takes an ASCII byte into a multi-byte character,
+ * so it cannot change where a string ends (the tests fuzz this against JSON.parse).
  */
 export function scanEnvelope(line: Buffer, end: number): Envelope | undefined {
   const s = new Scan(line, end);
