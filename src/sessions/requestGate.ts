@@ -145,12 +145,12 @@ export function createRequestGate(options: RequestGateOptions): ControlledGate {
     throw new InspectorError('SIGNAL_NOT_EXPECTED', `cannot ${verb}: ${what}`);
   };
 
+  const passesAll = (): boolean => cancelled === undefined && !paused && breakpoints.length === 0;
+
   return {
-    passesAll() {
-      return cancelled === undefined && !paused && breakpoints.length === 0;
-    },
+    passesAll,
     admit(request, io) {
-      if (cancelled === undefined && !paused && breakpoints.length === 0) return undefined;
+      if (passesAll()) return undefined;
       if (cancelled !== undefined) return Promise.resolve(cancelledDecision(cancelled));
       const awaiting = breakpoints.some((b) => b.matches(request));
       if (!awaiting && !paused) return undefined;
