@@ -46,20 +46,25 @@ async function connect(setup: Setup, tracesDir: string): Promise<Client> {
 
 const median = (values: number[]): number => percentile(values, 50);
 
+/** Runs `blocks` slices of work for every setup, each slice running the setups in a rotating order. */
+async function interleaved(r: number, blocks: number, run: (s: Setup, block: number) => Promise<void>): Promise<void> {
+  for (let b = 0; b < blocks; b++) {
+    for (let k = 0; k < SETUPS.length; k++) await run(SETUPS[(r + b + k) % SETUPS.length]!, b);
+  }
+}
+
 /** Start-up samples per setup: spawn to the initialize result (the MCP handshake). */
 const STARTS = 5;
 
 /** Median time (ms) from spawning each setup to its initialize result, the setups interleaved. */
 async function startupTimes(tracesDir: string): Promise<Map<Setup, number>> {
   const samples = new Map<Setup, number[]>(SETUPS.map((s) => [s, []]));
-  for (let i = 0; i < STARTS; i++) {
-    for (const s of SETUPS) {
-      const t = performance.now();
-      const client = await connect(s, tracesDir);
-      samples.get(s)!.push(performance.now() - t);
-      await client.close();
-    }
-  }
+  await interleaved(0, STARTS, async (s) => {
+    const t = performance.now();
+    const client = await connect(s, tracesDir);
+    samples.get(s)!.push(performance.now() - t);
+    await client.close();
+  });
   return new Map(SETUPS.map((s) => [s, median(samples.get(s)!)]));
 }
 
@@ -86,12 +91,6 @@ async function parallel(client: Client, count: number): Promise<number> {
   return performance.now() - t;
 }
 
-/** Runs `blocks` slices of work for every setup, each slice running the setups in a rotating order. */
-async function interleaved(r: number, blocks: number, run: (s: Setup, block: number) => Promise<void>): Promise<void> {
-  for (let b = 0; b < blocks; b++) {
-    for (let k = 0; k < SETUPS.length; k++) await run(SETUPS[(r + b + k) % SETUPS.length]!, b);
-  }
-}
 
 /**
  * One round of every setup, side by side: the sequential calls in blocks of SEQ_BLOCK, each block
@@ -100,14 +99,14 @@ async function interleaved(r: number, blocks: number, run: (s: Setup, block: num
  */
 async function round(clients: Map<Setup, Client>, r: number, seq: number, par: number): Promise<Map<Setup, Round>> {
   const latencies = new Map<Setup, number[]>(SETUPS.map((s) => [s, []]));
-  const parMs = new Map<Setup, number>(SETUPS.map((s) => [s, 0]));
+  const parPerSec = new Map<Setup, number>();
   await interleaved(r, Math.ceil(seq / SEQ_BLOCK), (s, b) => sequential(clients.get(s)!, Math.min(SEQ_BLOCK, seq - b * SEQ_BLOCK), latencies.get(s)!));
   // In one block per setup: a recording proxy's deferred work (its last batch, compression) would
   // otherwise spill into the next setup's block and flatter recording.
   await interleaved(r, 1, async (s) => {
-    parMs.set(s, await parallel(clients.get(s)!, par));
+    parPerSec.set(s, par / ((await parallel(clients.get(s)!, par)) / 1000));
   });
-  return new Map(SETUPS.map((s) => [s, { latencies: latencies.get(s)!, p50: percentile(latencies.get(s)!, 50), parPerSec: par / (parMs.get(s)! / 1000) }]));
+  return new Map(SETUPS.map((s) => [s, { latencies: latencies.get(s)!, p50: percentile(latencies.get(s)!, 50), parPerSec: parPerSec.get(s)! }]));
 }
 
 /**
