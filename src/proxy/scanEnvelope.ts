@@ -1,8 +1,8 @@
-import type { JsonRpcId } from './classifyMessage.js';
+import type { JsonRpcId, MessageKind } from './classifyMessage.js';
 
 /** What {@link scanEnvelope} read from a line: a valid JSON-RPC 2.0 message that is not a batch. */
 export interface Envelope {
-  kind: 'request' | 'notification' | 'response';
+  kind: Exclude<MessageKind, 'invalid'>;
   /** Requests and responses. */
   id: JsonRpcId | undefined;
   /** Requests and notifications. */
