@@ -11,12 +11,12 @@ const commands: Record<string, () => Promise<Command>> = {
 };
 
 async function usage(): Promise<string> {
-  const lines = [`usage: inspector-mcp <command> [options]`, '', 'commands:'];
+  const lines = [`usage: mcpscope <command> [options]`, '', 'commands:'];
   for (const load of Object.values(commands)) {
     const cmd = await load();
     lines.push(`  ${cmd.name.padEnd(10)} ${cmd.summary}`);
   }
-  lines.push('', 'options: --help, --version', "run 'inspector-mcp <command> --help' for a command's options");
+  lines.push('', 'options: --help, --version', "run 'mcpscope <command> --help' for a command's options");
   return lines.join('\n');
 }
 
@@ -63,16 +63,16 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     if (err instanceof UsageError || (err instanceof InspectorError && (err.code === 'INVALID_ARGUMENT' || err.code === 'INVALID_SESSION_ID'))) {
-      process.stderr.write(`inspector-mcp: ${err.message}\n`);
+      process.stderr.write(`mcpscope: ${err.message}\n`);
       process.exitCode = 2;
       return;
     }
     if (err instanceof InspectorError) {
-      process.stderr.write(`inspector-mcp: ${err.message}\n`);
+      process.stderr.write(`mcpscope: ${err.message}\n`);
       process.exitCode = err.code === 'SESSION_NOT_FOUND' ? 3 : 1;
       return;
     }
-    process.stderr.write(`inspector-mcp: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(`mcpscope: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 1;
   },
 );

@@ -22,7 +22,7 @@ export const DEFAULT_RESOURCE_BYTE_BUDGET = 256 * 1024;
 
 /** What the server tells a model it is for (sent in the initialize result). */
 export const INSPECTOR_INSTRUCTIONS = [
-  'inspector-mcp records the JSON-RPC traffic of MCP clients, MCP servers and agent workflows as traces (one per session) and lets you investigate and steer them.',
+  'mcpscope records the JSON-RPC traffic of MCP clients, MCP servers and agent workflows as traces (one per session) and lets you investigate and steer them.',
   'Start with list_sessions (filter by status "failed", "running", "paused", or by text), then get_trace on a session: its summary names error spans and the slowest spans;',
   'view "tree" shows the call hierarchy, view "spans" lists spans filtered by status="error", method or tool. get_span shows one span in full (request and response JSON).',
   'search_spans finds text (an error message, a tool name, an argument) across sessions. Results are bounded; follow next_cursor for more.',

@@ -16,7 +16,7 @@ async function inspector(args: string[]): Promise<{ code: number; stdout: string
   }
 }
 
-describe('inspector-mcp CLI', () => {
+describe('mcpscope CLI', () => {
   it('prints its version from package.json', async () => {
     const { code, stdout } = await inspector(['--version']);
     expect(code).toBe(0);

@@ -18,8 +18,8 @@ describe('createInspectorServer', () => {
     await cleanup?.();
   });
 
-  it('introduces itself as inspector-mcp with instructions and the subscribe capability', () => {
-    expect(conn.client.getServerVersion()).toMatchObject({ name: 'inspector-mcp' });
+  it('introduces itself as mcpscope with instructions and the subscribe capability', () => {
+    expect(conn.client.getServerVersion()).toMatchObject({ name: 'mcpscope' });
     expect(conn.client.getInstructions()).toBe(INSPECTOR_INSTRUCTIONS);
     expect(conn.client.getServerCapabilities()).toMatchObject({ resources: { subscribe: true, listChanged: true }, tools: {}, prompts: {}, completions: {} });
   });

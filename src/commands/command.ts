@@ -11,7 +11,7 @@ export interface CommandContext {
   signal: AbortSignal;
 }
 
-/** A sub-command of `inspector-mcp`. `run` resolves to the process exit code. */
+/** A sub-command of `mcpscope`. `run` resolves to the process exit code. */
 export interface Command {
   name: string;
   summary: string;

@@ -11,8 +11,8 @@ import { startProxy, type OpenRecording, type UpstreamSpec } from '../proxy/star
 import { UsageError, type Command, type CommandContext } from './command.js';
 import { withUsageErrors } from './parseFlags.js';
 
-const usage = `usage: inspector-mcp proxy [options] -- COMMAND [ARGS...]
-       inspector-mcp proxy [options] --url URL [--header K:V]...
+const usage = `usage: mcpscope proxy [options] -- COMMAND [ARGS...]
+       mcpscope proxy [options] --url URL [--header K:V]...
 
 Runs an MCP server behind a transparent recording proxy: every JSON-RPC message is
 forwarded unchanged and recorded to <traces-dir>/<session-id>.jsonl.gz.
@@ -25,13 +25,13 @@ options:
   --header K:V      extra header for --url (repeatable; never recorded)
   --listen URL      serve clients over Streamable HTTP at URL (e.g. http://127.0.0.1:7801/mcp)
                     instead of stdio; each client session is its own recorded, steerable session
-  --token T         access token for --listen (default: $INSPECTOR_TOKEN or a random one)
+  --token T         access token for --listen (default: $MCPSCOPE_TOKEN or a random one)
   --no-record       forward only, record nothing
   --break-on PAT    hold matching requests until approved (send_signal approve/reject);
                     PAT is METHOD or METHOD:NAME-GLOB, e.g. tools/call, tools/call:delete_* (repeatable)
 
 Each session is steerable (pause, resume, step, cancel, approve, reject) from
-'inspector-mcp serve' through a control socket under <traces-dir>/live/.`;
+'mcpscope serve' through a control socket under <traces-dir>/live/.`;
 
 const options = {
   'session-id': { type: 'string' },
@@ -57,7 +57,7 @@ export function parseHeaders(values: string[] | undefined): Record<string, strin
   return headers;
 }
 
-/** `inspector-mcp proxy`: see `usage`. Resolves to the exit code (the upstream's when it exits by itself). */
+/** `mcpscope proxy`: see `usage`. Resolves to the exit code (the upstream's when it exits by itself). */
 export const proxyCommand: Command = {
   name: 'proxy',
   summary: 'run an MCP server behind a transparent recording proxy',
@@ -81,7 +81,7 @@ export const proxyCommand: Command = {
 
     const config = resolveConfig({ tracesDir: values['traces-dir'], token: values.token }, ctx.env);
     const log = (line: string): void => {
-      ctx.stderr.write(`inspector-mcp proxy: ${line}\n`);
+      ctx.stderr.write(`mcpscope proxy: ${line}\n`);
     };
     // Each session's trace writer, so live status changes (paused, waiting_on) reach the index.
     const traceWriters = new Map<string, TraceWriter>();

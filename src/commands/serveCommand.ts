@@ -12,7 +12,7 @@ import { startGateway, type GatewayHandle, type GatewayOptions } from '../http/s
 import { UsageError, type Command, type CommandContext } from './command.js';
 import { withUsageErrors } from './parseFlags.js';
 
-const usage = `usage: inspector-mcp serve [--traces-dir DIR] [--http] [--host HOST] [--port PORT] [--token TOKEN] [--no-gateway]
+const usage = `usage: mcpscope serve [--traces-dir DIR] [--http] [--host HOST] [--port PORT] [--token TOKEN] [--no-gateway]
 
 Serves the inspector as an MCP server over stdio (what Claude Desktop launches): tools
 list_sessions, get_trace, get_span, search_spans, pause_workflow, resume_workflow,
@@ -24,10 +24,10 @@ options:
   --no-control      read traces only: do not discover or steer live sessions
   --http            serve only the HTTP gateway (routes under /_inspector, /mcp, the page at /),
                     not stdio; runs until interrupted (this is \`npm start\`)
-  --host HOST       gateway address (default: $INSPECTOR_HOST or 127.0.0.1; a non-loopback
+  --host HOST       gateway address (default: $MCPSCOPE_HOST or 127.0.0.1; a non-loopback
                     address requires --token and then every route needs it)
-  --port PORT       gateway port, 0 picks a free one (default: $INSPECTOR_PORT or 7800)
-  --token TOKEN     gateway access token, 16+ characters (default: $INSPECTOR_TOKEN or random)
+  --port PORT       gateway port, 0 picks a free one (default: $MCPSCOPE_PORT or 7800)
+  --token TOKEN     gateway access token, 16+ characters (default: $MCPSCOPE_TOKEN or random)
   --no-gateway      stdio only: do not start the HTTP gateway beside it
 
 Over stdio the gateway starts too, unless --no-gateway; when its port is taken it is skipped
@@ -79,7 +79,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     try {
       control = await createSessionControl({ tracesDir: options.tracesDir, bus: createEventBus(), log });
     } catch (err) {
-      log(`inspector-mcp: live-session control unavailable (${describeError(err)}); serving traces read-only`);
+      log(`mcpscope: live-session control unavailable (${describeError(err)}); serving traces read-only`);
     }
   }
   const context = createInspectorContext({ tracesDir: options.tracesDir, ...(control ? { control } : {}), log });
@@ -93,9 +93,9 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     (closing ??= (async () => {
       options.signal?.removeEventListener('abort', onStop);
       options.stdin.off('end', onInputEnd).off('close', onInputEnd);
-      await mcp.close().catch((err: unknown) => log(`inspector-mcp: closing the MCP server: ${describeError(err)}`));
+      await mcp.close().catch((err: unknown) => log(`mcpscope: closing the MCP server: ${describeError(err)}`));
       await context.close();
-      await control?.close().catch((err: unknown) => log(`inspector-mcp: closing live control: ${describeError(err)}`));
+      await control?.close().catch((err: unknown) => log(`mcpscope: closing live control: ${describeError(err)}`));
       resolveClosed();
     })());
   const onStop = () => void close();
@@ -104,7 +104,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const onInputEnd = () => void drain(inflight).then(close);
   options.signal?.addEventListener('abort', onStop, { once: true });
   options.stdin.once('end', onInputEnd).once('close', onInputEnd);
-  transport.onerror = (err) => log(`inspector-mcp: stdio transport: ${describeError(err)}`);
+  transport.onerror = (err) => log(`mcpscope: stdio transport: ${describeError(err)}`);
   await mcp.server.connect(transport);
   trackRequests(transport, inflight);
   if (options.signal?.aborted) void close();
@@ -130,7 +130,7 @@ async function drain(inflight: Set<string | number>): Promise<void> {
   for (let waited = 0; inflight.size > 0 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
 }
 
-/** `inspector-mcp serve`: see `usage`. Resolves to 0 once stdin closes or the process is asked to stop. */
+/** `mcpscope serve`: see `usage`. Resolves to 0 once stdin closes or the process is asked to stop. */
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve recorded sessions to an MCP client over stdio (tools, resources, prompt)',
@@ -150,13 +150,13 @@ export const serveCommand: Command = {
     const log = (line: string) => void ctx.stderr.write(`${line}\n`);
     if (values.http) return serveHttp(config, log, ctx.signal, values['no-control'] !== true);
     const handle = await startServe({ tracesDir: config.tracesDir, stdin: ctx.stdin, stdout: ctx.stdout, log, signal: ctx.signal, control: values['no-control'] !== true });
-    log(`inspector-mcp: serving MCP on stdio; traces in ${config.tracesDir}${handle.control ? '' : ' (read-only)'}`);
+    log(`mcpscope: serving MCP on stdio; traces in ${config.tracesDir}${handle.control ? '' : ' (read-only)'}`);
     let gateway: GatewayHandle | undefined;
     if (values['no-gateway'] !== true) {
       try {
         gateway = await startGateway(gatewayOptions(config, handle.context, handle.control, log));
       } catch (err) {
-        log(`inspector-mcp: warning: HTTP gateway not started (${describeError(err)}); serving stdio only`);
+        log(`mcpscope: warning: HTTP gateway not started (${describeError(err)}); serving stdio only`);
       }
     }
     await handle.closed;
@@ -185,13 +185,13 @@ async function serveHttp(config: InspectorConfig, log: (line: string) => void, s
     try {
       control = await createSessionControl({ tracesDir: config.tracesDir, bus: createEventBus(), log });
     } catch (err) {
-      log(`inspector-mcp: live-session control unavailable (${describeError(err)}); serving traces read-only`);
+      log(`mcpscope: live-session control unavailable (${describeError(err)}); serving traces read-only`);
     }
   }
   const context = createInspectorContext({ tracesDir: config.tracesDir, ...(control ? { control } : {}), log });
   const release = async () => {
     await context.close();
-    await control?.close().catch((err: unknown) => log(`inspector-mcp: closing live control: ${describeError(err)}`));
+    await control?.close().catch((err: unknown) => log(`mcpscope: closing live control: ${describeError(err)}`));
   };
   let gateway: GatewayHandle;
   try {
@@ -200,7 +200,7 @@ async function serveHttp(config: InspectorConfig, log: (line: string) => void, s
     await release();
     throw err;
   }
-  log(`inspector-mcp: serving the HTTP gateway; traces in ${config.tracesDir}${control ? '' : ' (read-only)'}`);
+  log(`mcpscope: serving the HTTP gateway; traces in ${config.tracesDir}${control ? '' : ' (read-only)'}`);
   if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   await gateway.close();
   await release();

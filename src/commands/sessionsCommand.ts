@@ -5,13 +5,13 @@ import { createSessionIndex } from '../store/sessionIndex.js';
 import type { Command } from './command.js';
 import { withUsageErrors } from './parseFlags.js';
 
-const USAGE = `usage: inspector-mcp sessions [--json] [--traces-dir DIR]
+const USAGE = `usage: mcpscope sessions [--json] [--traces-dir DIR]
 
 Lists recorded sessions, newest first.
   --json             print a JSON array of session records
   --traces-dir DIR   traces directory (default: $MCP_TRACES_DIR or ~/.mcp_traces)`;
 
-/** `inspector-mcp sessions`: a compact table of sessions (or `--json`: the meta records as an array). */
+/** `mcpscope sessions`: a compact table of sessions (or `--json`: the meta records as an array). */
 export const sessionsCommand: Command = {
   name: 'sessions',
   summary: 'list recorded sessions',

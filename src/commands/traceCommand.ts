@@ -10,14 +10,14 @@ import { UsageError, type Command } from './command.js';
 import { withUsageErrors } from './parseFlags.js';
 import { formatDuration, oneLine } from './sessionsCommand.js';
 
-const USAGE = `usage: inspector-mcp trace <session_id> [--json|--tree] [--traces-dir DIR]
+const USAGE = `usage: mcpscope trace <session_id> [--json|--tree] [--traces-dir DIR]
 
 Prints the spans of one session, one line per span in start order.
   --json             print the spans as NDJSON, in file order
   --tree             indent child spans under their parents
   --traces-dir DIR   traces directory (default: $MCP_TRACES_DIR or ~/.mcp_traces)`;
 
-/** `inspector-mcp trace <id>`: the spans of a session as lines, a tree (`--tree`) or NDJSON (`--json`). */
+/** `mcpscope trace <id>`: the spans of a session as lines, a tree (`--tree`) or NDJSON (`--json`). */
 export const traceCommand: Command = {
   name: 'trace',
   summary: 'print the spans of a session',
@@ -48,7 +48,7 @@ export const traceCommand: Command = {
     }
     if (stats.truncated || stats.corruptLines > 0) {
       const notes = [stats.truncated ? 'the trace ends in a torn write' : '', stats.corruptLines > 0 ? `${stats.corruptLines} corrupt line(s) skipped` : ''];
-      ctx.stderr.write(`inspector-mcp: warning: ${notes.filter(Boolean).join('; ')}\n`);
+      ctx.stderr.write(`mcpscope: warning: ${notes.filter(Boolean).join('; ')}\n`);
     }
     return 0;
   },

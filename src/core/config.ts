@@ -10,7 +10,7 @@ export interface InspectorConfig {
   tracesDir: string;
   host: string;
   port: number;
-  /** Access token from flags or INSPECTOR_TOKEN; undefined means "generate one at start". */
+  /** Access token from flags or MCPSCOPE_TOKEN; undefined means "generate one at start". */
   token?: string;
 }
 
@@ -28,9 +28,9 @@ export interface ConfigFlags {
  */
 export function resolveConfig(flags: ConfigFlags, env: Record<string, string | undefined>, home: string = homedir()): InspectorConfig {
   const tracesDir = resolve(flags.tracesDir ?? nonEmpty(env.MCP_TRACES_DIR) ?? join(home, '.mcp_traces'));
-  const host = flags.host ?? nonEmpty(env.INSPECTOR_HOST) ?? DEFAULT_HOST;
-  const port = parsePort(flags.port ?? nonEmpty(env.INSPECTOR_PORT) ?? DEFAULT_PORT);
-  const token = flags.token ?? nonEmpty(env.INSPECTOR_TOKEN);
+  const host = flags.host ?? nonEmpty(env.MCPSCOPE_HOST) ?? DEFAULT_HOST;
+  const port = parsePort(flags.port ?? nonEmpty(env.MCPSCOPE_PORT) ?? DEFAULT_PORT);
+  const token = flags.token ?? nonEmpty(env.MCPSCOPE_TOKEN);
   return token === undefined ? { tracesDir, host, port } : { tracesDir, host, port, token };
 }
 

@@ -14,7 +14,7 @@ export type InspectorErrorCode =
   | 'UNAVAILABLE'
   | 'INTERNAL';
 
-/** The one error class of inspector-mcp. `code` is stable; `message` is for people. */
+/** The one error class of mcpscope. `code` is stable; `message` is for people. */
 export class InspectorError extends Error {
   readonly code: InspectorErrorCode;
   readonly details?: Record<string, unknown>;

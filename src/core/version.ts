@@ -9,7 +9,7 @@ export function packageInfo(): { name: string; version: string } {
     for (const rel of ['../../package.json', '../../../package.json']) {
       try {
         const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
-        if (pkg.name === 'inspector-mcp' && typeof pkg.version === 'string') {
+        if (pkg.name === 'mcpscope' && typeof pkg.version === 'string') {
           cached = { name: pkg.name, version: pkg.version };
           break;
         }
@@ -17,7 +17,7 @@ export function packageInfo(): { name: string; version: string } {
         // try the next location
       }
     }
-    cached ??= { name: 'inspector-mcp', version: '0.0.0' };
+    cached ??= { name: 'mcpscope', version: '0.0.0' };
   }
   return cached;
 }

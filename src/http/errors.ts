@@ -54,7 +54,7 @@ export function toHttpError(err: unknown): HttpError {
  */
 export function sendError(res: ServerResponse, err: unknown, log?: (line: string) => void): void {
   const httpErr = toHttpError(err);
-  if (log && httpErr.status >= 500) log(`inspector-mcp: http error: ${err instanceof Error ? err.message : String(err)}`);
+  if (log && httpErr.status >= 500) log(`mcpscope: http error: ${err instanceof Error ? err.message : String(err)}`);
   if (res.headersSent) {
     res.destroy();
     return;

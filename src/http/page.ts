@@ -33,7 +33,7 @@ export function pageRoute(): Route {
 }
 
 const PAGE_HTML = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>inspector-mcp</title>
+<html lang="en"><head><meta charset="utf-8"><title>mcpscope</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body{font:14px system-ui,sans-serif;margin:1.5rem;color:#222}
@@ -43,7 +43,7 @@ table{border-collapse:collapse}td,th{padding:.2rem .6rem;border-bottom:1px solid
 .err{color:#b00}
 </style></head>
 <body>
-<h1>inspector-mcp</h1>
+<h1>mcpscope</h1>
 <p>Routes: <a href="/_inspector/health">/_inspector/health</a> ·
 <a href="/_inspector/sessions">/_inspector/sessions</a> ·
 <code>/_inspector/trace/{session_id}</code> (NDJSON, Range, ETag) ·

@@ -64,7 +64,7 @@ export const CORS_ALLOWED_HEADERS = 'Authorization, X-Inspector-Token, Content-T
 
 
 function unauthorized(message: string): HttpError {
-  return new HttpError(401, 'UNAUTHORIZED', message, { 'WWW-Authenticate': 'Bearer realm="inspector-mcp"' });
+  return new HttpError(401, 'UNAUTHORIZED', message, { 'WWW-Authenticate': 'Bearer realm="mcpscope"' });
 }
 
 

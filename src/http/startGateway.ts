@@ -81,7 +81,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const { host, port, tracesDir } = parsed.data;
   const log = options.log;
   if (!isLoopbackHost(host) && options.token === undefined) {
-    throw new InspectorError('INVALID_ARGUMENT', `refusing to bind ${host}: a non-loopback address needs an explicit access token (--token or INSPECTOR_TOKEN)`);
+    throw new InspectorError('INVALID_ARGUMENT', `refusing to bind ${host}: a non-loopback address needs an explicit access token (--token or MCPSCOPE_TOKEN)`);
   }
   const token = options.token ?? newAccessToken();
   const { control, index } = options;
@@ -136,8 +136,8 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
 
   const bracketHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   const url = `http://${bracketHost}:${boundPort}`;
-  log(`inspector-mcp: gateway at ${url}/#token=${token}`);
-  if (security.tokenEverywhere) log(`inspector-mcp: ${host} is not a loopback address: every route requires the access token`);
+  log(`mcpscope: gateway at ${url}/#token=${token}`);
+  if (security.tokenEverywhere) log(`mcpscope: ${host} is not a loopback address: every route requires the access token`);
 
   let closing: Promise<void> | undefined;
   return {

@@ -2,25 +2,25 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Span } from '../core/span.js';
 
 /**
- * Every `node:diagnostics_channel` name inspector-mcp publishes on, in one place, so other
+ * Every `node:diagnostics_channel` name mcpscope publishes on, in one place, so other
  * code can observe recording without importing us (`diagnostics_channel.subscribe(name, fn)`).
  * Publishing is guarded by `hasSubscribers`: with no subscriber it costs one property read.
  */
 export const HOOK_CHANNELS = {
   /** A request was seen (either direction), before its response: {@link RpcRequestHook}. */
-  beforeRpcRequest: 'inspector-mcp:before_rpc_request',
+  beforeRpcRequest: 'mcpscope:before_rpc_request',
   /** A request's span ended with a response (success or error): {@link RpcResponseHook}. */
-  afterRpcResponse: 'inspector-mcp:after_rpc_response',
+  afterRpcResponse: 'mcpscope:after_rpc_response',
   /** A request failed: JSON-RPC error, `isError` tool result, cancelled or connection closed: {@link RpcErrorHook}. */
-  errorRpcRequest: 'inspector-mcp:error_rpc_request',
+  errorRpcRequest: 'mcpscope:error_rpc_request',
   /** A notification was seen: {@link RpcNotificationHook}. */
-  rpcNotification: 'inspector-mcp:rpc_notification',
+  rpcNotification: 'mcpscope:rpc_notification',
   /** Any span was handed to the sink: {@link SpanEndHook}. */
-  spanEnd: 'inspector-mcp:span_end',
+  spanEnd: 'mcpscope:span_end',
   /** A recorder was created for a session: {@link SessionStartedHook}. */
-  sessionStarted: 'inspector-mcp:session_started',
+  sessionStarted: 'mcpscope:session_started',
   /** A recorder was closed: {@link SessionFinishedHook}. */
-  sessionFinished: 'inspector-mcp:session_finished',
+  sessionFinished: 'mcpscope:session_finished',
 } as const;
 
 export type HookName = keyof typeof HOOK_CHANNELS;

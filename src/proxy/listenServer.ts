@@ -81,7 +81,7 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
   /** Sessions still winding down (their steering closing), awaited by close(). */
   const ending = new Set<Promise<void>>();
   const log = (line: string): void => {
-    options.stderr.write(`inspector-mcp proxy: ${line}\n`);
+    options.stderr.write(`mcpscope proxy: ${line}\n`);
   };
 
   const server = createServer((req, res) => {
@@ -103,7 +103,7 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
     if (!policy.hostAllowed(req.headers)) return reply(res, 403, -32000, 'host not allowed');
     if (!policy.originAllowed(req.headers)) return reply(res, 403, -32000, 'origin not allowed');
     if (policy.checkToken(req.headers) !== 'ok') {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="inspector-mcp"');
+      res.setHeader('WWW-Authenticate', 'Bearer realm="mcpscope"');
       return reply(res, 401, -32000, 'missing or invalid access token: send Authorization: Bearer <token> or X-Inspector-Token');
     }
     if (reqPath !== path) return reply(res, 404, -32000, `not found: the MCP endpoint is ${path}`);

@@ -92,7 +92,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const title = options.title ?? upstreamTitle(spec);
   const { clientIn, clientOut, stderr } = options;
   const log = (line: string): void => {
-    stderr.write(`inspector-mcp proxy: ${line}\n`);
+    stderr.write(`mcpscope proxy: ${line}\n`);
   };
 
   const recording = options.openRecording ? await options.openRecording({ sessionId, title, transport: options.clientTransport ?? 'stdio' }) : undefined;

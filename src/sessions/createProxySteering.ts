@@ -5,7 +5,7 @@ import type { LiveSession, StatusWriter } from './liveSession.js';
 import { createLiveSessionRegistry, type LiveSessionRegistry } from './liveSessionRegistry.js';
 import { createRequestGate, type ControlledGate } from './requestGate.js';
 
-/** The live-control side of one `inspector-mcp proxy` process. */
+/** The live-control side of one `mcpscope proxy` process. */
 export interface ProxySteering {
   readonly sessionId: string;
   /** Give this to startProxy({ gate }). */

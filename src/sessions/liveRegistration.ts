@@ -40,7 +40,7 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
 
 /**
  * The control socket path of a session: `<tracesDir>/live/<id>.sock` when it fits the sun_path
- * limit, else `<tmpdir>/inspector-mcp-<uid>/<hash>.sock` (falling back to /tmp), in a 0700 directory.
+ * limit, else `<tmpdir>/mcpscope-<uid>/<hash>.sock` (falling back to /tmp), in a 0700 directory.
  */
 export async function chooseSocketPath(tracesDir: string, sessionId: string, tmpDir: string = tmpdir()): Promise<string> {
   const preferred = join(liveDirPath(tracesDir), `${sessionId}.sock`);
@@ -48,7 +48,7 @@ export async function chooseSocketPath(tracesDir: string, sessionId: string, tmp
   const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
   const name = `${createHash('sha256').update(`${tracesDir}\0${sessionId}`).digest('hex').slice(0, 16)}.sock`;
   for (const base of [tmpDir, '/tmp']) {
-    const dir = join(base, `inspector-mcp-${uid}`);
+    const dir = join(base, `mcpscope-${uid}`);
     const path = join(dir, name);
     if (Buffer.byteLength(path) > SOCKET_PATH_MAX_BYTES) continue;
     await ensurePrivateDir(dir);

@@ -168,7 +168,7 @@ export function createRequestGate(options: RequestGateOptions): ControlledGate {
             progress += 1;
             const why = info.awaiting_approval ? 'waiting for approval' : 'session paused';
             try {
-              io.notifyClient({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: request.progressToken, progress, message: `held by inspector-mcp: ${why}` } });
+              io.notifyClient({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: request.progressToken, progress, message: `held by mcpscope: ${why}` } });
             } catch {
               // the client may be gone; the request is still answered or forwarded later
             }
@@ -224,7 +224,7 @@ export function createRequestGate(options: RequestGateOptions): ControlledGate {
     },
     reject(reason, requestId) {
       const entry = find(requestId, 'reject');
-      release(entry, { action: 'reject', code: REJECTED_ERROR_CODE, message: `rejected by inspector-mcp${reason ? `: ${reason}` : ''}` });
+      release(entry, { action: 'reject', code: REJECTED_ERROR_CODE, message: `rejected by mcpscope${reason ? `: ${reason}` : ''}` });
       changed();
       return entry.info;
     },
@@ -248,5 +248,5 @@ export function createRequestGate(options: RequestGateOptions): ControlledGate {
 }
 
 function cancelledDecision(reason: string): GateDecision {
-  return { action: 'reject', code: CANCELLED_ERROR_CODE, message: `request cancelled by inspector-mcp: ${reason}` };
+  return { action: 'reject', code: CANCELLED_ERROR_CODE, message: `request cancelled by mcpscope: ${reason}` };
 }

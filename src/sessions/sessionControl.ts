@@ -102,7 +102,7 @@ export function createLocalSessionControl(options: LocalSessionControlOptions): 
 }
 
 /**
- * Steering for `inspector-mcp serve`: this process's sessions (`registry`) plus the live sessions of
+ * Steering for `mcpscope serve`: this process's sessions (`registry`) plus the live sessions of
  * other processes found under `<tracesDir>/live/`, whose events are merged into `bus` and whose
  * signals are forwarded over their control sockets. Resolves after the first scan.
  */

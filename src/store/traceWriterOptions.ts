@@ -67,5 +67,5 @@ export function resolveWriterOptions(options: TraceWriterOptions): ResolvedWrite
 }
 
 function defaultOnError(err: Error): void {
-  process.stderr.write(`inspector-mcp: trace writer: ${err.message.split('\n')[0]}\n`);
+  process.stderr.write(`mcpscope: trace writer: ${err.message.split('\n')[0]}\n`);
 }

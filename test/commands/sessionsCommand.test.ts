@@ -35,7 +35,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => cleanup());
 
-describe('inspector-mcp sessions', () => {
+describe('mcpscope sessions', () => {
   it('prints a table, newest first', async () => {
     const { code, stdout, stderr } = await cli(['sessions', '--traces-dir', dir]);
     expect(stderr).toBe('');
@@ -66,7 +66,7 @@ describe('inspector-mcp sessions', () => {
       expect(code).toBe(2);
       expect(stdout).toBe('');
       expect(stderr.trimEnd().split('\n')).toHaveLength(1);
-      expect(stderr).toMatch(/^inspector-mcp: sessions: /);
+      expect(stderr).toMatch(/^mcpscope: sessions: /);
     }
   });
 });

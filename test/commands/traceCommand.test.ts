@@ -41,7 +41,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => cleanup());
 
-describe('inspector-mcp trace', () => {
+describe('mcpscope trace', () => {
   it('prints one line per span in start order', async () => {
     const { code, stdout, stderr } = await cli(['trace', ID]);
     expect(stderr).toBe('');

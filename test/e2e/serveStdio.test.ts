@@ -24,7 +24,7 @@ async function recordThroughProxy(tracesDir: string, sessionId: string): Promise
   await client.close();
 }
 
-describe('inspector-mcp serve over stdio (built CLI)', () => {
+describe('mcpscope serve over stdio (built CLI)', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   let big: FixtureTrace;
@@ -49,7 +49,7 @@ describe('inspector-mcp serve over stdio (built CLI)', () => {
   });
 
   it('introduces itself with name, version and instructions', () => {
-    expect(client.getServerVersion()).toMatchObject({ name: 'inspector-mcp', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect(client.getServerVersion()).toMatchObject({ name: 'mcpscope', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
     expect(client.getInstructions()).toMatch(/list_sessions/);
     expect(client.getServerCapabilities()?.resources).toMatchObject({ subscribe: true, listChanged: true });
     expect(stderr).toContain('serving MCP on stdio');
@@ -118,7 +118,7 @@ describe('inspector-mcp serve over stdio (built CLI)', () => {
   });
 });
 
-describe('inspector-mcp serve process lifecycle', () => {
+describe('mcpscope serve process lifecycle', () => {
   it('exits 0 when stdin closes, after answering what it was asked', async () => {
     const { spawn } = await import('node:child_process');
     const { dir, cleanup } = await tempTracesDir('serve-exit-');

@@ -26,7 +26,7 @@ async function tempDir(): Promise<string> {
 
 /** Spawns the CLI and resolves once stderr matches `pattern` (or rejects after 15 s / on exit). */
 function startCli(args: string[], pattern: RegExp, env: Record<string, string> = {}): Promise<{ child: ChildProcess; stderr: () => string; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, INSPECTOR_TOKEN: '', INSPECTOR_PORT: '', INSPECTOR_HOST: '', ...env } });
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, MCPSCOPE_TOKEN: '', MCPSCOPE_PORT: '', MCPSCOPE_HOST: '', ...env } });
   children.push(child);
   let stderr = '';
   return new Promise((resolvePromise, reject) => {
@@ -50,14 +50,14 @@ function exitOf(child: ChildProcess): Promise<number | null> {
   return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
 }
 
-describe('inspector-mcp serve and the gateway (built CLI)', () => {
+describe('mcpscope serve and the gateway (built CLI)', () => {
   it('serve --http --port 0 prints the URL with the token, serves routes and /mcp, stops on SIGTERM', async () => {
     const dir = await tempDir();
     const { child, match } = await startCli(['serve', '--http', '--port', '0', '--traces-dir', dir], /gateway at (http:\/\/127\.0\.0\.1:\d+)\/#token=([A-Za-z0-9_-]+)/);
     const [, url, token] = match;
     const health = await request(`${url}/_inspector/health`);
     expect(health.statusCode).toBe(200);
-    expect(await health.body.json()).toMatchObject({ name: 'inspector-mcp' });
+    expect(await health.body.json()).toMatchObject({ name: 'mcpscope' });
     const client = new Client({ name: 'serve-http-test', version: '0.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
     const tools = await client.listTools();
@@ -91,12 +91,12 @@ describe('inspector-mcp serve and the gateway (built CLI)', () => {
     child.stdin!.end();
     expect(await exitOf(child)).toBe(0);
     for (const args of [['serve', '--http', '--no-gateway'], ['serve', '--http', '--port', 'abc'], ['serve', '--http', '--host', '0.0.0.0', '--port', '0']]) {
-      const bad = spawn(process.execPath, [CLI, ...args, '--traces-dir', dir], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, INSPECTOR_TOKEN: '' } });
+      const bad = spawn(process.execPath, [CLI, ...args, '--traces-dir', dir], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MCPSCOPE_TOKEN: '' } });
       children.push(bad);
       let err = '';
       bad.stderr!.on('data', (c: Buffer) => (err += c.toString()));
       expect(await exitOf(bad), args.join(' ')).toBe(2);
-      expect(err).toMatch(/inspector-mcp: /);
+      expect(err).toMatch(/mcpscope: /);
     }
   });
 });

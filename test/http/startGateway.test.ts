@@ -28,7 +28,7 @@ describe('startGateway', () => {
   it('GET /_inspector/health -> { name, version }', async () => {
     const res = await call('/_inspector/health');
     expect(res.status).toBe(200);
-    expect(res.json()).toEqual({ name: 'inspector-mcp', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect(res.json()).toEqual({ name: 'mcpscope', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
   });
 

@@ -5,9 +5,9 @@ import { createRpcRecorder, HOOK_CHANNELS, hookChannels, publishHook, subscribeH
 import { connectPair } from './mcpPair.js';
 
 describe('diagnostics_channel hooks', () => {
-  it('names every channel inspector-mcp:<event> in one place', () => {
-    expect(Object.values(HOOK_CHANNELS)).toEqual(expect.arrayContaining(['inspector-mcp:before_rpc_request', 'inspector-mcp:after_rpc_response', 'inspector-mcp:error_rpc_request', 'inspector-mcp:session_started', 'inspector-mcp:session_finished']));
-    for (const name of Object.values(HOOK_CHANNELS)) expect(name).toMatch(/^inspector-mcp:[a-z_]+$/);
+  it('names every channel mcpscope:<event> in one place', () => {
+    expect(Object.values(HOOK_CHANNELS)).toEqual(expect.arrayContaining(['mcpscope:before_rpc_request', 'mcpscope:after_rpc_response', 'mcpscope:error_rpc_request', 'mcpscope:session_started', 'mcpscope:session_finished']));
+    for (const name of Object.values(HOOK_CHANNELS)) expect(name).toMatch(/^mcpscope:[a-z_]+$/);
   });
 
   it('delivers before/after/error/session events to a plain diagnostics_channel subscriber', async () => {
@@ -27,7 +27,7 @@ describe('diagnostics_channel hooks', () => {
       rec.sent({ jsonrpc: '2.0', id: 2, error: { code: -32601, message: 'Method not found' } });
       rec.received({ jsonrpc: '2.0', method: 'notifications/initialized' });
       rec.close('done'); // writes what is still queued first
-      const names = seen.map(([n]) => n.replace('inspector-mcp:', ''));
+      const names = seen.map(([n]) => n.replace('mcpscope:', ''));
       expect(names).toEqual([
         'session_started',
         'before_rpc_request',

@@ -165,7 +165,7 @@ describe('createRequestGate', () => {
     expect(gate.approve().request_id).toBe('r3');
     await proxy.flush();
     expect(proxy.forwarded).toEqual([2, 'r3']);
-    expect(proxy.answered).toEqual([{ id: 1, code: REJECTED_ERROR_CODE, message: 'rejected by inspector-mcp: too dangerous' }]);
+    expect(proxy.answered).toEqual([{ id: 1, code: REJECTED_ERROR_CODE, message: 'rejected by mcpscope: too dangerous' }]);
     expect(() => gate.approve()).toThrow(/no request is waiting/);
     expect(() => gate.reject(undefined, 99)).toThrow(/no request with id 99/);
   });

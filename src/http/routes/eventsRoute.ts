@@ -83,7 +83,7 @@ export function eventsRoute(bus: EventBus | undefined, options: SseOptions, log:
       if (!session.isConnected || res.destroyed) return;
       session.push(serialized(e), e.type, e.id);
       if (res.writableLength > maxBacklog) {
-        log(`inspector-mcp: dropped a slow event stream client (${res.writableLength} bytes unsent > ${maxBacklog})`);
+        log(`mcpscope: dropped a slow event stream client (${res.writableLength} bytes unsent > ${maxBacklog})`);
         res.destroy();
       }
     };

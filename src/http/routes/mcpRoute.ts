@@ -47,7 +47,7 @@ export function mcpRoute(factory: McpServerFactory | undefined, options: { idleT
     const now = Date.now();
     for (const entry of sessions.values()) {
       if (entry.active === 0 && now - entry.lastSeen >= idleMs) {
-        options.log(`inspector-mcp: closing idle MCP session ${entry.id}`);
+        options.log(`mcpscope: closing idle MCP session ${entry.id}`);
         void dispose(entry);
       }
     }
@@ -60,7 +60,7 @@ export function mcpRoute(factory: McpServerFactory | undefined, options: { idleT
     const close = entry.close;
     entry.close = async () => {};
     await entry.transport.close().catch(() => undefined);
-    await close().catch((err: unknown) => options.log(`inspector-mcp: closing an MCP server failed: ${err instanceof Error ? err.message : String(err)}`));
+    await close().catch((err: unknown) => options.log(`mcpscope: closing an MCP server failed: ${err instanceof Error ? err.message : String(err)}`));
   }
 
   async function open(): Promise<McpEntry> {
