@@ -1,0 +1,98 @@
+/**
+ * The library API of `mcpscope` (`import … from 'mcpscope'`): record MCP traffic in-process,
+ * write and read trace files, redact secrets, observe recording through diagnostics channels,
+ * and the zod schemas of the trace contract (docs/trace-format.md).
+ *
+ * Everything here is a stable entry point; the rest of the package (proxy, gateway, MCP tools)
+ * is reached through the `mcpscope` command. Importing this module starts nothing: no server,
+ * no worker, no timer.
+ */
+
+// The trace contract: spans, sessions, live events, ids, errors.
+export {
+  Attr,
+  AttributesSchema,
+  AttributeValueSchema,
+  SpanEventSchema,
+  SpanKindSchema,
+  SpanSchema,
+  StatusCodeSchema,
+  TimestampSchema,
+  type Attributes,
+  type AttributeValue,
+  type Span,
+  type SpanEvent,
+  type SpanKind,
+  type StatusCode,
+} from './core/span.js';
+export {
+  EngineSchema,
+  FINAL_STATUSES,
+  SessionIdSchema,
+  SessionMetaSchema,
+  SessionStatusSchema,
+  type Engine,
+  type SessionMeta,
+  type SessionStatus,
+} from './core/session.js';
+export { BUILTIN_SIGNALS, SessionEventSchema, type BuiltinSignal, type SessionEvent, type SessionEventType } from './core/events.js';
+export { isSessionId, isSpanId, isTraceId, newSessionId, SESSION_ID_PATTERN } from './core/ids.js';
+export { InspectorError, isInspectorError, type InspectorErrorCode } from './core/errors.js';
+export { capJsonAttributes, JSON_ATTRIBUTE_CAP_BYTES } from './core/jsonAttributes.js';
+export { InMemorySpanSink, type SpanSink } from './core/spanSink.js';
+export { resolveConfig, type ConfigFlags, type InspectorConfig } from './core/config.js';
+export { packageInfo } from './core/version.js';
+
+// In-process instrumentation: wrap any MCP SDK Transport, or feed a recorder yourself.
+export {
+  createRpcRecorder,
+  instrumentTransport,
+  transportNameOf,
+  type InstrumentedTransport,
+  type InstrumentOptions,
+  type RecordContext,
+  type RecorderStats,
+  type RpcRecorder,
+  type RpcRecorderOptions,
+} from './instrumentation/index.js';
+export { currentSpanContext, formatTraceparent, parseTraceparent, runWithSpanContext, type SpanContext } from './instrumentation/index.js';
+
+// Secret redaction, as applied before anything reaches disk.
+export { createRedactor, type RedactionOptions, type Redactor } from './instrumentation/index.js';
+
+// Hooks: node:diagnostics_channel names and a typed subscribe helper.
+export {
+  HOOK_CHANNELS,
+  subscribeHook,
+  type HookName,
+  type HookPayloads,
+  type RpcDirection,
+  type RpcErrorHook,
+  type RpcNotificationHook,
+  type RpcRequestHook,
+  type RpcResponseHook,
+  type SessionFinishedHook,
+  type SessionStartedHook,
+  type SpanEndHook,
+} from './instrumentation/index.js';
+
+// Trace files: the writer, readers, and the listing of a traces directory.
+export {
+  createSessionIndex,
+  createTraceWriter,
+  DEFAULT_GZIP_LEVEL,
+  DEFAULT_ROTATE_BYTES,
+  metaFilePath,
+  readMetaFile,
+  readSpans,
+  readTail,
+  readTrace,
+  readTraceFile,
+  traceFilePath,
+  type ReadSpansOptions,
+  type ReadStats,
+  type SessionIndex,
+  type TraceReadResult,
+  type TraceWriter,
+  type TraceWriterOptions,
+} from './store/index.js';
