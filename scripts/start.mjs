@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// `npm start [-- FLAGS]`: runs `mcpscope serve --http FLAGS` from the built output. It rebuilds
+// first only when the build is missing or older than a source (src/, tsconfig.json,
+// package.json), and says so on stderr, so a checkout built by `npm ci` starts at once.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// tsc rewrites every output on each build, so the entry point's mtime is the time of the last build.
+const entry = join(root, 'dist', 'src', 'cli.js');
+
+function mtimeOf(path) {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Newest mtime of the .ts files under `dir` and of the directories themselves (a deleted or renamed file changes its directory's). */
+function newestUnder(dir, depth = 0) {
+  let newest = mtimeOf(dir) ?? 0;
+  if (depth > 32) return newest;
+  let entries = [];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return newest;
+  }
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestUnder(path, depth + 1));
+    else if (e.name.endsWith('.ts')) newest = Math.max(newest, mtimeOf(path) ?? 0);
+  }
+  return newest;
+}
+
+function staleReason() {
+  const built = mtimeOf(entry);
+  if (built === undefined) return 'no build found';
+  const sources = Math.max(newestUnder(join(root, 'src')), mtimeOf(join(root, 'tsconfig.json')) ?? 0, mtimeOf(join(root, 'package.json')) ?? 0);
+  return sources > built ? 'sources changed since the last build' : undefined;
+}
+
+const reason = staleReason();
+if (reason !== undefined) {
+  process.stderr.write(`mcpscope: ${reason}; rebuilding…\n`);
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  // tsc reports on stdout; keep that for the server and send the report to stderr.
+  const build = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { cwd: root, stdio: ['ignore', 2, 2] });
+  if (build.status !== 0) {
+    process.stderr.write(`mcpscope: build failed (${build.error?.message ?? `tsc exit code ${build.status ?? build.signal}`}); not starting\n`);
+    process.exit(1);
+  }
+}
+
+// The CLI reads its arguments from process.argv when imported: run it in this process, so
+// signals reach it directly and no second Node start-up is paid.
+process.argv = [process.argv[0], entry, 'serve', '--http', ...process.argv.slice(2)];
+await import(pathToFileURL(entry).href);
