@@ -40,8 +40,8 @@ export { isSessionId, isSpanId, isTraceId, newSessionId, SESSION_ID_PATTERN } fr
 export { InspectorError, isInspectorError, type InspectorErrorCode } from './core/errors.js';
 export { capJsonAttributes, JSON_ATTRIBUTE_CAP_BYTES } from './core/jsonAttributes.js';
 export { InMemorySpanSink, type SpanSink } from './core/spanSink.js';
+/** Where the CLI would look: `resolveConfig({}, process.env).tracesDir` is MCP_TRACES_DIR, else ~/.mcp_traces. */
 export { resolveConfig, type ConfigFlags, type InspectorConfig } from './core/config.js';
-export { packageInfo } from './core/version.js';
 
 // In-process instrumentation: wrap any MCP SDK Transport, or feed a recorder yourself.
 export {
