@@ -102,10 +102,12 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
     const reqPath = (req.url ?? '/').split('?')[0];
     if (!policy.hostAllowed(req.headers)) return reply(res, 403, -32000, 'host not allowed');
     if (!policy.originAllowed(req.headers)) return reply(res, 403, -32000, 'origin not allowed');
-    if (policy.checkToken(req.headers) !== 'ok') {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="mcpscope"');
-      return reply(res, 401, -32000, 'missing or invalid access token: send Authorization: Bearer <token> or X-Inspector-Token');
-    }
+    const verdict = policy.checkToken(req.headers);
+    // 403, not 401: RFC 9110 makes a 401 carry a WWW-Authenticate challenge, and MCP clients
+    // answer any 401 with OAuth discovery (the Inspector CLI then fails with "Interactive OAuth
+    // requires a TTY", hiding this message). No challenge can be met here: the token is fixed at
+    // start, so a 403 with the instructions in a JSON-RPC error is what clients show as is.
+    if (verdict !== 'ok') return reply(res, 403, -32000, `${verdict} access token: pass the token printed at start as Authorization: Bearer <token> (or X-Inspector-Token: <token>)`);
     if (reqPath !== path) return reply(res, 404, -32000, `not found: the MCP endpoint is ${path}`);
     const sid = req.headers['mcp-session-id'];
     if (typeof sid === 'string') {

@@ -35,8 +35,8 @@ describe('proxy --listen (built CLI)', () => {
       const line = await waitForOutput(child, /listening on http:\/\/127\.0\.0\.1:\d+\/mcp/);
       const url = line.slice('listening on '.length);
 
-      expect(await rawPost(url, {})).toBe(401);
-      expect(await rawPost(url, { authorization: 'Bearer wrong' })).toBe(401);
+      expect(await rawPost(url, {})).toBe(403);
+      expect(await rawPost(url, { authorization: 'Bearer wrong' })).toBe(403);
       expect(await rawPost(url, { authorization: `Bearer ${TOKEN}`, host: 'evil.example:80' })).toBe(403);
       expect(await rawPost(url, { 'x-inspector-token': TOKEN, origin: 'http://evil.example' })).toBe(403);
 
