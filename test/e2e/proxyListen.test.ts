@@ -111,6 +111,8 @@ describe('proxy --listen (built CLI)', () => {
         return client;
       };
       const reaped = waitForOutput(child, /session \S+: idle for 0.5 s, closing it and its upstream/, 15_000);
+      // The session leaves the table (and stops counting against the cap) once its upstream has ended.
+      const ended = waitForOutput(child, /session \S+ completed/, 15_000);
       const client = await connect();
       expect((await client.callTool({ name: 'echo', arguments: { message: 'hi' } })).content).toEqual([{ type: 'text', text: 'Echo: hi' }]);
       expect(childrenOf(child.pid!, EVERYTHING)).toHaveLength(1);
@@ -119,6 +121,7 @@ describe('proxy --listen (built CLI)', () => {
       await client.close(); // no DELETE: the session would otherwise live (and its server run) until the proxy exits
       await reaped;
       await until('the server-everything process gone', () => childrenOf(child.pid!, EVERYTHING).length === 0);
+      await ended;
       // A new client is accepted again.
       const next = await connect();
       expect((await next.listTools()).tools.length).toBeGreaterThan(0);
