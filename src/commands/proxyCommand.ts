@@ -26,6 +26,9 @@ options:
   --listen URL      serve clients over Streamable HTTP at URL (e.g. http://127.0.0.1:7801/mcp)
                     instead of stdio; each client session is its own recorded, steerable session
   --token T         access token for --listen (default: $MCPSCOPE_TOKEN or a random one)
+  --idle-timeout S  with --listen: close a client session (and end its server) after S seconds
+                    without an open request or stream (default 1800; 0 never)
+  --max-sessions N  with --listen: client sessions at once, each with its own server (default 100)
   --no-record       forward only, record nothing
   --break-on PAT    hold matching requests until approved (send_signal approve/reject);
                     PAT is METHOD or METHOD:NAME-GLOB, e.g. tools/call, tools/call:delete_* (repeatable)
@@ -41,6 +44,8 @@ const options = {
   header: { type: 'string', multiple: true },
   listen: { type: 'string' },
   token: { type: 'string' },
+  'idle-timeout': { type: 'string' },
+  'max-sessions': { type: 'string' },
   'no-record': { type: 'boolean' },
   'break-on': { type: 'string', multiple: true },
 } as const;
@@ -55,6 +60,16 @@ export function parseHeaders(values: string[] | undefined): Record<string, strin
     headers[name.toLowerCase()] = value.slice(colon + 1).trim();
   }
   return headers;
+}
+
+/** Parses a non-negative number flag (`integer` for counts); throws UsageError naming it. */
+function numberFlag(name: string, value: string | undefined, integer: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || (integer && (!Number.isInteger(n) || n < 1))) {
+    throw new UsageError(`proxy: --${name} expects ${integer ? 'a whole number of at least 1' : 'a number of seconds (0 or more)'}, got ${JSON.stringify(value)}`);
+  }
+  return n;
 }
 
 /** `mcpscope proxy`: see `usage`. Resolves to the exit code (the upstream's when it exits by itself). */
@@ -72,6 +87,9 @@ export const proxyCommand: Command = {
     if (values.url === undefined && command.length === 0) throw new UsageError('proxy: missing the server command (after --) or --url');
     if (values.header !== undefined && values.url === undefined) throw new UsageError('proxy: --header needs --url');
     if (values.listen !== undefined && values['session-id'] !== undefined) throw new UsageError('proxy: --session-id cannot be used with --listen (each client gets its own session)');
+    const idleSeconds = numberFlag('idle-timeout', values['idle-timeout'], false);
+    const maxSessions = numberFlag('max-sessions', values['max-sessions'], true);
+    if ((idleSeconds !== undefined || maxSessions !== undefined) && values.listen === undefined) throw new UsageError('proxy: --idle-timeout and --max-sessions need --listen');
     if (values.url !== undefined && !/^https?:\/\/[^/]/i.test(values.url)) throw new UsageError(`proxy: --url must be an http(s) URL`);
     const sessionId = values['session-id'] === undefined ? undefined : assertSessionId(values['session-id']);
     const upstream: UpstreamSpec =
@@ -119,6 +137,8 @@ export const proxyCommand: Command = {
         ...(config.token !== undefined ? { token: config.token } : {}),
         ...(values.title !== undefined ? { title: values.title } : {}),
         ...(openRecording ? { openRecording } : {}),
+        ...(idleSeconds !== undefined ? { idleTimeoutMs: idleSeconds * 1000 } : {}),
+        ...(maxSessions !== undefined ? { maxSessions } : {}),
         steer,
       });
       log(`listening on ${server.url}`);

@@ -23,7 +23,7 @@ export interface Security {
   readonly tokenEverywhere: boolean;
   /** Throws HttpError 403 unless `Host` is allowed and `Origin`, when present, is allowed. */
   checkHostAndOrigin(req: IncomingMessage): void;
-  /** Throws HttpError 401 unless the request carries the token (Bearer or X-Inspector-Token). */
+  /** Throws HttpError 403 (code UNAUTHORIZED, no challenge) unless the request carries the token (Bearer or X-Inspector-Token). */
   checkToken(req: IncomingMessage): void;
   /** CORS response headers for `req`: empty unless its Origin is one of the configured allowedOrigins. */
   corsHeaders(req: IncomingMessage): Record<string, string>;
@@ -45,8 +45,7 @@ export function createSecurity(options: SecurityOptions): Security {
     },
     checkToken(req) {
       const verdict = policy.checkToken(req.headers);
-      if (verdict === 'missing') throw unauthorized('missing access token: send Authorization: Bearer <token> or X-Inspector-Token');
-      if (verdict === 'invalid') throw unauthorized('invalid access token');
+      if (verdict !== 'ok') throw unauthorized(`${verdict} access token: pass the token printed at start (or MCPSCOPE_TOKEN) as Authorization: Bearer <token> (or X-Inspector-Token: <token>)`);
     },
     corsHeaders(req): Record<string, string> {
       if (!policy.originConfigured(req.headers)) return {};
@@ -63,9 +62,12 @@ export function createSecurity(options: SecurityOptions): Security {
 export const CORS_ALLOWED_HEADERS = 'Authorization, X-Inspector-Token, Content-Type, Last-Event-ID, Range, If-None-Match, If-Range, Mcp-Session-Id, Mcp-Protocol-Version';
 
 
+/**
+ * 403, not 401: RFC 9110 makes a 401 carry a WWW-Authenticate challenge, and MCP clients answer
+ * any 401 on /mcp with OAuth discovery (the Inspector CLI then fails with "Interactive OAuth
+ * requires a TTY", hiding this message). No challenge can be met here (the token is fixed at
+ * start), so the refusal is a 403 whose body says what to send; MCP clients show that body.
+ */
 function unauthorized(message: string): HttpError {
-  return new HttpError(401, 'UNAUTHORIZED', message, { 'WWW-Authenticate': 'Bearer realm="mcpscope"' });
+  return new HttpError(403, 'UNAUTHORIZED', message);
 }
-
-
-

@@ -8,6 +8,8 @@ import { createAccessPolicy, newAccessToken } from '../core/accessPolicy.js';
 import { InspectorError, describeError } from '../core/errors.js';
 import { newSessionId } from '../core/ids.js';
 import type { RequestGate } from '../sessions/requestGate.js';
+import { acceptNegotiatedVersion, readBody, reply } from './listenHttp.js';
+import { createRelatedRouter, type RelatedRouter } from './relatedRouter.js';
 import { startProxy, type OpenRecording, type ProxyHandle, type UpstreamSpec } from './startProxy.js';
 
 export interface ListenServerOptions {
@@ -30,7 +32,19 @@ export interface ListenServerOptions {
   stderr: Writable;
   /** Grace period when closing upstreams. Default 2000 ms. */
   graceMs?: number;
+  /**
+   * A client session with no open HTTP request (no POST in flight, no GET stream) for this long
+   * is closed, and its upstream with it. Default {@link DEFAULT_LISTEN_IDLE_TIMEOUT_MS}; 0 never.
+   */
+  idleTimeoutMs?: number;
+  /** Client sessions at once; past it `initialize` gets 503. Default {@link DEFAULT_LISTEN_MAX_SESSIONS}. */
+  maxSessions?: number;
 }
+
+/** Default idle time after which a client session and its upstream are closed: 30 minutes (as `serve`'s /mcp). */
+export const DEFAULT_LISTEN_IDLE_TIMEOUT_MS = 30 * 60_000;
+/** Default cap on client sessions, each with its own upstream: 100 (as `serve`'s /mcp). */
+export const DEFAULT_LISTEN_MAX_SESSIONS = 100;
 
 /** The live control of one client session (what `steer` returns). */
 export interface ListenSteering {
@@ -55,6 +69,10 @@ interface ClientSession {
   transport: StreamableHTTPServerTransport;
   proxy: ProxyHandle;
   clientIn: PassThrough;
+  router: RelatedRouter;
+  /** HTTP requests of this session still open (a GET stream counts), and when the last one ended. */
+  active: number;
+  lastSeen: number;
 }
 
 /**
@@ -65,6 +83,10 @@ interface ClientSession {
  * the token (`Authorization: Bearer` or `X-Inspector-Token`, compared in constant time).
  * The client-facing side uses the SDK's StreamableHTTPServerTransport, so messages to and
  * from the client are re-serialised there (ids above 2^53 lose precision on that leg only).
+ * Messages from the upstream that belong to a client request (progress, logs, sampling and
+ * elicitation requests) go on that request's POST stream while it is open (see
+ * {@link createRelatedRouter}). A session idle for `idleTimeoutMs` is closed with its upstream;
+ * past `maxSessions` a new `initialize` gets 503.
  */
 export async function startListenServer(options: ListenServerOptions): Promise<ListenServerHandle> {
   let url: URL;
@@ -78,6 +100,11 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const path = url.pathname;
   const sessions = new Map<string, ClientSession>();
+  const idleMs = options.idleTimeoutMs ?? DEFAULT_LISTEN_IDLE_TIMEOUT_MS;
+  const maxSessions = options.maxSessions ?? DEFAULT_LISTEN_MAX_SESSIONS;
+  /** Sessions being opened (upstream starting), counted against the cap. */
+  let opening = 0;
+  let stopped = false;
   /** Sessions still winding down (their steering closing), awaited by close(). */
   const ending = new Set<Promise<void>>();
   const log = (line: string): void => {
@@ -98,40 +125,95 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
   const port = (server.address() as AddressInfo).port;
   const policy = createAccessPolicy({ host, port, token });
 
+  const sweep =
+    idleMs > 0
+      ? setInterval(() => {
+          const now = Date.now();
+          for (const session of sessions.values()) {
+            if (session.active > 0 || now - session.lastSeen < idleMs) continue;
+            // Reset first, so a slow close is not started twice by the next sweep.
+            session.lastSeen = Number.POSITIVE_INFINITY;
+            log(`session ${session.proxy.sessionId}: idle for ${+(idleMs / 1000).toFixed(1)} s, closing it and its upstream`);
+            void session.proxy.close();
+          }
+        }, Math.max(10, Math.min(idleMs / 2, 60_000)))
+      : undefined;
+  sweep?.unref();
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const reqPath = (req.url ?? '/').split('?')[0];
     if (!policy.hostAllowed(req.headers)) return reply(res, 403, -32000, 'host not allowed');
     if (!policy.originAllowed(req.headers)) return reply(res, 403, -32000, 'origin not allowed');
-    if (policy.checkToken(req.headers) !== 'ok') {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="mcpscope"');
-      return reply(res, 401, -32000, 'missing or invalid access token: send Authorization: Bearer <token> or X-Inspector-Token');
-    }
+    const verdict = policy.checkToken(req.headers);
+    // 403, not 401: RFC 9110 makes a 401 carry a WWW-Authenticate challenge, and MCP clients
+    // answer any 401 with OAuth discovery (the Inspector CLI then fails with "Interactive OAuth
+    // requires a TTY", hiding this message). No challenge can be met here: the token is fixed at
+    // start, so a 403 with the instructions in a JSON-RPC error is what clients show as is.
+    if (verdict !== 'ok') return reply(res, 403, -32000, `${verdict} access token: pass the token printed at start as Authorization: Bearer <token> (or X-Inspector-Token: <token>)`);
     if (reqPath !== path) return reply(res, 404, -32000, `not found: the MCP endpoint is ${path}`);
+    if (stopped) return reply(res, 503, -32000, 'the proxy is shutting down');
     const sid = req.headers['mcp-session-id'];
     if (typeof sid === 'string') {
       const session = sessions.get(sid);
       if (!session) return reply(res, 404, -32001, 'session not found');
-      await session.transport.handleRequest(req, res);
+      acceptNegotiatedVersion(req, session.router.protocolVersion);
+      session.active++;
+      res.once('close', () => {
+        session.active--;
+        session.lastSeen = Date.now();
+      });
+      if (req.method !== 'POST') return session.transport.handleRequest(req, res);
+      const parsed = await readJson(req, res);
+      if (parsed === undefined) return;
+      session.router.posted(parsed.value, res);
+      await session.transport.handleRequest(req, res, parsed.value);
       return;
     }
     if (req.method !== 'POST') return reply(res, 400, -32000, 'bad request: no valid session id');
-    const body = await readBody(req, 4 * 1024 * 1024);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      return reply(res, 400, -32700, 'Parse error');
-    }
+    const parsed = await readJson(req, res);
+    if (parsed === undefined) return;
     const isInit = (m: unknown): boolean => (m as { method?: unknown } | null)?.method === 'initialize';
-    if (!(Array.isArray(parsed) ? parsed.some(isInit) : isInit(parsed))) return reply(res, 400, -32000, 'bad request: no valid session id');
-    const session = await openSession();
-    await session.transport.handleRequest(req, res, parsed);
-    if (session.transport.sessionId === undefined) await session.proxy.close();
+    if (!(Array.isArray(parsed.value) ? parsed.value.some(isInit) : isInit(parsed.value))) return reply(res, 400, -32000, 'bad request: no valid session id');
+    if (sessions.size + opening >= maxSessions) {
+      return reply(res, 503, -32000, `too many sessions (max ${maxSessions}): end one with DELETE, or wait until idle ones are closed`);
+    }
+    // Counted until the transport has registered the session (or refused the initialize).
+    opening++;
+    try {
+      const session = await openSession();
+      session.active++;
+      res.once('close', () => {
+        session.active--;
+        session.lastSeen = Date.now();
+      });
+      session.router.posted(parsed.value, res);
+      await session.transport.handleRequest(req, res, parsed.value);
+      if (session.transport.sessionId === undefined) await session.proxy.close();
+    } finally {
+      opening--;
+    }
+  }
+
+  /** Reads a JSON body; on failure answers the request and resolves undefined. */
+  async function readJson(req: IncomingMessage, res: ServerResponse): Promise<{ value: unknown } | undefined> {
+    let body: string;
+    try {
+      body = await readBody(req, 4 * 1024 * 1024);
+    } catch (err) {
+      reply(res, 413, -32000, describeError(err));
+      return undefined;
+    }
+    try {
+      return { value: JSON.parse(body) as unknown };
+    } catch {
+      reply(res, 400, -32700, 'Parse error');
+      return undefined;
+    }
   }
 
   async function openSession(): Promise<ClientSession> {
     const clientIn = new PassThrough();
-    const progressOwners = new Map<string | number, string | number>();
+    const router = createRelatedRouter();
     let transportRef: StreamableHTTPServerTransport | undefined;
     const clientOut = new Writable({
       write(chunk: Buffer, _enc, cb) {
@@ -143,9 +225,7 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
           log(`listen: undeliverable message: ${describeError(err)}`);
           return;
         }
-        // Progress belongs on the stream of the request that asked for it.
-        const token = (message as { method?: string; params?: { progressToken?: string | number } }).params?.progressToken;
-        const related = token === undefined ? undefined : progressOwners.get(token);
+        const related = router.toClient(message);
         transportRef?.send(message, related === undefined ? undefined : { relatedRequestId: related }).catch((err: unknown) => log(`listen: ${describeError(err)}`));
         cb();
       },
@@ -158,10 +238,7 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
     });
     transportRef = transport;
     transport.onmessage = (message) => {
-      const m = message as { id?: string | number; method?: string; params?: { _meta?: { progressToken?: string | number } } };
-      const token = m.params?._meta?.progressToken;
-      if (m.method !== undefined && m.id !== undefined && token !== undefined) progressOwners.set(token, m.id);
-      if (m.method === undefined && m.id !== undefined) progressOwners.delete(m.id);
+      router.fromClient(message);
       clientIn.write(`${JSON.stringify(message)}\n`);
     };
     transport.onclose = () => {
@@ -190,7 +267,7 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
       throw err;
     }
     await steering?.attach(proxy).catch((err: unknown) => log(`session ${sessionId} cannot be steered: ${describeError(err)}`));
-    const session: ClientSession = { transport, proxy, clientIn };
+    const session: ClientSession = { transport, proxy, clientIn, router, active: 0, lastSeen: Date.now() };
     const ended = proxy.done.then(async (result) => {
       if (transport.sessionId !== undefined) sessions.delete(transport.sessionId);
       log(`session ${proxy.sessionId} ${result.status}${result.reason ? `: ${result.reason}` : ''}`);
@@ -210,6 +287,8 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
     sessions: () => [...sessions.values()].map((s) => s.proxy),
     close(): Promise<void> {
       closing ??= (async () => {
+        stopped = true;
+        if (sweep) clearInterval(sweep);
         const all = [...sessions.values()];
         await Promise.all(all.map((s) => s.proxy.close()));
         await Promise.all(all.map((s) => s.transport.close().catch(() => {})));
@@ -220,21 +299,4 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
       return closing;
     },
   };
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new InspectorError('INVALID_ARGUMENT', 'request body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-
-function reply(res: ServerResponse, status: number, code: number, message: string): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
 }

@@ -12,6 +12,8 @@ export interface SseParser {
   push(text: string): void;
   /** The last `id:` seen (for Last-Event-ID). */
   readonly lastEventId: string | undefined;
+  /** The last valid `retry:` (reconnection time in ms, ASCII digits only), undefined if none. */
+  readonly retryMs: number | undefined;
 }
 
 /** Creates a parser that calls `onEvent` for every event with data. */
@@ -20,6 +22,7 @@ export function createSseParser(onEvent: (event: SseEvent) => void): SseParser {
   let data: string[] = [];
   let eventType: string | undefined;
   let lastEventId: string | undefined;
+  let retryMs: number | undefined;
   let pendingCr = false;
   let first = true;
 
@@ -38,6 +41,7 @@ export function createSseParser(onEvent: (event: SseEvent) => void): SseParser {
     if (field === 'data') data.push(value);
     else if (field === 'event') eventType = value;
     else if (field === 'id' && !value.includes('\0')) lastEventId = value;
+    else if (field === 'retry' && /^[0-9]+$/.test(value)) retryMs = Number(value);
   };
 
   return {
@@ -64,6 +68,9 @@ export function createSseParser(onEvent: (event: SseEvent) => void): SseParser {
     },
     get lastEventId(): string | undefined {
       return lastEventId;
+    },
+    get retryMs(): number | undefined {
+      return retryMs;
     },
   };
 }

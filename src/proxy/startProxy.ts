@@ -131,7 +131,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const upstream: Upstream =
     spec.kind === 'stdio'
       ? createStdioUpstream({ ...spec, handlers, stderr, graceMs })
-      : (await import('./httpUpstream.js')).createHttpUpstream({ url: spec.url, ...(spec.headers ? { headers: spec.headers } : {}), handlers, graceMs });
+      : (await import('./httpUpstream.js')).createHttpUpstream({ url: spec.url, ...(spec.headers ? { headers: spec.headers } : {}), ...(spec.resume ? { resume: spec.resume } : {}), handlers, graceMs });
 
   const framer = createLineFramer((framed, e) => router.fromClient(framed, e), {
     onOversize: (bytes) => log(`client sent a line over the size limit (${bytes} bytes): dropped`),

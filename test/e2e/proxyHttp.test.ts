@@ -1,4 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { InMemoryEventStore } from '@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -65,4 +71,61 @@ describe('proxy --url in front of server-everything in Streamable HTTP mode (bui
     expect(spans.find((s) => s.name === 'tools/call trigger-long-running-operation')!.events?.filter((e) => e.name === 'notifications/progress')).toHaveLength(2);
     expect(JSON.stringify(spans)).not.toContain('s3cret-value');
   });
+});
+
+/**
+ * An SDK server that polls (MCP 2025-11-25): its `poll` tool closes its reply stream at once
+ * (`closeSSEStream`), after a priming event with an id and `retry: 100`, and answers 200 ms later;
+ * the answer waits in the event store until the client resumes with Last-Event-ID.
+ */
+async function pollingSdkServer(): Promise<{ url: string; server: Server; resumes: string[] }> {
+  const transports = new Map<string, StreamableHTTPServerTransport>();
+  const resumes: string[] = [];
+  const server = createServer(async (req, res) => {
+    if (req.method === 'GET' && typeof req.headers['last-event-id'] === 'string') resumes.push(req.headers['last-event-id']);
+    const sid = req.headers['mcp-session-id'];
+    let transport = typeof sid === 'string' ? transports.get(sid) : undefined;
+    if (!transport) {
+      transport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        eventStore: new InMemoryEventStore(),
+        retryInterval: 100,
+        onsessioninitialized: (id) => void transports.set(id, transport!),
+      });
+      const mcp = new McpServer({ name: 'polling', version: '1.0.0' });
+      mcp.registerTool('poll', { description: 'answers after closing its stream' }, async (extra) => {
+        extra.closeSSEStream?.();
+        await new Promise((r) => setTimeout(r, 200));
+        return { content: [{ type: 'text', text: 'after polling' }] };
+      });
+      await mcp.connect(transport);
+    }
+    await transport.handleRequest(req, res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, server, resumes };
+}
+
+describe('proxy --url in front of a server that closes reply streams early (SSE polling, built CLI)', () => {
+  it('resumes the stream with Last-Event-ID and gives the stdio client the real result', async () => {
+    const dir = await tempDir();
+    const polling = await pollingSdkServer();
+    const client = new Client({ name: 'poll-client', version: '1.0.0' });
+    try {
+      await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, 'proxy', '--traces-dir', dir.path, '--session-id', 'e2e-polling', '--url', polling.url], cwd: ROOT, stderr: 'pipe' }));
+      const result = await client.callTool({ name: 'poll', arguments: {} });
+      expect(result.content).toEqual([{ type: 'text', text: 'after polling' }]);
+      expect(polling.resumes.length).toBeGreaterThanOrEqual(1);
+      await client.close();
+      const { spans } = await readTrace(dir.path, 'e2e-polling');
+      const call = spans.find((s) => s.name === 'tools/call poll')!;
+      expect(call.status.status_code).not.toBe('ERROR');
+      expect(call.attributes['mcp.rpc.response_json']).toContain('after polling');
+    } finally {
+      await client.close().catch(() => undefined);
+      polling.server.closeAllConnections();
+      await new Promise((r) => polling.server.close(r));
+      await dir.cleanup();
+    }
+  }, 30_000);
 });

@@ -48,7 +48,7 @@ describe('security', () => {
     expect(statusOf(() => s.checkToken(req({ authorization: `bearer   ${token}` })))).toBe(0);
     expect(statusOf(() => s.checkToken(req({ 'x-inspector-token': token })))).toBe(0);
     for (const h of [{}, { authorization: token }, { authorization: `Bearer ${token.slice(1)}` }, { 'x-inspector-token': `${token}${token}` }, { authorization: 'Bearer ' }]) {
-      expect(statusOf(() => s.checkToken(req(h as Record<string, string>)))).toBe(401);
+      expect(statusOf(() => s.checkToken(req(h as Record<string, string>)))).toBe(403);
     }
   });
 });

@@ -67,14 +67,15 @@ describe('startGateway', () => {
     expect((await call('/_inspector/health', { headers: { origin: `http://localhost:${fx.gateway.port}` } })).status).toBe(200);
   });
 
-  it('401 without or with a wrong token on POST routes and /mcp; both header forms accepted', async () => {
+  it('403 UNAUTHORIZED (no OAuth challenge) without or with a wrong token on POST routes and /mcp; both header forms accepted', async () => {
     const body = JSON.stringify({ signal: 'pause' });
     const json = { 'content-type': 'application/json' };
     for (const headers of [{}, { authorization: 'Bearer wrong' }, { 'x-inspector-token': 'x' }, { authorization: `Basic ${fx.gateway.token}` }, { authorization: `Bearer ${fx.gateway.token}x` }]) {
       const res = await call('/_inspector/signal/abcdef', { method: 'POST', headers: { ...json, ...headers }, body });
-      expect(res.status).toBe(401);
-      expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
-      expect((await call('/mcp', { method: 'POST', headers: { ...json, ...headers }, body: '{}' })).status).toBe(401);
+      expect(res.status).toBe(403);
+      expect(res.headers['www-authenticate']).toBeUndefined();
+      expect(res.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: expect.stringContaining('pass the token printed at start') } });
+      expect((await call('/mcp', { method: 'POST', headers: { ...json, ...headers }, body: '{}' })).status).toBe(403);
     }
     // With the token the request reaches the handler (no control: unknown session).
     for (const headers of [{ authorization: `Bearer ${fx.gateway.token}` }, { 'x-inspector-token': fx.gateway.token }]) {

@@ -119,3 +119,123 @@ describe('HTTP upstream', () => {
     expect(JSON.parse(h.lines()[0]!)).toMatchObject({ id: 0, error: { code: -32000, message: expect.stringContaining('upstream unreachable') } });
   });
 });
+
+interface PollingServer {
+  url: string;
+  server: Server;
+  seen: Seen[];
+  /** performance.now() when the tools/call stream was ended, and when each resuming GET arrived. */
+  closedAt: number[];
+  resumedAt: number[];
+  /** The event id of each tools/call reply stream's priming event. */
+  primed: string[];
+}
+
+/**
+ * Behaves like the conformance suite's `sse-retry` scenario: the tools/call reply stream carries
+ * only a priming event (id and retry) and ends; a GET with Last-Event-ID brings the response.
+ * `resumeWith` says what that GET gets: the response, another empty stream, or 405.
+ */
+async function pollingServer(resumeWith: 'response' | 'empty' | 405, retryMs = 80): Promise<PollingServer> {
+  const seen: Seen[] = [];
+  const closedAt: number[] = [];
+  const resumedAt: number[] = [];
+  const primed: string[] = [];
+  let pending: unknown;
+  let events = 0;
+  const server = createServer(async (req, res) => {
+    let body = '';
+    for await (const c of req) body += c;
+    seen.push({ method: req.method!, headers: req.headers, body });
+    if (req.method === 'DELETE') return void res.writeHead(200).end();
+    if (req.method === 'GET') {
+      if (req.headers['last-event-id'] === undefined) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        return void res.write(`id: ev-${++events}\nretry: ${retryMs}\ndata: \n\n`);
+      }
+      resumedAt.push(performance.now());
+      if (resumeWith === 405) return void res.writeHead(405).end();
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`id: ev-${++events}\nretry: ${retryMs}\ndata: \n\n`);
+      if (resumeWith === 'empty') return void res.end();
+      // Like the conformance server, the resumed stream stays open after the response.
+      return void res.write(`event: message\nid: ev-${++events}\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: pending, result: { content: [{ type: 'text', text: 'resumed' }] } })}\n\n`);
+    }
+    const msg = JSON.parse(body);
+    if (msg.id === undefined) return void res.writeHead(202).end();
+    if (msg.method === 'initialize') {
+      res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'poll-1' });
+      return void res.end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, result: { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 'poll', version: '1' } } }));
+    }
+    pending = msg.id;
+    primed.push(`ev-${++events}`);
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(`id: ${primed.at(-1)}\nretry: ${retryMs}\ndata: \n\n`);
+    setTimeout(() => {
+      closedAt.push(performance.now());
+      res.end();
+    }, 20);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, server, seen, closedAt, resumedAt, primed };
+}
+
+describe('HTTP upstream: SSE polling (reply stream closed early)', () => {
+  it('resumes with GET and Last-Event-ID after the retry interval and delivers the response', async () => {
+    const poll = await pollingServer('response');
+    servers.push(poll.server);
+    h = await startHarness({ upstream: { kind: 'http', url: poll.url } });
+    h.send(initialize);
+    await h.waitFor((l) => l.length === 1, 'initialize result');
+    h.send('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
+    h.send('{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"test_reconnection","arguments":{}}}\n');
+    await h.waitFor((l) => l.length === 2, 'the tools/call result');
+    expect(JSON.parse(h.lines()[1]!)).toEqual({ jsonrpc: '2.0', id: 7, result: { content: [{ type: 'text', text: 'resumed' }] } });
+
+    const resume = poll.seen.find((s) => s.method === 'GET' && s.headers['last-event-id'] !== undefined)!;
+    expect(resume.headers).toMatchObject({ 'last-event-id': poll.primed[0], 'mcp-session-id': 'poll-1', 'mcp-protocol-version': '2025-11-25', accept: 'text/event-stream' });
+    expect(poll.resumedAt).toHaveLength(1);
+    // The server's retry (80 ms) is respected: no earlier than the stream's end plus retry.
+    expect(poll.resumedAt[0]! - poll.closedAt[0]!).toBeGreaterThanOrEqual(75);
+    // The span closes with the real result, not an error.
+    await h.proxy.close();
+    const span = h.sink.spans.find((s) => s.name === 'tools/call test_reconnection')!;
+    expect(span.status.status_code).not.toBe('ERROR');
+  });
+
+  it('gives up after the configured attempts with a -32000 that says why', async () => {
+    const poll = await pollingServer('empty', 10);
+    servers.push(poll.server);
+    h = await startHarness({ upstream: { kind: 'http', url: poll.url, resume: { maxAttempts: 3 } } });
+    h.send(initialize);
+    h.send('{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"slow","arguments":{}}}\n');
+    await h.waitFor((l) => l.length === 2, 'the error reply');
+    const reply = JSON.parse(h.lines()[1]!);
+    expect(reply).toMatchObject({ id: 8, error: { code: -32000 } });
+    expect(reply.error.message).toMatch(/closed its reply stream before the response.*Last-Event-ID.*gave up resuming after 3 attempts/);
+    expect(poll.resumedAt).toHaveLength(3);
+    expect(h.proxy.stats().pending).toBe(0);
+  });
+
+  it('gives up at once when the server cannot resume (405), and honours the time window', async () => {
+    const refusing = await pollingServer(405, 10);
+    servers.push(refusing.server);
+    h = await startHarness({ upstream: { kind: 'http', url: refusing.url } });
+    h.send(initialize);
+    h.send('{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"slow","arguments":{}}}\n');
+    await h.waitFor((l) => l.length === 2, 'the error reply');
+    expect(JSON.parse(h.lines()[1]!).error.message).toMatch(/refused to resume it \(HTTP 405\)/);
+    expect(refusing.resumedAt).toHaveLength(1);
+    await h.proxy.close();
+
+    // A retry longer than the window: no reconnection at all, the request is answered right away.
+    const slow = await pollingServer('response', 60_000);
+    servers.push(slow.server);
+    h = await startHarness({ upstream: { kind: 'http', url: slow.url, resume: { windowMs: 1000, maxDelayMs: 60_000 } } });
+    h.send(initialize);
+    h.send('{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"slow","arguments":{}}}\n');
+    await h.waitFor((l) => l.length === 2, 'the error reply');
+    expect(JSON.parse(h.lines()[1]!).error.message).toMatch(/gave up resuming/);
+    expect(slow.resumedAt).toHaveLength(0);
+  });
+});

@@ -20,5 +20,15 @@ describe('createSseParser', () => {
     const parser = createSseParser((e) => events.push(e));
     parser.push('retry: 100\n\nevent: ping\n\nfoo: bar\ndata\n\n');
     expect(events).toEqual([{ event: undefined, data: '', id: undefined }]);
+    expect(parser.retryMs).toBe(100);
+  });
+
+  it('keeps the last valid retry field and ignores malformed ones', () => {
+    const parser = createSseParser(() => {});
+    expect(parser.retryMs).toBeUndefined();
+    parser.push('retry: 2500\n\nretry: 1.5\n\nretry: -3\n\nretry:\n\n');
+    expect(parser.retryMs).toBe(2500);
+    parser.push('retry:40\r\n\r\n');
+    expect(parser.retryMs).toBe(40);
   });
 });

@@ -9,6 +9,7 @@ import { createInspectorContext, createInspectorServer, type InspectorContext } 
 import { createSessionIndex } from '../../../src/store/sessionIndex.js';
 import { createTraceWriter } from '../../../src/store/traceWriter.js';
 import { startFixture, type GatewayFixture } from '../gatewayFixture.js';
+import { probeWithOAuthClient } from '../../proxy/oauthCapableClient.js';
 
 let fx: GatewayFixture | undefined;
 const clients: Client[] = [];
@@ -48,6 +49,16 @@ async function connectClient(headers: Record<string, string>): Promise<{ client:
 }
 
 describe('/mcp', () => {
+  it('an OAuth-capable client without the token shows how to pass it and starts no OAuth discovery', async () => {
+    fx = await startFixture((dir) => ({ createMcpServer: factoryFor(dir) }));
+    for (const headers of [{}, { Authorization: 'Bearer wrong' }]) {
+      const probe = await probeWithOAuthClient(`${fx.gateway.url}/mcp`, headers);
+      expect(probe.error).toMatch(/access token: pass the token printed at start .*as Authorization: Bearer/);
+      expect(probe.redirected).toBe(false);
+      expect(probe.requested).toEqual([`${fx.gateway.url}/mcp`]);
+    }
+  });
+
   it('serves an MCP session per client over Streamable HTTP with the token header, closed on DELETE', async () => {
     fx = await startFixture((dir) => ({ createMcpServer: factoryFor(dir) }));
     const writer = createTraceWriter({ tracesDir: fx.dir, sessionId: 'mcp-listed-1', title: 'listed', engine: 'proxy' });
