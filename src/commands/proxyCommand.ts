@@ -26,6 +26,9 @@ options:
   --listen URL      serve clients over Streamable HTTP at URL (e.g. http://127.0.0.1:7801/mcp)
                     instead of stdio; each client session is its own recorded, steerable session
   --token T         access token for --listen (default: $MCPSCOPE_TOKEN or a random one)
+  --allowed-host NAME[:PORT], --allowed-origin ORIGIN
+                    with --listen: also accept this Host / Origin (repeatable or comma-separated;
+                    default: $MCPSCOPE_ALLOWED_HOSTS / $MCPSCOPE_ALLOWED_ORIGINS), e.g. behind a reverse proxy
   --no-record       forward only, record nothing
   --break-on PAT    hold matching requests until approved (send_signal approve/reject);
                     PAT is METHOD or METHOD:NAME-GLOB, e.g. tools/call, tools/call:delete_* (repeatable)
@@ -41,6 +44,8 @@ const options = {
   header: { type: 'string', multiple: true },
   listen: { type: 'string' },
   token: { type: 'string' },
+  'allowed-host': { type: 'string', multiple: true },
+  'allowed-origin': { type: 'string', multiple: true },
   'no-record': { type: 'boolean' },
   'break-on': { type: 'string', multiple: true },
 } as const;
@@ -71,6 +76,7 @@ export const proxyCommand: Command = {
     if (values.url !== undefined && command.length > 0) throw new UsageError('proxy: give either --url or a command after --, not both');
     if (values.url === undefined && command.length === 0) throw new UsageError('proxy: missing the server command (after --) or --url');
     if (values.header !== undefined && values.url === undefined) throw new UsageError('proxy: --header needs --url');
+    if ((values['allowed-host'] ?? values['allowed-origin']) !== undefined && values.listen === undefined) throw new UsageError('proxy: --allowed-host and --allowed-origin need --listen');
     if (values.listen !== undefined && values['session-id'] !== undefined) throw new UsageError('proxy: --session-id cannot be used with --listen (each client gets its own session)');
     if (values.url !== undefined && !/^https?:\/\/[^/]/i.test(values.url)) throw new UsageError(`proxy: --url must be an http(s) URL`);
     const sessionId = values['session-id'] === undefined ? undefined : assertSessionId(values['session-id']);
@@ -79,7 +85,7 @@ export const proxyCommand: Command = {
         ? { kind: 'http', url: values.url, headers: parseHeaders(values.header) }
         : { kind: 'stdio', command: command[0]!, args: command.slice(1), env: ctx.env };
 
-    const config = resolveConfig({ tracesDir: values['traces-dir'], token: values.token }, ctx.env);
+    const config = resolveConfig({ tracesDir: values['traces-dir'], token: values.token, allowedHosts: values['allowed-host'], allowedOrigins: values['allowed-origin'] }, ctx.env);
     const log = (line: string): void => {
       ctx.stderr.write(`mcpscope proxy: ${line}\n`);
     };
@@ -117,6 +123,8 @@ export const proxyCommand: Command = {
         upstream,
         stderr: ctx.stderr,
         ...(config.token !== undefined ? { token: config.token } : {}),
+        ...(config.allowedHosts ? { allowedHosts: config.allowedHosts } : {}),
+        ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
         ...(values.title !== undefined ? { title: values.title } : {}),
         ...(openRecording ? { openRecording } : {}),
         steer,

@@ -16,6 +16,10 @@ export interface ListenServerOptions {
   upstream: UpstreamSpec;
   /** Access token clients must send; default a random 256-bit one (see `token` on the handle). */
   token?: string;
+  /** Extra accepted `Host` values (`name` or `name:port`), e.g. behind a reverse proxy. */
+  allowedHosts?: string[];
+  /** Extra accepted `Origin` values. */
+  allowedOrigins?: string[];
   /** Title of each session; default the upstream command or URL. */
   title?: string;
   openRecording?: OpenRecording;
@@ -96,7 +100,7 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
     server.listen(Number(url.port || 80), host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const policy = createAccessPolicy({ host, port, token });
+  const policy = createAccessPolicy({ host, port, token, ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}), ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}) });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const reqPath = (req.url ?? '/').split('?')[0];
