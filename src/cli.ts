@@ -57,11 +57,36 @@ async function main(argv: string[]): Promise<number> {
   return command.run(ctx);
 }
 
+// A reader that goes away early (`mcpscope trace <id> | head -1`) ends the output, not the
+// program with an error: stop quietly with exit code 0, as cat does. Commands that own stdout as
+// a protocol (serve, proxy) see the same error through their own listeners and wind down.
+let outputClosed = false;
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') {
+    outputClosed = true;
+    return;
+  }
+  if (process.stdout.listenerCount('error') === 1) {
+    process.stderr.write(`mcpscope: writing to stdout: ${err.message}\n`);
+    process.exitCode = 1;
+  }
+});
+
+/** True for the errors a write to a closed stdout produces. */
+function isClosedOutput(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return outputClosed && (code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END' || code === 'ABORT_ERR');
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
+    if (isClosedOutput(err)) {
+      process.exitCode = 0;
+      return;
+    }
     if (err instanceof UsageError || (err instanceof InspectorError && (err.code === 'INVALID_ARGUMENT' || err.code === 'INVALID_SESSION_ID'))) {
       process.stderr.write(`mcpscope: ${err.message}\n`);
       process.exitCode = 2;
