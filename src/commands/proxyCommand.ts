@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { collapseRepeats, type CollapsingLog } from '../core/collapseRepeats.js';
 import { resolveConfig } from '../core/config.js';
 import { describeError } from '../core/errors.js';
 import { assertSessionId, newSessionId } from '../core/ids.js';
@@ -91,10 +92,22 @@ export const proxyCommand: Command = {
     };
     // Each session's trace writer, so live status changes (paused, waiting_on) reach the index.
     const traceWriters = new Map<string, TraceWriter>();
+    // Each session's error log, flushed (its pending repeat count written) when the session ends.
+    const traceLogs = new Map<string, CollapsingLog>();
+    const flushTraceLogs = (id?: string): void => {
+      for (const [key, l] of traceLogs) {
+        if (id !== undefined && key !== id) continue;
+        l.flush();
+        traceLogs.delete(key);
+      }
+    };
     const openRecording: OpenRecording | undefined = values['no-record']
       ? undefined
       : recordTo(({ sessionId: id, title }) => {
-          const writer = createTraceWriter({ tracesDir: config.tracesDir, sessionId: id, title, engine: 'proxy', onError: (err) => log(`trace: ${err.message}`) });
+          // A full disk fails every batch: say so once, then with a count.
+          const traceLog = collapseRepeats(log);
+          traceLogs.set(id, traceLog);
+          const writer = createTraceWriter({ tracesDir: config.tracesDir, sessionId: id, title, engine: 'proxy', onError: (err) => traceLog(`trace: ${err.message}`) });
           traceWriters.set(id, writer);
           return writer;
         }, {
@@ -113,6 +126,7 @@ export const proxyCommand: Command = {
           async close() {
             await steering.close();
             traceWriters.delete(id);
+            flushTraceLogs(id);
           },
         };
       };
@@ -136,6 +150,7 @@ export const proxyCommand: Command = {
         ctx.signal.addEventListener('abort', () => resolve(), { once: true });
       });
       await server.close();
+      flushTraceLogs();
       return 0;
     }
 
@@ -158,6 +173,7 @@ export const proxyCommand: Command = {
     else ctx.signal.addEventListener('abort', stop, { once: true });
     const result = await handle.done;
     await steering.close();
+    flushTraceLogs();
     ctx.signal.removeEventListener('abort', stop);
     if (result.status !== 'completed') log(`session ${handle.sessionId} ${result.status}: ${result.reason ?? ''}`);
     // Nothing more to read: let the process exit.
