@@ -44,6 +44,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const abort = new AbortController();
   const stop = () => abort.abort();
+  // serve's MCP client is gone once nobody reads its stdout: stop as when stdin closes.
+  // (proxy watches its own output and records why the session ended.)
+  if (command.name === 'serve') onOutputClosed = stop;
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const ctx: CommandContext = {
@@ -61,9 +64,11 @@ async function main(argv: string[]): Promise<number> {
 // program with an error: stop quietly with exit code 0, as cat does. Commands that own stdout as
 // a protocol (serve, proxy) see the same error through their own listeners and wind down.
 let outputClosed = false;
+let onOutputClosed: (() => void) | undefined;
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') {
     outputClosed = true;
+    onOutputClosed?.();
     return;
   }
   if (process.stdout.listenerCount('error') === 1) {

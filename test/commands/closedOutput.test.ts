@@ -77,4 +77,20 @@ describe('CLI output to a reader that leaves early (| head -1)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
   }, 60_000);
+
+  it('serve: stops cleanly (exit 0, no stack) when its MCP client no longer reads stdout', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--no-gateway', '--no-control', '--traces-dir', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.stdout.destroy();
+    // stdin stays open: only the closed output can end the server.
+    child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } })}\n`);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const code = await exited;
+    clearTimeout(timer);
+    child.stdin.destroy();
+    expect(stderr).not.toMatch(/EPIPE|\n\s+at /);
+    expect(code).toBe(0);
+  }, 30_000);
 });
