@@ -61,9 +61,10 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // A reader that goes away early (`mcpscope trace <id> | head -1`) ends the output, not the
-// program with an error: stop quietly with exit code 0, as cat does. Commands that own stdout as
-// a protocol (serve, proxy) see the same error through their own listeners and wind down.
+// program with an error: stop quietly with exit code 0. `serve` is stopped (see main); `proxy`
+// sees the same error through its own listener and ends the session.
 let outputClosed = false;
+let outputFailed = false;
 let onOutputClosed: (() => void) | undefined;
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') {
@@ -71,9 +72,9 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     onOutputClosed?.();
     return;
   }
-  if (process.stdout.listenerCount('error') === 1) {
+  if (process.stdout.listenerCount('error') === 1 && !outputFailed) {
+    outputFailed = true;
     process.stderr.write(`mcpscope: writing to stdout: ${err.message}\n`);
-    process.exitCode = 1;
   }
 });
 
@@ -85,7 +86,7 @@ function isClosedOutput(err: unknown): boolean {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    process.exitCode = outputFailed && code === 0 ? 1 : code;
   },
   (err: unknown) => {
     if (isClosedOutput(err)) {
