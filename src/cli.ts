@@ -44,6 +44,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const abort = new AbortController();
   const stop = () => abort.abort();
+  // serve's MCP client is gone once nobody reads its stdout: stop as when stdin closes.
+  // (proxy watches its own output and records why the session ended.)
+  if (command.name === 'serve') onOutputClosed = stop;
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const ctx: CommandContext = {
@@ -57,11 +60,39 @@ async function main(argv: string[]): Promise<number> {
   return command.run(ctx);
 }
 
+// A reader that goes away early (`mcpscope trace <id> | head -1`) ends the output, not the
+// program with an error: stop quietly with exit code 0. `serve` is stopped (see main); `proxy`
+// sees the same error through its own listener and ends the session.
+let outputClosed = false;
+let outputFailed = false;
+let onOutputClosed: (() => void) | undefined;
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') {
+    outputClosed = true;
+    onOutputClosed?.();
+    return;
+  }
+  if (process.stdout.listenerCount('error') === 1 && !outputFailed) {
+    outputFailed = true;
+    process.stderr.write(`mcpscope: writing to stdout: ${err.message}\n`);
+  }
+});
+
+/** True for the errors a write to a closed stdout produces. */
+function isClosedOutput(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return outputClosed && (code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED' || code === 'ERR_STREAM_WRITE_AFTER_END' || code === 'ABORT_ERR');
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
-    process.exitCode = code;
+    process.exitCode = outputFailed && code === 0 ? 1 : code;
   },
   (err: unknown) => {
+    if (isClosedOutput(err)) {
+      process.exitCode = 0;
+      return;
+    }
     if (err instanceof UsageError || (err instanceof InspectorError && (err.code === 'INVALID_ARGUMENT' || err.code === 'INVALID_SESSION_ID'))) {
       process.stderr.write(`mcpscope: ${err.message}\n`);
       process.exitCode = 2;

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { collapseRepeats, type CollapsingLog } from '../core/collapseRepeats.js';
 import { resolveConfig } from '../core/config.js';
 import { describeError } from '../core/errors.js';
 import { assertSessionId, newSessionId } from '../core/ids.js';
@@ -29,6 +30,9 @@ options:
   --idle-timeout S  with --listen: close a client session (and end its server) after S seconds
                     without an open request or stream (default 1800; 0 never)
   --max-sessions N  with --listen: client sessions at once, each with its own server (default 100)
+  --allowed-host NAME[:PORT], --allowed-origin ORIGIN
+                    with --listen: also accept this Host / Origin (repeatable or comma-separated;
+                    default: $MCPSCOPE_ALLOWED_HOSTS / $MCPSCOPE_ALLOWED_ORIGINS), e.g. behind a reverse proxy
   --no-record       forward only, record nothing
   --break-on PAT    hold matching requests until approved (send_signal approve/reject);
                     PAT is METHOD or METHOD:NAME-GLOB, e.g. tools/call, tools/call:delete_* (repeatable)
@@ -46,6 +50,8 @@ const options = {
   token: { type: 'string' },
   'idle-timeout': { type: 'string' },
   'max-sessions': { type: 'string' },
+  'allowed-host': { type: 'string', multiple: true },
+  'allowed-origin': { type: 'string', multiple: true },
   'no-record': { type: 'boolean' },
   'break-on': { type: 'string', multiple: true },
 } as const;
@@ -86,6 +92,7 @@ export const proxyCommand: Command = {
     if (values.url !== undefined && command.length > 0) throw new UsageError('proxy: give either --url or a command after --, not both');
     if (values.url === undefined && command.length === 0) throw new UsageError('proxy: missing the server command (after --) or --url');
     if (values.header !== undefined && values.url === undefined) throw new UsageError('proxy: --header needs --url');
+    if ((values['allowed-host'] ?? values['allowed-origin']) !== undefined && values.listen === undefined) throw new UsageError('proxy: --allowed-host and --allowed-origin need --listen');
     if (values.listen !== undefined && values['session-id'] !== undefined) throw new UsageError('proxy: --session-id cannot be used with --listen (each client gets its own session)');
     const idleSeconds = numberFlag('idle-timeout', values['idle-timeout'], false);
     const maxSessions = numberFlag('max-sessions', values['max-sessions'], true);
@@ -97,16 +104,28 @@ export const proxyCommand: Command = {
         ? { kind: 'http', url: values.url, headers: parseHeaders(values.header) }
         : { kind: 'stdio', command: command[0]!, args: command.slice(1), env: ctx.env };
 
-    const config = resolveConfig({ tracesDir: values['traces-dir'], token: values.token }, ctx.env);
+    const config = resolveConfig({ tracesDir: values['traces-dir'], token: values.token, allowedHosts: values['allowed-host'], allowedOrigins: values['allowed-origin'] }, ctx.env);
     const log = (line: string): void => {
       ctx.stderr.write(`mcpscope proxy: ${line}\n`);
     };
     // Each session's trace writer, so live status changes (paused, waiting_on) reach the index.
     const traceWriters = new Map<string, TraceWriter>();
+    // Each session's error log, flushed (its pending repeat count written) when the session ends.
+    const traceLogs = new Map<string, CollapsingLog>();
+    const flushTraceLogs = (id?: string): void => {
+      for (const [key, l] of traceLogs) {
+        if (id !== undefined && key !== id) continue;
+        l.flush();
+        traceLogs.delete(key);
+      }
+    };
     const openRecording: OpenRecording | undefined = values['no-record']
       ? undefined
       : recordTo(({ sessionId: id, title }) => {
-          const writer = createTraceWriter({ tracesDir: config.tracesDir, sessionId: id, title, engine: 'proxy', onError: (err) => log(`trace: ${err.message}`) });
+          // A full disk fails every batch: say so once, then with a count.
+          const traceLog = collapseRepeats(log);
+          traceLogs.set(id, traceLog);
+          const writer = createTraceWriter({ tracesDir: config.tracesDir, sessionId: id, title, engine: 'proxy', onError: (err) => traceLog(`trace: ${err.message}`) });
           traceWriters.set(id, writer);
           return writer;
         }, {
@@ -125,6 +144,7 @@ export const proxyCommand: Command = {
           async close() {
             await steering.close();
             traceWriters.delete(id);
+            flushTraceLogs(id);
           },
         };
       };
@@ -135,6 +155,8 @@ export const proxyCommand: Command = {
         upstream,
         stderr: ctx.stderr,
         ...(config.token !== undefined ? { token: config.token } : {}),
+        ...(config.allowedHosts ? { allowedHosts: config.allowedHosts } : {}),
+        ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
         ...(values.title !== undefined ? { title: values.title } : {}),
         ...(openRecording ? { openRecording } : {}),
         ...(idleSeconds !== undefined ? { idleTimeoutMs: idleSeconds * 1000 } : {}),
@@ -148,6 +170,7 @@ export const proxyCommand: Command = {
         ctx.signal.addEventListener('abort', () => resolve(), { once: true });
       });
       await server.close();
+      flushTraceLogs();
       return 0;
     }
 
@@ -170,6 +193,7 @@ export const proxyCommand: Command = {
     else ctx.signal.addEventListener('abort', stop, { once: true });
     const result = await handle.done;
     await steering.close();
+    flushTraceLogs();
     ctx.signal.removeEventListener('abort', stop);
     if (result.status !== 'completed') log(`session ${handle.sessionId} ${result.status}: ${result.reason ?? ''}`);
     // Nothing more to read: let the process exit.

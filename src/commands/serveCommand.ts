@@ -12,7 +12,8 @@ import { startGateway, type GatewayHandle, type GatewayOptions } from '../http/s
 import { UsageError, type Command, type CommandContext } from './command.js';
 import { withUsageErrors } from './parseFlags.js';
 
-const usage = `usage: mcpscope serve [--traces-dir DIR] [--http] [--host HOST] [--port PORT] [--token TOKEN] [--no-gateway]
+const usage = `usage: mcpscope serve [--traces-dir DIR] [--http] [--host HOST] [--port PORT] [--token TOKEN]
+                     [--allowed-host NAME[:PORT]]... [--allowed-origin ORIGIN]... [--no-gateway]
 
 Serves the inspector as an MCP server over stdio (what Claude Desktop launches): tools
 list_sessions, get_trace, get_span, search_spans, pause_workflow, resume_workflow,
@@ -28,6 +29,14 @@ options:
                     address requires --token and then every route needs it)
   --port PORT       gateway port, 0 picks a free one (default: $MCPSCOPE_PORT or 7800)
   --token TOKEN     gateway access token, 16+ characters (default: $MCPSCOPE_TOKEN or random)
+  --allowed-host NAME[:PORT]
+                    also accept this Host header (repeatable or comma-separated; default:
+                    $MCPSCOPE_ALLOWED_HOSTS), e.g. the public name of a reverse proxy in front;
+                    NAME alone accepts NAME and NAME:<port>
+  --allowed-origin ORIGIN
+                    also accept requests from this Origin and send it CORS headers (repeatable
+                    or comma-separated; default: $MCPSCOPE_ALLOWED_ORIGINS), e.g.
+                    https://inspector.example.com
   --no-gateway      stdio only: do not start the HTTP gateway beside it
 
 Over stdio the gateway starts too, unless --no-gateway; when its port is taken it is skipped
@@ -40,6 +49,8 @@ const flags = {
   host: { type: 'string' },
   port: { type: 'string' },
   token: { type: 'string' },
+  'allowed-host': { type: 'string', multiple: true },
+  'allowed-origin': { type: 'string', multiple: true },
   'no-gateway': { type: 'boolean' },
 } as const;
 
@@ -144,6 +155,8 @@ export const serveCommand: Command = {
         ...(values.host === undefined ? {} : { host: values.host }),
         ...(values.port === undefined ? {} : { port: values.port }),
         ...(values.token === undefined ? {} : { token: values.token }),
+        ...(values['allowed-host'] === undefined ? {} : { allowedHosts: values['allowed-host'] }),
+        ...(values['allowed-origin'] === undefined ? {} : { allowedOrigins: values['allowed-origin'] }),
       },
       ctx.env,
     );
@@ -171,6 +184,8 @@ function gatewayOptions(config: InspectorConfig, context: InspectorContext, cont
     host: config.host,
     port: config.port,
     ...(config.token === undefined ? {} : { token: config.token }),
+    ...(config.allowedHosts === undefined ? {} : { allowedHosts: config.allowedHosts }),
+    ...(config.allowedOrigins === undefined ? {} : { allowedOrigins: config.allowedOrigins }),
     ...(control ? { control } : {}),
     index: context.index,
     createMcpServer: () => createInspectorServer(context),

@@ -38,13 +38,13 @@ export const traceCommand: Command = {
     let stats: ReadStats;
     if (values.json) {
       const result = readSpans(config.tracesDir, id, { signal: ctx.signal });
-      for await (const span of result) await writeLine(ctx.stdout, JSON.stringify(span));
+      for await (const span of result) if (!(await writeLine(ctx.stdout, JSON.stringify(span)))) break;
       stats = result.stats;
     } else {
       const trace = await readTrace(config.tracesDir, id);
       stats = trace.stats;
       const lines = values.tree ? renderSpanTree(trace.spans) : renderSpanLines(trace.spans);
-      for (const line of lines) await writeLine(ctx.stdout, line);
+      for (const line of lines) if (!(await writeLine(ctx.stdout, line))) break;
     }
     if (stats.truncated || stats.corruptLines > 0) {
       const notes = [stats.truncated ? 'the trace ends in a torn write' : '', stats.corruptLines > 0 ? `${stats.corruptLines} corrupt line(s) skipped` : ''];
@@ -54,8 +54,11 @@ export const traceCommand: Command = {
   },
 };
 
-async function writeLine(out: Writable, line: string): Promise<void> {
+/** Writes one line, waiting for drain when needed; false once the reader has gone (`| head`). */
+async function writeLine(out: Writable, line: string): Promise<boolean> {
+  if (out.destroyed) return false;
   if (!out.write(`${line}\n`)) await once(out, 'drain');
+  return true;
 }
 
 const MARK: Record<string, string> = { OK: '✓', ERROR: '✗', UNSET: '·' };

@@ -21,7 +21,7 @@ export interface AccessPolicyOptions {
   /** The port actually bound (after port 0 was resolved). */
   port: number;
   token: string;
-  /** Extra accepted `Host` values: `name` (meaning `name:<bound port>`) or `name:port`. */
+  /** Extra accepted `Host` values: `name` (meaning `name` alone or `name:<bound port>`) or `name:port`. */
   allowedHosts?: string[];
   /** Extra accepted `Origin` values, e.g. `https://example.test`. */
   allowedOrigins?: string[];
@@ -63,7 +63,12 @@ export function createAccessPolicy(options: AccessPolicyOptions): AccessPolicy {
   }
   for (const h of options.allowedHosts ?? []) {
     const lower = h.trim().toLowerCase();
-    hosts.add(/:\d+$/.test(lower) ? lower : `${lower}:${port}`);
+    if (/:\d+$/.test(lower)) hosts.add(lower);
+    else {
+      // A reverse proxy in front usually passes its own Host on, without a port (80/443).
+      hosts.add(lower);
+      hosts.add(`${lower}:${port}`);
+    }
   }
   const configuredOrigins = new Set((options.allowedOrigins ?? []).map(normalizeOrigin));
   const origins = new Set([...configuredOrigins, ...[...names].map((n) => `http://${n}:${port}`)]);

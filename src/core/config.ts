@@ -12,6 +12,10 @@ export interface InspectorConfig {
   port: number;
   /** Access token from flags or MCPSCOPE_TOKEN; undefined means "generate one at start". */
   token?: string;
+  /** Extra `Host` values the HTTP front ends accept (`name` or `name:port`), e.g. behind a reverse proxy. */
+  allowedHosts?: string[];
+  /** Extra `Origin` values the HTTP front ends accept (and send CORS headers to), e.g. `https://inspector.example.com`. */
+  allowedOrigins?: string[];
 }
 
 /** Values given on the command line; undefined means "not given". */
@@ -20,6 +24,9 @@ export interface ConfigFlags {
   host?: string;
   port?: string | number;
   token?: string;
+  /** Each value may itself be a comma-separated list. */
+  allowedHosts?: string[];
+  allowedOrigins?: string[];
 }
 
 /**
@@ -31,7 +38,55 @@ export function resolveConfig(flags: ConfigFlags, env: Record<string, string | u
   const host = flags.host ?? nonEmpty(env.MCPSCOPE_HOST) ?? DEFAULT_HOST;
   const port = parsePort(flags.port ?? nonEmpty(env.MCPSCOPE_PORT) ?? DEFAULT_PORT);
   const token = flags.token ?? nonEmpty(env.MCPSCOPE_TOKEN);
-  return token === undefined ? { tracesDir, host, port } : { tracesDir, host, port, token };
+  // A flag given at all replaces the variable's list (it does not add to it).
+  const allowedHosts = parseList(flags.allowedHosts ?? nonEmpty(env.MCPSCOPE_ALLOWED_HOSTS), parseAllowedHost);
+  const allowedOrigins = parseList(flags.allowedOrigins ?? nonEmpty(env.MCPSCOPE_ALLOWED_ORIGINS), parseAllowedOrigin);
+  return {
+    tracesDir,
+    host,
+    port,
+    ...(token === undefined ? {} : { token }),
+    ...(allowedHosts === undefined ? {} : { allowedHosts }),
+    ...(allowedOrigins === undefined ? {} : { allowedOrigins }),
+  };
+}
+
+/** Comma-separated (and/or repeated) values, trimmed, empty ones dropped; undefined when none remain. */
+function parseList(given: string | string[] | undefined, parse: (value: string) => string): string[] | undefined {
+  if (given === undefined) return undefined;
+  const values = (Array.isArray(given) ? given : [given]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  return values.length === 0 ? undefined : [...new Set(values.map(parse))];
+}
+
+/**
+ * Parses an allowed `Host` value: a DNS name, IPv4 address or bracketed IPv6 address, with an
+ * optional port (no scheme, path or user info); returned in lower case. Throws INVALID_ARGUMENT.
+ */
+export function parseAllowedHost(value: string): string {
+  const m = /^([a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?|\[[0-9a-f:.]{2,45}\])(?::(\d{1,5}))?$/i.exec(value);
+  if (!m || (m[2] !== undefined && Number(m[2]) > 65535)) {
+    throw new InspectorError('INVALID_ARGUMENT', `invalid allowed host ${JSON.stringify(value.slice(0, 100))}: expected NAME or NAME:PORT, e.g. inspector.example.com`);
+  }
+  return value.toLowerCase();
+}
+
+/**
+ * Parses an allowed `Origin` value: `http(s)://host[:port]` (no path, query or user info; one
+ * trailing `/` tolerated); returned as the browser sends it (lower case, no default port).
+ * Throws INVALID_ARGUMENT.
+ */
+export function parseAllowedOrigin(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  const onlyOrigin = url !== undefined && url.pathname === '/' && !value.includes('?') && !value.includes('#') && !url.username && !url.password && !/^[a-z]+:\/\/[^/]*\/./i.test(value);
+  if (!url || !onlyOrigin || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new InspectorError('INVALID_ARGUMENT', `invalid allowed origin ${JSON.stringify(value.slice(0, 100))}: expected SCHEME://HOST[:PORT], e.g. https://inspector.example.com`);
+  }
+  return url.origin;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

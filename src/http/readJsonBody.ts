@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { MAX_JSON_DEPTH, jsonTextTooDeep } from '../core/jsonDepth.js';
 import { HttpError } from './errors.js';
 
 /** Default limit of a JSON request body: 64 KB. */
@@ -8,7 +9,7 @@ export const DEFAULT_BODY_LIMIT = 64 * 1024;
  * Reads a JSON request body of at most `limit` bytes. An empty body yields `undefined` when
  * `allowEmpty`. Throws HttpError 415 (not `application/json`), 413 (declared or actual size
  * over `limit`; the rest of the body is then not read and the connection is closed) or
- * 400 (not UTF-8 JSON).
+ * 400 (not UTF-8 JSON, or nested deeper than MAX_JSON_DEPTH).
  */
 export async function readJsonBody(req: IncomingMessage, options: { limit?: number; allowEmpty?: boolean } = {}): Promise<unknown> {
   const limit = options.limit ?? DEFAULT_BODY_LIMIT;
@@ -40,6 +41,7 @@ export async function readJsonBody(req: IncomingMessage, options: { limit?: numb
   } catch {
     throw new HttpError(400, 'INVALID_ARGUMENT', 'request body is not valid UTF-8');
   }
+  if (jsonTextTooDeep(text)) throw new HttpError(400, 'INVALID_ARGUMENT', `request body nests deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {

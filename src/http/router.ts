@@ -19,8 +19,11 @@ export type RouteHandler = (ctx: RouteContext) => Promise<void> | void;
  */
 export interface Route {
   path: string;
+  /** Handlers by method. A route with GET and no HEAD answers HEAD with its GET handler (see {@link createRouter}). */
   methods: Partial<Record<string, RouteHandler>>;
   auth: 'token' | 'open';
+  /** False: HEAD is not derived from GET (for protocols whose GET opens a stream, e.g. `/mcp`). */
+  headFromGet?: boolean;
 }
 
 /** A matched request. */
@@ -38,7 +41,9 @@ export const MAX_URL_LENGTH = 4096;
  * Returns a matcher over `routes`. The matcher throws HttpError 400 (malformed target or
  * percent-encoding), 414 (too long), 404 (no route) or 405 (route exists, method does not;
  * with an `Allow` header). It never normalises `..`: such segments simply fail to match or
- * fail the handler's validation.
+ * fail the handler's validation. HEAD runs the GET handler where the route has no HEAD of its
+ * own (RFC 9110 9.3.2: the same status and headers, no body): node:http drops the body of a
+ * response to HEAD, so such a handler must end its response once the head is written.
  */
 export function createRouter(routes: Route[]): (method: string, target: string) => RouteMatch {
   const compiled = routes.map((route) => ({ route, segments: route.path.split('/').slice(1) }));
@@ -52,14 +57,21 @@ export function createRouter(routes: Route[]): (method: string, target: string) 
     for (const { route, segments } of compiled) {
       const params = matchSegments(segments, rawSegments);
       if (!params) continue;
-      const handler = route.methods[method];
+      const handler = route.methods[method] ?? (method === 'HEAD' && route.headFromGet !== false ? route.methods.GET : undefined);
       if (!handler) {
-        throw new HttpError(405, 'METHOD_NOT_ALLOWED', `method ${method} not allowed here`, { Allow: Object.keys(route.methods).join(', ') });
+        throw new HttpError(405, 'METHOD_NOT_ALLOWED', `method ${method} not allowed here`, { Allow: allowedMethods(route).join(', ') });
       }
       return { route, handler, params, query };
     }
     throw new HttpError(404, 'NOT_FOUND', 'no such route');
   };
+}
+
+/** The methods a route answers, HEAD included where it is derived from GET. */
+export function allowedMethods(route: Route): string[] {
+  const methods = Object.keys(route.methods).filter((m) => route.methods[m] !== undefined);
+  if (methods.includes('GET') && !methods.includes('HEAD') && route.headFromGet !== false) methods.splice(methods.indexOf('GET') + 1, 0, 'HEAD');
+  return methods;
 }
 
 function matchSegments(pattern: string[], raw: string[]): Record<string, string> | undefined {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { InspectorError } from '../core/errors.js';
 import type { SessionControl } from '../sessions/sessionControl.js';
 import type { SessionIndex } from '../store/sessionIndex.js';
-import { sendError } from './errors.js';
+import { HttpError, sendError } from './errors.js';
 import { pageRoute } from './page.js';
 import { createRouter } from './router.js';
 import { controlRoutes } from './routes/controlRoutes.js';
@@ -40,6 +40,8 @@ export interface GatewayOptions {
   sse?: SseOptions;
   /** Idle time after which an `/mcp` session is closed. Default 30 minutes. */
   mcpIdleTimeoutMs?: number;
+  /** Limits on how long a client may take to send a request (see {@link GatewayTimeouts}). */
+  timeouts?: Partial<GatewayTimeouts>;
   /** One line per notable event (start URL, dropped clients, unexpected errors); stderr in the CLI. */
   log: (line: string) => void;
 }
@@ -54,6 +56,26 @@ export interface GatewayHandle {
   close(): Promise<void>;
 }
 
+/**
+ * How long a client may take to send, never to receive: responses (event streams, downloads)
+ * have no time limit, so long-lived `/events` streams and slow Range downloads are unaffected.
+ */
+export interface GatewayTimeouts {
+  /**
+   * A connection must deliver a complete request head within this time of opening (or of
+   * starting a later request on it); else it gets 408 and is closed. This ends connections that
+   * send nothing at all. Default 10 s.
+   */
+  headersMs: number;
+  /** A request, body included, must have arrived within this time. Default 60 s. */
+  requestMs: number;
+  /** An idle keep-alive connection is closed after this time. Default 5 s. */
+  keepAliveMs: number;
+}
+
+/** The default {@link GatewayTimeouts}. */
+export const DEFAULT_GATEWAY_TIMEOUTS: Readonly<GatewayTimeouts> = { headersMs: 10_000, requestMs: 60_000, keepAliveMs: 5_000 };
+
 const OptionsSchema = z.object({
   tracesDir: z.string().min(1),
   host: z.string().min(1).max(255).default('127.0.0.1'),
@@ -63,12 +85,17 @@ const OptionsSchema = z.object({
   allowedOrigins: z.array(z.string().min(1).max(300)).max(100).optional(),
   sse: z.object({ heartbeatMs: z.number().int().min(10).optional(), maxClients: z.number().int().min(1).optional(), maxBacklogBytes: z.number().int().min(1024).optional() }).optional(),
   mcpIdleTimeoutMs: z.number().int().min(20).optional(),
+  timeouts: z
+    .object({ headersMs: z.number().int().min(10).max(3_600_000), requestMs: z.number().int().min(10).max(3_600_000), keepAliveMs: z.number().int().min(10).max(3_600_000) })
+    .partial()
+    .optional(),
 });
 
 /**
  * Starts the HTTP gateway (routes under `/_inspector`, `/mcp`, the page at `/`). Every request
- * first passes the Host/Origin check (403), then routing (404/405), then the token check where
- * needed (401). Rejects with INVALID_ARGUMENT for bad options (including a non-loopback host
+ * first passes the check for repeated singleton fields such as two `Host` lines (400), then the
+ * Host/Origin check (403), then routing (404/405; HEAD wherever GET), then the token check where
+ * needed (401). Clients that are slow to send a request are cut off (see {@link GatewayTimeouts}). Rejects with INVALID_ARGUMENT for bad options (including a non-loopback host
  * without an explicit token) and UNAVAILABLE when the port is taken. Logs the page URL with
  * the token (`<url>/#token=...`).
  */
@@ -99,7 +126,17 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     mcp.route,
   ]);
 
-  const server = createServer({ maxHeaderSize: 16 * 1024 });
+  const timeouts = { ...DEFAULT_GATEWAY_TIMEOUTS, ...parsed.data.timeouts };
+  timeouts.requestMs = Math.max(timeouts.requestMs, timeouts.headersMs);
+  const server = createServer({
+    maxHeaderSize: 16 * 1024,
+    requestTimeout: timeouts.requestMs,
+    headersTimeout: timeouts.headersMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    // node:http checks the two limits above this often; headersTimeout counts from the moment a
+    // connection opens (or a later request starts), so it also ends connections that send nothing.
+    connectionsCheckingInterval: Math.max(5, Math.min(30_000, Math.floor(timeouts.headersMs / 4))),
+  });
   await listen(server, port, host).catch(async (err: NodeJS.ErrnoException) => {
     events.close();
     await mcp.close();
@@ -115,6 +152,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     try {
+      rejectRepeatedFields(req);
       security.checkHostAndOrigin(req);
       const cors = security.corsHeaders(req);
       for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
@@ -157,6 +195,25 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       return closing;
     },
   };
+}
+
+/**
+ * Fields that must appear at most once and that node:http would silently reduce to one value
+ * (it keeps the first `Host` or `Authorization`): RFC 9112 3.2 requires 400 for several Host
+ * lines, and two credentials or origins are just as ambiguous.
+ */
+const SINGLE_FIELDS = new Set(['host', 'authorization', 'x-inspector-token', 'origin', 'content-type', 'content-length']);
+
+/** Throws HttpError 400 when a field of {@link SINGLE_FIELDS} appears more than once. */
+function rejectRepeatedFields(req: IncomingMessage): void {
+  const seen = new Set<string>();
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (!SINGLE_FIELDS.has(name)) continue;
+    if (seen.has(name)) throw new HttpError(400, 'BAD_REQUEST', `header ${name} given more than once`, { Connection: 'close' });
+    seen.add(name);
+  }
 }
 
 function listen(server: ReturnType<typeof createServer>, port: number, host: string): Promise<void> {

@@ -18,6 +18,10 @@ export interface ListenServerOptions {
   upstream: UpstreamSpec;
   /** Access token clients must send; default a random 256-bit one (see `token` on the handle). */
   token?: string;
+  /** Extra accepted `Host` values (`name` or `name:port`), e.g. behind a reverse proxy. */
+  allowedHosts?: string[];
+  /** Extra accepted `Origin` values. */
+  allowedOrigins?: string[];
   /** Title of each session; default the upstream command or URL. */
   title?: string;
   openRecording?: OpenRecording;
@@ -123,7 +127,7 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
     server.listen(Number(url.port || 80), host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const policy = createAccessPolicy({ host, port, token });
+  const policy = createAccessPolicy({ host, port, token, ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}), ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}) });
 
   const sweep =
     idleMs > 0

@@ -2,6 +2,7 @@ import { Agent, request } from 'undici';
 import { z } from 'zod';
 import { InspectorError, type InspectorErrorCode } from '../core/errors.js';
 import { SessionEventSchema, type SessionEvent } from '../core/events.js';
+import { MAX_JSON_DEPTH, jsonValueTooDeep } from '../core/jsonDepth.js';
 import { SessionMetaSchema } from '../core/session.js';
 import type { LiveSessionState } from './liveSession.js';
 import type { SignalResult } from './sessionControl.js';
@@ -22,6 +23,7 @@ export type ControlStreamItem = { state: LiveSessionState } | { event: SessionEv
 /** HTTP client of one session's control socket (undici over a Unix socket). */
 export interface ControlClient {
   state(): Promise<LiveSessionState>;
+  /** Throws INVALID_ARGUMENT, without sending, for a payload nested deeper than MAX_JSON_DEPTH - 1. */
   signal(signal: string, payload?: unknown): Promise<SignalResult>;
   /** Streams the session's events after `since` until the stream ends or `abort` fires; resolves when it ends. */
   events(since: string | undefined, onItem: (item: ControlStreamItem) => void, abort: AbortSignal): Promise<void>;
@@ -69,6 +71,8 @@ export function createControlClient(socketPath: string, options: { timeoutMs?: n
       return parse(LiveSessionStateSchema, await call('GET', '/state')) as LiveSessionState;
     },
     async signal(signal, payload) {
+      // Checked here, not left to JSON.stringify, whose stack overflow would read as "unreachable".
+      if (jsonValueTooDeep(payload, MAX_JSON_DEPTH - 1)) throw new InspectorError('INVALID_ARGUMENT', `signal payload nests deeper than ${MAX_JSON_DEPTH - 1} levels`);
       return parse(SignalResultSchema, await call('POST', '/signal', { signal, ...(payload === undefined ? {} : { payload }) }));
     },
     async events(since, onItem, abort) {

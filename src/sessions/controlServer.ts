@@ -3,6 +3,7 @@ import { chmod, unlink } from 'node:fs/promises';
 import { z } from 'zod';
 import { InspectorError, describeError, isInspectorError, type InspectorErrorCode } from '../core/errors.js';
 import type { SessionEvent } from '../core/events.js';
+import { MAX_JSON_DEPTH, jsonTextTooDeep } from '../core/jsonDepth.js';
 import type { EventBus } from './eventBus.js';
 import { chooseSocketPath, ensurePrivateDir, liveDirPath, removeRegistration, writeRegistration } from './liveRegistration.js';
 import type { LiveSession } from './liveSession.js';
@@ -34,7 +35,8 @@ export function statusOfCode(code: InspectorErrorCode): number {
  * - `GET /state` → LiveSessionState JSON;
  * - `GET /events[?since=<event id>]` → NDJSON: `{"state":…}` first and after every change, and
  *   `{"event":…}` for the session's events (replayed from the bus after `since`), ending after SessionFinished;
- * - `POST /signal` `{signal, payload?}` → SignalResult, or `{error:{code,message}}` with a 4xx/5xx status.
+ * - `POST /signal` `{signal, payload?}` → SignalResult, or `{error:{code,message}}` with a 4xx/5xx status
+ *   (400 INVALID_ARGUMENT for a body over 64 KB, not JSON, or nested deeper than MAX_JSON_DEPTH).
  */
 export async function startControlServer(session: LiveSession, options: { tracesDir: string; bus: EventBus; log?: (line: string) => void }): Promise<ControlServerHandle> {
   const { tracesDir, bus } = options;
@@ -76,8 +78,10 @@ export async function startControlServer(session: LiveSession, options: { traces
       if (size > MAX_BODY_BYTES) throw new InspectorError('INVALID_ARGUMENT', `signal body over ${MAX_BODY_BYTES} bytes`);
       chunks.push(chunk);
     }
+    const text = Buffer.concat(chunks).toString('utf8');
+    if (jsonTextTooDeep(text)) throw new InspectorError('INVALID_ARGUMENT', `signal body nests deeper than ${MAX_JSON_DEPTH} levels`);
     try {
-      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      return JSON.parse(text);
     } catch {
       throw new InspectorError('INVALID_ARGUMENT', 'signal body is not JSON');
     }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { collapseRepeats } from '../core/collapseRepeats.js';
 import { InspectorError } from '../core/errors.js';
 import { EngineSchema } from '../core/session.js';
 
@@ -26,7 +27,10 @@ export interface TraceWriterOptions {
   rotateBytes?: number;
   /** zlib level 0-9. Default DEFAULT_GZIP_LEVEL (1). */
   gzipLevel?: number;
-  /** Receives I/O and serialisation errors (the writer never throws into the caller). Default: one line on stderr. */
+  /**
+   * Receives I/O and serialisation errors (the writer never throws into the caller). Default: one
+   * line on stderr, repeats of the same error collapsed into a count (see collapseRepeats).
+   */
   onError?: (err: Error) => void;
   /** Called after each member is appended, with the number of spans this writer has appended so far. */
   onFlush?: (info: { spanCount: number }) => void;
@@ -61,11 +65,16 @@ export function resolveWriterOptions(options: TraceWriterOptions): ResolvedWrite
   const o = parsed.data;
   return {
     ...o,
-    onError: (o.onError as ((err: Error) => void) | undefined) ?? defaultOnError,
+    onError: (o.onError as ((err: Error) => void) | undefined) ?? defaultOnError(),
     onFlush: o.onFlush as TraceWriterOptions['onFlush'],
   } as ResolvedWriterOptions;
 }
 
-function defaultOnError(err: Error): void {
-  process.stderr.write(`mcpscope: trace writer: ${err.message.split('\n')[0]}\n`);
+/**
+ * The default error report of one writer: a line on stderr per error, except that an error
+ * repeating the previous one (ENOSPC on every batch of a full disk) is counted, not repeated.
+ */
+export function defaultOnError(write: (text: string) => void = (text) => void process.stderr.write(text)): (err: Error) => void {
+  const log = collapseRepeats((line) => write(`${line}\n`));
+  return (err) => log(`mcpscope: trace writer: ${err.message.split('\n')[0]}`);
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parsePort, resolveConfig } from '../../src/core/config.js';
+import { parseAllowedHost, parseAllowedOrigin, parsePort, resolveConfig } from '../../src/core/config.js';
 
 describe('resolveConfig', () => {
   it('uses defaults when nothing is given', () => {
@@ -25,5 +25,28 @@ describe('resolveConfig', () => {
   it('rejects bad ports with a clear error', () => {
     for (const bad of ['-1', '65536', 'http', '80a', '']) expect(() => parsePort(bad)).toThrow(/invalid port/);
     expect(() => resolveConfig({}, { MCPSCOPE_PORT: 'abc' })).toThrow(/invalid port "abc"/);
+  });
+
+  it('reads allowed hosts and origins from repeatable flags or comma lists in the environment; flags replace the variable', () => {
+    const env = { MCPSCOPE_ALLOWED_HOSTS: ' A.example.com, b.example.com:8443 ,,', MCPSCOPE_ALLOWED_ORIGINS: 'https://UI.example.com/,http://[::1]:9000' };
+    expect(resolveConfig({}, env, '/h')).toMatchObject({ allowedHosts: ['a.example.com', 'b.example.com:8443'], allowedOrigins: ['https://ui.example.com', 'http://[::1]:9000'] });
+    expect(resolveConfig({ allowedHosts: ['c.example.com', 'd.example.com,[::1]:7800'], allowedOrigins: ['https://c.example.com:443'] }, env, '/h')).toMatchObject({
+      allowedHosts: ['c.example.com', 'd.example.com', '[::1]:7800'],
+      allowedOrigins: ['https://c.example.com'],
+    });
+    const none = resolveConfig({}, { MCPSCOPE_ALLOWED_HOSTS: '', MCPSCOPE_ALLOWED_ORIGINS: ' , ' }, '/h');
+    expect(none.allowedHosts).toBeUndefined();
+    expect(none.allowedOrigins).toBeUndefined();
+  });
+
+  it('rejects allowed hosts and origins that are not a bare name or origin', () => {
+    for (const bad of ['http://a.example.com', 'a.example.com/path', 'user@a.example.com', 'a.example.com:99999', 'a b', '-a.example.com', '*.example.com']) {
+      expect(() => parseAllowedHost(bad), bad).toThrow(/invalid allowed host/);
+    }
+    for (const bad of ['a.example.com', 'ftp://a.example.com', 'https://a.example.com/path', 'https://a.example.com?q', 'https://u:p@a.example.com', 'null', '*']) {
+      expect(() => parseAllowedOrigin(bad), bad).toThrow(/invalid allowed origin/);
+    }
+    expect(() => resolveConfig({ allowedHosts: ['ok.example.com', 'http://bad'] }, {})).toThrow(/invalid allowed host "http:\/\/bad"/);
+    expect(() => resolveConfig({}, { MCPSCOPE_ALLOWED_ORIGINS: 'bad' })).toThrow(/invalid allowed origin "bad"/);
   });
 });

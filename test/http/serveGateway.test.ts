@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { get as httpGet } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -97,6 +98,57 @@ describe('mcpscope serve and the gateway (built CLI)', () => {
       bad.stderr!.on('data', (c: Buffer) => (err += c.toString()));
       expect(await exitOf(bad), args.join(' ')).toBe(2);
       expect(err).toMatch(/mcpscope: /);
+    }
+  });
+
+  it('--allowed-host / --allowed-origin (or MCPSCOPE_ALLOWED_HOSTS/ORIGINS) let a reverse proxy\'s Host and Origin through', async () => {
+    const dir = await tempDir();
+    const URL_RE = /gateway at (http:\/\/127\.0\.0\.1:(\d+))\//;
+    const health = (port: string, headers: Record<string, string>) =>
+      new Promise<{ status: number; cors?: string }>((resolvePromise, reject) => {
+        const req = httpGet({ host: '127.0.0.1', port: Number(port), path: '/_inspector/health', headers }, (res) => {
+          res.resume();
+          res.once('end', () => resolvePromise({ status: res.statusCode ?? 0, ...(res.headers['access-control-allow-origin'] ? { cors: String(res.headers['access-control-allow-origin']) } : {}) }));
+        });
+        req.once('error', reject);
+      });
+    const stop = async (child: ChildProcess) => {
+      child.kill('SIGTERM');
+      expect(await exitOf(child)).toBe(0);
+    };
+
+    const plain = await startCli(['serve', '--http', '--port', '0', '--traces-dir', dir], URL_RE);
+    expect((await health(plain.match[2]!, { host: 'inspector.example.com' })).status).toBe(403);
+    await stop(plain.child);
+
+    const flagged = await startCli(['serve', '--http', '--port', '0', '--traces-dir', dir, '--allowed-host', 'inspector.example.com', '--allowed-origin', 'https://inspector.example.com,https://ui.example.com'], URL_RE);
+    const port = flagged.match[2]!;
+    expect(await health(port, { host: 'inspector.example.com' })).toEqual({ status: 200 });
+    expect(await health(port, { host: `inspector.example.com:${port}` })).toEqual({ status: 200 });
+    expect((await health(port, { host: 'other.example.com' })).status).toBe(403);
+    expect(await health(port, { host: 'inspector.example.com', origin: 'https://inspector.example.com' })).toEqual({ status: 200, cors: 'https://inspector.example.com' });
+    expect(await health(port, { host: 'inspector.example.com', origin: 'https://ui.example.com' })).toEqual({ status: 200, cors: 'https://ui.example.com' });
+    expect((await health(port, { host: 'inspector.example.com', origin: 'https://evil.example.com' })).status).toBe(403);
+    await stop(flagged.child);
+
+    // The variables, and a flag beating them.
+    const env = { MCPSCOPE_ALLOWED_HOSTS: 'a.example.com, inspector.example.com', MCPSCOPE_ALLOWED_ORIGINS: 'https://inspector.example.com' };
+    const viaEnv = await startCli(['serve', '--http', '--port', '0', '--traces-dir', dir], URL_RE, env);
+    expect(await health(viaEnv.match[2]!, { host: 'inspector.example.com', origin: 'https://inspector.example.com' })).toEqual({ status: 200, cors: 'https://inspector.example.com' });
+    await stop(viaEnv.child);
+    const flagOverEnv = await startCli(['serve', '--http', '--port', '0', '--traces-dir', dir, '--allowed-host', 'b.example.com'], URL_RE, env);
+    expect((await health(flagOverEnv.match[2]!, { host: 'inspector.example.com' })).status).toBe(403);
+    expect((await health(flagOverEnv.match[2]!, { host: 'b.example.com' })).status).toBe(200);
+    await stop(flagOverEnv.child);
+
+    // Malformed values are usage errors (exit 2, one line), before anything listens.
+    for (const args of [['serve', '--http', '--allowed-host', 'http://inspector.example.com/'], ['serve', '--http', '--allowed-origin', 'inspector.example.com'], ['serve', '--http', '--allowed-origin', 'https://x.example.com/path'], ['proxy', '--allowed-host', 'x.example.com', '--', 'true']]) {
+      const bad = spawn(process.execPath, [CLI, ...args, '--traces-dir', dir], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MCPSCOPE_TOKEN: '' } });
+      children.push(bad);
+      let err = '';
+      bad.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+      expect(await exitOf(bad), args.join(' ')).toBe(2);
+      expect(err.trim().split('\n'), args.join(' ')).toHaveLength(1);
     }
   });
 });

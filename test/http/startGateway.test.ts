@@ -38,7 +38,7 @@ describe('startGateway', () => {
     expect((await call('/_inspector/%68ealth')).status).toBe(404);
     const wrong = await call('/_inspector/health', { method: 'POST' });
     expect(wrong.status).toBe(405);
-    expect(wrong.headers['allow']).toBe('GET');
+    expect(wrong.headers['allow']).toBe('GET, HEAD');
     expect((await call('/_inspector/signal/abcdef', { method: 'GET' })).status).toBe(405);
     expect((await call('/_inspector/events', { method: 'DELETE' })).status).toBe(405);
     expect((await call(`/_inspector/${'x'.repeat(5000)}`)).status).toBe(414);

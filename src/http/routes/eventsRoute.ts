@@ -29,7 +29,7 @@ export interface EventsRoute {
 }
 
 /**
- * `GET /_inspector/events`: Server-Sent Events of `bus` (every session the control knows).
+ * `GET /_inspector/events` (and HEAD): Server-Sent Events of `bus` (every session the control knows).
  * Each event has `id` (the bus id `<boot>-<seq>`), `event` (its type) and JSON `data`.
  * With `Last-Event-ID`, the missed events still in the ring buffer come first, in order and
  * without duplicates; when some were lost an `EventsLost` event (without `id`, so the client's
@@ -106,8 +106,18 @@ export function eventsRoute(bus: EventBus | undefined, options: SseOptions, log:
     deliver = send;
   };
 
+  // HEAD: what GET would answer, without opening a stream (no subscriber, no client slot).
+  const head = ({ req, res, query }: RouteContext): void => {
+    parseQuery(query);
+    parseLastEventId(req.headers['last-event-id']);
+    if (closed) throw new HttpError(503, 'UNAVAILABLE', 'gateway is shutting down');
+    if (clients.size >= maxClients) throw new HttpError(503, 'TOO_MANY_CLIENTS', `too many event stream clients (max ${maxClients})`, { 'Retry-After': '5' });
+    res.writeHead(200, SSE_HEAD_HEADERS);
+    res.end();
+  };
+
   return {
-    route: { path: '/_inspector/events', methods: { GET: handler }, auth: 'open' },
+    route: { path: '/_inspector/events', methods: { GET: handler, HEAD: head }, auth: 'open' },
     clientCount: () => clients.size,
     close() {
       closed = true;
@@ -116,6 +126,14 @@ export function eventsRoute(bus: EventBus | undefined, options: SseOptions, log:
     },
   };
 }
+
+/** The head better-sse writes for a stream (its defaults plus ours), for answers to HEAD. */
+const SSE_HEAD_HEADERS = {
+  'Content-Type': 'text/event-stream',
+  'Cache-Control': 'private, no-cache, no-store, no-transform, must-revalidate, max-age=0',
+  Pragma: 'no-cache',
+  'X-Accel-Buffering': 'no',
+};
 
 // Every client receives the same event object: serialise it once, not once per client.
 const serializedEvents = new WeakMap<SessionEvent, string>();

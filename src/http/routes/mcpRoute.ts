@@ -113,7 +113,8 @@ export function mcpRoute(factory: McpServerFactory | undefined, options: { idleT
   };
 
   return {
-    route: { path: '/mcp', methods: { POST: handler, GET: handler, DELETE: handler }, auth: 'token' },
+    // The MCP transport defines GET (an event stream), POST and DELETE; a HEAD must not open a stream.
+    route: { path: '/mcp', methods: { POST: handler, GET: handler, DELETE: handler }, auth: 'token', headFromGet: false },
     sessionCount: () => sessions.size,
     async close() {
       closed = true;
