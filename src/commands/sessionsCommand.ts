@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { resolveConfig } from '../core/config.js';
+import { formatDuration } from '../core/formatDuration.js';
 import type { SessionMeta } from '../core/session.js';
 import { createSessionIndex } from '../store/sessionIndex.js';
 import type { Command } from './command.js';
@@ -50,17 +51,6 @@ export function renderSessionTable(sessions: SessionMeta[]): string {
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
-}
-
-/** A duration for people: `850µs`, `12.3ms`, `4.21s`, `3m07s`, `2h05m`. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '?';
-  if (ms < 1) return `${Math.round(ms * 1000)}µs`;
-  if (ms < 1000) return `${ms < 100 ? ms.toFixed(1) : Math.round(ms)}ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(2)}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 /** `text` on one line (control characters as spaces), cut to `max` characters with an ellipsis. */

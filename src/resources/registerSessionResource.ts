@@ -3,6 +3,7 @@ import { completeSessionId } from './completeSessionId.js';
 import type { ResourceContext } from './resourceContext.js';
 import { mapErrors } from './resourceErrors.js';
 import { SESSION_URI_TEMPLATE, sessionUri } from './resourceUris.js';
+import { plural } from '../core/formatDuration.js';
 
 /** Sessions that resources/list names individually (newest first). */
 const LISTED = 50;
@@ -17,7 +18,7 @@ export function registerSessionResource(server: McpServer, context: ResourceCont
           uri: sessionUri(m.id),
           name: m.id,
           title: m.title,
-          description: `${m.engine} session, ${m.status}, ${m.span_count} spans, ${m.error_count} errors, started ${m.started_at}`,
+          description: `${m.engine} session, ${m.status}, ${plural(m.span_count, 'span')}, ${plural(m.error_count, 'error')}, started ${m.started_at}`,
           mimeType: 'application/json',
         })),
       }),

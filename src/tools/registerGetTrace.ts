@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { plural } from '../core/formatDuration.js';
 import { InspectorError } from '../core/errors.js';
 import { budgetPage } from './budgetPage.js';
 import { decodeCursor, encodeCursor, queryFingerprint } from './pageCursor.js';
@@ -113,5 +114,5 @@ function nothingMatches(trace: LoadedTrace, filter: SpanFilter): string {
     if (f.isError) errors++;
   }
   const list = (s: Set<string>) => (s.size === 0 ? 'none' : [...s].map((x) => JSON.stringify(x)).join(', '));
-  return `no span of session ${trace.sessionId} matches ${describeFilter(filter)} (${trace.spans.length} spans, ${errors} errors; methods: ${list(methods)}; tools: ${list(tools)}).`;
+  return `no span of session ${trace.sessionId} matches ${describeFilter(filter)} (${plural(trace.spans.length, 'span')}, ${plural(errors, 'error')}; methods: ${list(methods)}; tools: ${list(tools)}).`;
 }

@@ -4,7 +4,8 @@ import { InspectorError } from '../core/errors.js';
 import type { SessionMeta } from '../core/session.js';
 import type { Span } from '../core/span.js';
 import { parseMicros } from '../core/time.js';
-import { clipText, formatMs } from './clipText.js';
+import { clipText } from './clipText.js';
+import { formatDuration } from '../core/formatDuration.js';
 import { decodeCursor, encodeCursor, queryFingerprint } from './pageCursor.js';
 import { traceFacts } from './spanFacts.js';
 import { describeFilter, spanMatcher } from './spanFilter.js';
@@ -119,7 +120,7 @@ export function registerSearchSpans(server: McpServer, context: ToolContext): vo
 
 function hitLine(h: Hit): string {
   const mark = h.status === 'ERROR' ? '✗' : '✓';
-  return `${h.session_id} ${h.span_id} ${h.start_time} ${formatMs(h.duration_ms)} ${mark} ${h.name}${h.error ? ` — ${h.error}` : ''}${h.match ? ` | ${h.match}` : ''}`;
+  return `${h.session_id} ${h.span_id} ${h.start_time} ${formatDuration(h.duration_ms)} ${mark} ${h.name}${h.error ? ` — ${h.error}` : ''}${h.match ? ` | ${h.match}` : ''}`;
 }
 
 function timeBound(name: string, value: string | undefined): number | undefined {

@@ -18,11 +18,15 @@ export const SessionRowSchema = z.object({
 });
 export type SessionRow = z.infer<typeof SessionRowSchema>;
 
-/** The listing row of a session (title and reason cut to keep rows small). */
+/**
+ * The listing row of a session (title and reason cut to keep rows small). The reason is shown
+ * only where it explains something (failed, cancelled, paused): how a completed session's
+ * connection ended is not news.
+ */
 export function sessionRow(m: SessionMeta): SessionRow {
   const row: SessionRow = { id: m.id, title: clipText(m.title, 100), engine: m.engine, status: m.status, started_at: m.started_at, span_count: m.span_count, error_count: m.error_count };
   if (m.waiting_on !== undefined) row.waiting_on = m.waiting_on;
-  if (m.reason !== undefined) row.reason = clipText(m.reason, 120);
+  if (m.reason !== undefined && m.status !== 'completed' && m.status !== 'running') row.reason = clipText(m.reason, 160);
   if (m.ended_at !== undefined) row.ended_at = m.ended_at;
   if (m.duration_ms !== undefined) row.duration_ms = m.duration_ms;
   return row;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Span } from '../core/span.js';
-import { clipText, formatMs } from './clipText.js';
+import { clipText } from './clipText.js';
+import { formatDuration } from '../core/formatDuration.js';
 import type { SpanFacts } from './spanFacts.js';
 
 /** A compact span, as listed by get_trace view "spans" and search_spans. */
@@ -60,5 +61,5 @@ export function spanRow(span: Span, facts: SpanFacts): SpanRow {
 export function spanRowLine(row: SpanRow, prefix = ''): string {
   const mark = row.status === 'ERROR' ? '✗' : '✓';
   const error = row.error ? ` — ${row.error}` : '';
-  return `${prefix}${row.span_id} ${row.start_time} ${formatMs(row.duration_ms)} ${mark} ${row.name}${error}`;
+  return `${prefix}${row.span_id} ${row.start_time} ${formatDuration(row.duration_ms)} ${mark} ${row.name}${error}`;
 }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { SessionMeta } from '../core/session.js';
 import { formatMicros } from '../core/time.js';
-import { clipText, formatMs } from './clipText.js';
+import { clipText } from './clipText.js';
+import { formatDuration, plural } from '../core/formatDuration.js';
 import { traceFacts } from './spanFacts.js';
 import type { LoadedTrace } from './toolContext.js';
 import { SessionRowSchema } from './sessionRow.js';
@@ -153,14 +154,14 @@ export function renderSummary(s: TraceSummary): string {
   const sess = s.session;
   lines.push(`Session ${sess.id} — ${sess.title}`);
   lines.push(
-    `engine ${sess.engine}, status ${sess.status}${sess.waiting_on ? ` (waiting on ${sess.waiting_on})` : ''}${sess.reason ? ` (${sess.reason})` : ''}, started ${sess.started_at}${sess.ended_at ? `, ended ${sess.ended_at}` : ''}${sess.duration_ms !== undefined ? `, ${formatMs(sess.duration_ms)}` : ''}`,
+    `engine ${sess.engine}, status ${sess.status}${sess.waiting_on ? ` (waiting on ${sess.waiting_on})` : ''}${sess.reason ? ` (${sess.reason})` : ''}, started ${sess.started_at}${sess.ended_at ? `, ended ${sess.ended_at}` : ''}${sess.duration_ms !== undefined ? `, ${formatDuration(sess.duration_ms)}` : ''}`,
   );
-  lines.push(`${s.span_count} span${s.span_count === 1 ? '' : 's'}, ${s.error_count} error${s.error_count === 1 ? '' : 's'}${s.wall_ms !== undefined ? `, ${s.first_start} → ${s.last_end} (${formatMs(s.wall_ms)})` : ''}`);
+  lines.push(`${s.span_count} span${s.span_count === 1 ? '' : 's'}, ${s.error_count} error${s.error_count === 1 ? '' : 's'}${s.wall_ms !== undefined ? `, ${s.first_start} → ${s.last_end} (${formatDuration(s.wall_ms)})` : ''}`);
   if (s.corrupt_lines > 0 || s.truncated) lines.push(`warning: ${s.corrupt_lines} unreadable lines${s.truncated ? ', file cut short' : ''}`);
   const counts = (title: string, rows: TraceSummary['methods'], omitted: number) => {
     if (rows.length === 0) return;
     lines.push('', `${title}:`);
-    for (const r of rows) lines.push(`  ${r.name}: ${r.count}${r.errors ? ` (${r.errors} errors)` : ''}, max ${formatMs(r.max_ms)}`);
+    for (const r of rows) lines.push(`  ${r.name}: ${r.count}${r.errors ? ` (${plural(r.errors, 'error')})` : ''}, max ${formatDuration(r.max_ms)}`);
     if (omitted > 0) lines.push(`  … ${omitted} more`);
   };
   counts('By method', s.methods, s.omitted.methods);
@@ -171,7 +172,7 @@ export function renderSummary(s: TraceSummary): string {
   }
   if (s.slowest.length > 0) {
     lines.push('', 'Slowest spans:');
-    for (const e of s.slowest) lines.push(`  ${e.span_id} ${formatMs(e.duration_ms)} ${e.status === 'ERROR' ? '✗' : '✓'} ${e.name}`);
+    for (const e of s.slowest) lines.push(`  ${e.span_id} ${formatDuration(e.duration_ms)} ${e.status === 'ERROR' ? '✗' : '✓'} ${e.name}`);
   }
   lines.push('', ...s.hints);
   return lines.join('\n');

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { clipText, formatMs } from './clipText.js';
+import { clipText } from './clipText.js';
+import { formatDuration } from '../core/formatDuration.js';
 import { traceFacts } from './spanFacts.js';
 import type { LoadedTrace } from './toolContext.js';
 
@@ -114,5 +115,5 @@ export function treeNode(trace: LoadedTrace, entry: { index: number; depth: numb
   const mark = facts.isError ? '✗' : '✓';
   const err = facts.errorMessage ? ` — ${clipText(facts.errorMessage, 120)}` : '';
   const hidden = entry.hidden > 0 ? ` (+${entry.hidden} below; raise depth)` : '';
-  return { row, line: `${'  '.repeat(entry.depth)}${mark} ${row.name} ${formatMs(row.duration_ms)} [${span.span_id}]${err}${hidden}` };
+  return { row, line: `${'  '.repeat(entry.depth)}${mark} ${row.name} ${formatDuration(row.duration_ms)} [${span.span_id}]${err}${hidden}` };
 }
