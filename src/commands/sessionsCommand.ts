@@ -30,18 +30,27 @@ export const sessionsCommand: Command = {
   },
 };
 
-/** The sessions as an aligned plain-text table (one header line, one line per session). */
+/** Longest title and reason shown in the table (the JSON output has them whole). */
+const TITLE_CHARS = 40;
+const REASON_CHARS = 60;
+
+/**
+ * The sessions as an aligned plain-text table (one header line, one line per session). The
+ * status column holds only the status; why a session failed, was cancelled or waits is in
+ * the last column, cut to 60 characters, so a long reason never widens the other columns.
+ */
 export function renderSessionTable(sessions: SessionMeta[]): string {
-  const header = ['SESSION', 'STATUS', 'ENGINE', 'SPANS', 'ERRORS', 'STARTED (UTC)', 'DURATION', 'TITLE'];
+  const header = ['SESSION', 'STATUS', 'ENGINE', 'SPANS', 'ERRORS', 'STARTED (UTC)', 'DURATION', 'TITLE', 'REASON'];
   const rows = sessions.map((m) => [
     m.id,
-    m.status + (m.waiting_on ? ` (${m.waiting_on})` : m.reason && m.status !== 'completed' ? ` (${m.reason})` : ''),
+    m.status,
     m.engine,
     String(m.span_count),
     String(m.error_count),
     m.started_at.slice(0, 19).replace('T', ' '),
     m.duration_ms === undefined ? '-' : formatDuration(m.duration_ms),
-    oneLine(m.title, 60),
+    oneLine(m.title, TITLE_CHARS),
+    m.waiting_on ? `waiting on ${oneLine(m.waiting_on, REASON_CHARS - 11)}` : m.reason && m.status !== 'completed' && m.status !== 'running' ? oneLine(m.reason, REASON_CHARS) : '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const numeric = new Set([3, 4, 6]);
