@@ -43,7 +43,7 @@ describe('mcpscope sessions', () => {
     const lines = stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^SESSION\s+STATUS\s+ENGINE\s+SPANS\s+ERRORS/);
     expect(lines[1]).toMatch(/^second-session\s+completed\s+workflow\s+1\s+0\s/);
-    expect(lines[2]).toMatch(/^first-session\s+failed \(upstream exited\)\s+proxy\s+2\s+1\s.*first title$/);
+    expect(lines[2]).toMatch(/^first-session\s+failed\s+proxy\s+2\s+1\s.*first title\s+upstream exited; 1 JSON-RPC error: .*bad$/);
   });
 
   it('prints JSON records with --json, reading MCP_TRACES_DIR', async () => {
