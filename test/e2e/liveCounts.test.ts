@@ -87,8 +87,10 @@ describe('live numbers are live (proxy process + serve gateway)', () => {
     client = undefined;
     const ended = (await pollUntil(fromGateway, (m) => m !== undefined && m.status !== 'running', 'the session to finish'))!;
     expect(ended.started_at).toBe(startedAt);
+    // Every view tells the same end: the real error made the session failed, from its first report on.
+    expect(ended).toMatchObject({ status: 'failed', error_count: 1 });
     const meta = JSON.parse(await readFile(join(dir.path, `${ID}.meta.json`), 'utf8')) as Meta;
-    expect(meta.started_at).toBe(startedAt);
+    expect(meta).toMatchObject({ started_at: startedAt, status: 'failed', error_count: 1 });
     expect((await fromCli())!.started_at).toBe(startedAt);
   }, 60_000);
 });
