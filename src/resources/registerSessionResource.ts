@@ -1,9 +1,9 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { plural } from '../core/formatDuration.js';
 import { completeSessionId } from './completeSessionId.js';
 import type { ResourceContext } from './resourceContext.js';
 import { mapErrors } from './resourceErrors.js';
 import { SESSION_URI_TEMPLATE, sessionUri } from './resourceUris.js';
-import { plural } from '../core/formatDuration.js';
 
 /** Sessions that resources/list names individually (newest first). */
 const LISTED = 50;

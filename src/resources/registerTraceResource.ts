@@ -1,9 +1,9 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { plural } from '../core/formatDuration.js';
 import { completeSessionId } from './completeSessionId.js';
 import type { ResourceContext } from './resourceContext.js';
 import { mapErrors } from './resourceErrors.js';
 import { TRACE_URI_TEMPLATE } from './resourceUris.js';
-import { plural } from '../core/formatDuration.js';
 
 /**
  * The trace as NDJSON, one span per line in file order. When the spans do not all fit in

@@ -1,6 +1,6 @@
 import type { Span } from '../core/span.js';
-import { clipText } from './clipText.js';
 import { formatDuration } from '../core/formatDuration.js';
+import { clipText } from './clipText.js';
 import type { SpanFacts } from './spanFacts.js';
 
 /** A whole span for get_span: `*_json` attributes parsed, long values cut with a length marker. */

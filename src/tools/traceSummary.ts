@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import type { SessionMeta } from '../core/session.js';
 import { formatMicros } from '../core/time.js';
-import { clipText } from './clipText.js';
 import { formatDuration, plural } from '../core/formatDuration.js';
+import type { OutcomeKind } from '../core/outcome.js';
+import { clipText } from './clipText.js';
 import { argsPreview } from './argsPreview.js';
 import { traceFacts } from './spanFacts.js';
+import { outcomeMark } from './spanRow.js';
 import type { LoadedTrace } from './toolContext.js';
 import { SessionRowSchema } from './sessionRow.js';
 import { resultBytes } from './toolResult.js';
@@ -25,7 +27,7 @@ export const TraceSummarySchema = z.object({
   methods: z.array(CountSchema),
   tools: z.array(CountSchema),
   errors: z.array(SpanRefSchema.extend({ message: z.string() })),
-  slowest: z.array(SpanRefSchema.extend({ status: z.string() })),
+  slowest: z.array(SpanRefSchema.extend({ status: z.string(), outcome: z.string().optional() })),
   omitted: z.object({ methods: z.number().int(), tools: z.number().int(), errors: z.number().int() }),
   hints: z.array(z.string()),
 });
@@ -141,7 +143,8 @@ function build(meta: SessionMeta, trace: LoadedTrace, agg: Aggregate, limits: ty
     errors: errors.map((i) => ({ ...ref(i), message: clipText(facts[i]!.errorMessage ?? '', limits.message) })),
     slowest: agg.slowestIdx.slice(0, limits.slowest).map((i) => {
       const args = argsPreview(trace.spans[i]!);
-      return { ...ref(i), status: trace.spans[i]!.status.status_code, ...(args !== undefined ? { args } : {}) };
+      const outcome = facts[i]!.outcome;
+      return { ...ref(i), status: trace.spans[i]!.status.status_code, ...(outcome !== 'ok' ? { outcome } : {}), ...(args !== undefined ? { args } : {}) };
     }),
     omitted: {
       methods: Math.max(0, agg.methods.length - limits.methods),
@@ -182,7 +185,7 @@ export function renderSummary(s: TraceSummary): string {
   }
   if (s.slowest.length > 0) {
     lines.push('', 'Slowest spans:');
-    for (const e of s.slowest) lines.push(`  ${e.span_id} ${formatDuration(e.duration_ms)} ${e.status === 'ERROR' ? '✗' : '✓'} ${e.name}${e.args ? ` ${e.args}` : ''}`);
+    for (const e of s.slowest) lines.push(`  ${e.span_id} ${formatDuration(e.duration_ms)} ${outcomeMark(e.outcome as OutcomeKind | undefined)} ${e.name}${e.args ? ` ${e.args}` : ''}`);
   }
   lines.push('', ...s.hints);
   return lines.join('\n');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { clipText } from './clipText.js';
 import { formatDuration } from '../core/formatDuration.js';
+import { clipText } from './clipText.js';
 import { traceFacts } from './spanFacts.js';
 import { outcomeMark } from './spanRow.js';
 import type { LoadedTrace } from './toolContext.js';
