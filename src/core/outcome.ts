@@ -10,9 +10,9 @@ import { Attr, type Span } from './span.js';
  * - `transport_error`: the call never got its answer because the connection failed: the
  *   upstream died, the connection closed mid-call, a timeout or cancellation, or the
  *   recording process was killed (`abandoned`).
- * - `benign`: recorded with status ERROR, but protocol noise, not a failure: a discovery or
- *   negotiation probe answered "method not found", or a server-to-client request left
- *   unanswered because the client went away.
+ * - `benign`: recorded with status ERROR, but not a failure: a discovery or negotiation probe
+ *   answered "method not found", a server-to-client request left unanswered because the
+ *   client went away, or a call a person rejected at a breakpoint.
  */
 export type OutcomeKind = 'ok' | 'tool_error' | 'rpc_error' | 'transport_error' | 'benign';
 
@@ -52,6 +52,12 @@ const SERVER_TO_CLIENT_METHODS: ReadonlySet<string> = new Set(['roots/list', 'pi
 /** `error.type` values meaning the answer never came because the connection failed. */
 const TRANSPORT_TYPES: ReadonlySet<string> = new Set(['connection_closed', 'abandoned', 'timeout', 'cancelled', 'evicted', 'upstream_closed', 'transport_error']);
 
+/**
+ * The code the proxy answers for a call a person rejected at a breakpoint (the request gate's
+ * REJECTED_ERROR_CODE): a decision, not a failure.
+ */
+const REJECTED_AT_BREAKPOINT = -32010;
+
 /** JSON-RPC codes for a connection closed, a request timed out or cancelled (MCP SDK and proxy). */
 const TRANSPORT_CODES: ReadonlySet<number> = new Set([-32000, -32001, -32800]);
 
@@ -74,6 +80,7 @@ export function spanOutcome(span: Span): SpanOutcome {
   if (type === 'connection_closed' && method !== undefined && SERVER_TO_CLIENT_METHODS.has(method)) {
     return { kind: 'benign', reason: `${method} left unanswered: the other side closed` };
   }
+  if (code === REJECTED_AT_BREAKPOINT) return { kind: 'benign', reason: `rejected at a breakpoint: ${reason}` };
   if (type !== undefined && TRANSPORT_TYPES.has(type)) return { kind: 'transport_error', reason };
   if (code !== undefined && TRANSPORT_CODES.has(code)) return { kind: 'transport_error', reason };
   return { kind: 'rpc_error', reason };
@@ -120,10 +127,15 @@ export class OutcomeTally {
     return outcome;
   }
 
-  /** `2 tool errors: read_text_file Access denied …; 1 transport error: tools/call …`, or undefined without errors. */
-  reason(maxChars = 160): string | undefined {
-    if (this.errors === 0) return undefined;
-    const parts = [...this.byKind].map(([kind, { count, example }]) => {
+  /**
+   * `2 tool errors: read_text_file Access denied …; 1 transport error: tools/call …`, or
+   * undefined without errors. `without` leaves kinds out (e.g. transport errors that the
+   * session's own abnormal end already explains).
+   */
+  reason(maxChars = 160, without: ReadonlySet<OutcomeKind> = new Set()): string | undefined {
+    const kinds = [...this.byKind].filter(([kind]) => !without.has(kind as OutcomeKind));
+    if (kinds.length === 0) return undefined;
+    const parts = kinds.map(([kind, { count, example }]) => {
       const [one, many] = KIND_LABEL[kind as keyof typeof KIND_LABEL];
       return `${count} ${count === 1 ? one : many}: ${example}`;
     });
@@ -148,17 +160,23 @@ export function isErrorKind(kind: OutcomeKind): boolean {
   return kind !== 'ok' && kind !== 'benign';
 }
 
+/** Transport errors of a session that ended abnormally are the end itself, not news. */
+const EXPLAINED_BY_END: ReadonlySet<OutcomeKind> = new Set(['transport_error']);
+
 /**
  * A finished session's status and reason from how it ended and its real errors: `completed`
  * with errors becomes `failed` with the tally's reason (`2 tool errors: …`); `failed` keeps
- * its own reason with the tally's appended; `completed` without errors has no reason (how the
- * connection ended is not news); `cancelled` keeps its reason.
+ * its own reason first, followed by its tool and JSON-RPC errors (its transport errors are
+ * the failure itself); `completed` without errors and `cancelled` keep theirs (views show a
+ * completed session's reason nowhere: how its connection ended is not news).
  */
 export function sessionOutcome(ended: { status: SessionStatus; reason?: string }, tally: OutcomeTally): { status: SessionStatus; reason?: string } {
-  const errors = tally.reason();
-  if (ended.status === 'completed') return errors ? { status: 'failed', reason: errors } : { status: 'completed' };
-  if (ended.status === 'failed' && errors && !(ended.reason ?? '').includes(errors)) {
-    return { status: 'failed', reason: ended.reason ? `${ended.reason}; ${errors}` : errors };
+  if (ended.status === 'completed') {
+    const errors = tally.reason();
+    if (errors) return { status: 'failed', reason: errors };
+  } else if (ended.status === 'failed') {
+    const errors = ended.reason ? tally.reason(160, EXPLAINED_BY_END) : tally.reason();
+    if (errors && !(ended.reason ?? '').includes(errors)) return { status: 'failed', reason: ended.reason ? `${ended.reason}; ${errors}` : errors };
   }
   return ended.reason === undefined ? { status: ended.status } : { status: ended.status, reason: ended.reason };
 }

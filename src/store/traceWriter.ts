@@ -189,8 +189,7 @@ class GzipTraceWriter implements TraceWriter {
     if (final.reason !== undefined) s.reason = final.reason;
     const outcome = sessionOutcome(s, this.tally);
     s.status = outcome.status;
-    if (outcome.reason === undefined) delete s.reason;
-    else s.reason = outcome.reason;
+    if (outcome.reason !== undefined) s.reason = outcome.reason;
     delete s.waiting_on;
     delete s.pid;
     s.ended_at = nowIso();

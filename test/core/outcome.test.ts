@@ -42,6 +42,8 @@ describe('spanOutcome', () => {
     expect(spanOutcome(failed('elicitation/create', { 'error.type': 'connection_closed' }))).toMatchObject({ kind: 'benign' });
     expect(spanOutcome(failed('tools/call', { 'error.type': 'connection_closed' }, 'client closed the connection'))).toMatchObject({ kind: 'transport_error' });
     expect(spanOutcome(failed('roots/list', { 'error.type': '-32603', 'mcp.error.code': -32603 }))).toMatchObject({ kind: 'rpc_error' });
+    // a person rejecting a call at a breakpoint is a decision, not a failure
+    expect(spanOutcome(failed('tools/call', { 'error.type': '-32010', 'mcp.error.code': -32010 }, 'not on my watch'))).toMatchObject({ kind: 'benign', reason: 'rejected at a breakpoint: not on my watch' });
     expect(isRealError(failed('roots/list', { 'error.type': 'connection_closed' }))).toBe(false);
   });
 });
@@ -67,8 +69,13 @@ describe('OutcomeTally and sessionOutcome', () => {
     const noise = new OutcomeTally();
     noise.add(failed('server/discover', { 'error.type': '-32601' }));
     expect(sessionOutcome({ status: 'completed', reason: 'client closed the connection' }, errors)).toEqual({ status: 'failed', reason: '1 tool error: echo bad' });
-    expect(sessionOutcome({ status: 'completed', reason: 'client closed the connection' }, noise)).toEqual({ status: 'completed' });
+    expect(sessionOutcome({ status: 'completed', reason: 'client closed the connection' }, noise)).toEqual({ status: 'completed', reason: 'client closed the connection' });
     expect(sessionOutcome({ status: 'failed', reason: 'upstream exited with code 1' }, errors)).toEqual({ status: 'failed', reason: 'upstream exited with code 1; 1 tool error: echo bad' });
+    // calls cut off by the upstream's death are that death, not a second story
+    const cutOff = new OutcomeTally();
+    cutOff.add(failed('tools/call', { 'error.type': 'connection_closed' }, 'upstream exited with code 1'));
+    expect(sessionOutcome({ status: 'failed', reason: 'upstream exited with code 1' }, cutOff)).toEqual({ status: 'failed', reason: 'upstream exited with code 1' });
+    expect(sessionOutcome({ status: 'failed' }, cutOff)).toEqual({ status: 'failed', reason: '1 transport error: tools/call upstream exited with code 1' });
     expect(sessionOutcome({ status: 'failed', reason: 'abandoned' }, noise)).toEqual({ status: 'failed', reason: 'abandoned' });
     expect(sessionOutcome({ status: 'cancelled', reason: 'user' }, errors)).toEqual({ status: 'cancelled', reason: 'user' });
   });
