@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { resolveConfig } from '../core/config.js';
 import { formatDuration } from '../core/formatDuration.js';
-import type { SessionMeta } from '../core/session.js';
+import { shownReason, type SessionMeta } from '../core/session.js';
 import { createSessionIndex } from '../store/sessionIndex.js';
 import type { Command } from './command.js';
 import { withUsageErrors } from './parseFlags.js';
@@ -50,7 +50,7 @@ export function renderSessionTable(sessions: SessionMeta[]): string {
     m.started_at.slice(0, 19).replace('T', ' '),
     m.duration_ms === undefined ? '-' : formatDuration(m.duration_ms),
     oneLine(m.title, TITLE_CHARS),
-    m.waiting_on ? `waiting on ${oneLine(m.waiting_on, REASON_CHARS - 11)}` : m.reason && m.status !== 'completed' && m.status !== 'running' ? oneLine(m.reason, REASON_CHARS) : '',
+    m.waiting_on ? `waiting on ${oneLine(m.waiting_on, REASON_CHARS - 11)}` : shownReason(m) ? oneLine(shownReason(m)!, REASON_CHARS) : '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const numeric = new Set([3, 4, 6]);

@@ -4,7 +4,7 @@ import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { plural } from '../core/formatDuration.js';
 import { describeError, isInspectorError } from '../core/errors.js';
-import type { SessionMeta } from '../core/session.js';
+import { shownReason, type SessionMeta } from '../core/session.js';
 
 /** What the prompt needs from the server: implemented by the InspectorContext in server.ts. */
 export interface PromptContext {
@@ -16,7 +16,7 @@ export interface PromptContext {
 export function debugSessionText(meta: SessionMeta): string {
   const live = meta.status === 'running' || meta.status === 'paused';
   return [
-    `Investigate MCP session ${meta.id} ("${meta.title}", ${meta.engine}, status ${meta.status}${meta.waiting_on ? `, waiting on "${meta.waiting_on}"` : ''}${meta.reason ? `, reason: ${meta.reason}` : ''}; ${plural(meta.span_count, 'span')}, ${plural(meta.error_count, 'error')}, started ${meta.started_at}).`,
+    `Investigate MCP session ${meta.id} ("${meta.title}", ${meta.engine}, status ${meta.status}${meta.waiting_on ? `, waiting on "${meta.waiting_on}"` : ''}${shownReason(meta) ? `, reason: ${shownReason(meta)}` : ''}; ${plural(meta.span_count, 'span')}, ${plural(meta.error_count, 'error')}, started ${meta.started_at}).`,
     '',
     'Work through it with the inspector tools, citing span ids as evidence. Take the compact path: summary, then filtered span rows, then single spans in full:',
     `1. Call get_trace with session_id="${meta.id}" (summary view). Note the status and its reason, the methods and tools used, the error spans and their messages, and the slowest spans.`,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SessionMeta } from '../core/session.js';
+import { shownReason, type SessionMeta } from '../core/session.js';
 import { clipText } from './clipText.js';
 
 /** One session as tools show it: the meta without internals (pid, tags), long texts cut. */
@@ -26,7 +26,8 @@ export type SessionRow = z.infer<typeof SessionRowSchema>;
 export function sessionRow(m: SessionMeta): SessionRow {
   const row: SessionRow = { id: m.id, title: clipText(m.title, 100), engine: m.engine, status: m.status, started_at: m.started_at, span_count: m.span_count, error_count: m.error_count };
   if (m.waiting_on !== undefined) row.waiting_on = m.waiting_on;
-  if (m.reason !== undefined && m.status !== 'completed' && m.status !== 'running') row.reason = clipText(m.reason, 160);
+  const reason = shownReason(m);
+  if (reason !== undefined) row.reason = clipText(reason, 160);
   if (m.ended_at !== undefined) row.ended_at = m.ended_at;
   if (m.duration_ms !== undefined) row.duration_ms = m.duration_ms;
   return row;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SessionMeta } from '../core/session.js';
+import { shownReason, type SessionMeta } from '../core/session.js';
 import { formatMicros } from '../core/time.js';
 import { formatDuration, plural } from '../core/formatDuration.js';
 import type { OutcomeKind } from '../core/outcome.js';
@@ -123,7 +123,8 @@ function build(meta: SessionMeta, trace: LoadedTrace, agg: Aggregate, limits: ty
   };
   const session: TraceSummary['session'] = { id: meta.id, title: clipText(meta.title, 200), engine: meta.engine, status: meta.status, started_at: meta.started_at };
   if (meta.waiting_on !== undefined) session.waiting_on = meta.waiting_on;
-  if (meta.reason !== undefined) session.reason = clipText(meta.reason, 300);
+  const reason = shownReason(meta);
+  if (reason !== undefined) session.reason = clipText(reason, 300);
   if (meta.ended_at !== undefined) session.ended_at = meta.ended_at;
   if (meta.duration_ms !== undefined) session.duration_ms = meta.duration_ms;
   const errors = agg.errorIdx.slice(-limits.errors).reverse(); // the most recent errors
