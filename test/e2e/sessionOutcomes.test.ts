@@ -143,6 +143,15 @@ describe('session outcomes through the built proxy, read by the built inspector'
     expect(errors.isError).toBe(true); // nothing matches: no real error
   });
 
+  it('the debug_session prompt states the reason, counts in good English, and recommends the compact path', async () => {
+    const prompt = await inspector.getPrompt({ name: 'debug_session', arguments: { session_id: 'tool-error-session' } });
+    const text = (prompt.messages[0]!.content as { text: string }).text;
+    expect(text).toMatch(/status failed, reason: 1 tool error: read_text_file Access denied[^;]*; \d+ spans, 1 error, started/);
+    expect(text).toMatch(/summary, then filtered span rows, then single spans in full/);
+    const noisy = await inspector.getPrompt({ name: 'debug_session', arguments: { session_id: 'noisy-session' } });
+    expect((noisy.messages[0]!.content as { text: string }).text).toMatch(/status completed; \d+ spans, 0 errors/);
+  });
+
   it('a page of lean span rows holds at least 50 proxied spans within 20 KB', async () => {
     const all = await readTrace(dir.path, 'busy-session');
     expect(all.spans.length).toBeGreaterThanOrEqual(304);
