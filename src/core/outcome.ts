@@ -164,16 +164,20 @@ export function isErrorKind(kind: OutcomeKind): boolean {
 const EXPLAINED_BY_END: ReadonlySet<OutcomeKind> = new Set(['transport_error']);
 
 /**
- * A finished session's status and reason from how it ended and its real errors: `completed`
+ * A finished session's status and reason from how it ended and its real errors (`error_count`,
+ * when given, also counts errors the tally did not see): `completed`
  * with errors becomes `failed` with the tally's reason (`2 tool errors: …`); `failed` keeps
  * its own reason first, followed by its tool and JSON-RPC errors (its transport errors are
  * the failure itself); `completed` without errors and `cancelled` keep theirs (views show a
  * completed session's reason nowhere: how its connection ended is not news).
  */
-export function sessionOutcome(ended: { status: SessionStatus; reason?: string }, tally: OutcomeTally): { status: SessionStatus; reason?: string } {
+export function sessionOutcome(ended: { status: SessionStatus; reason?: string; error_count?: number }, tally: OutcomeTally): { status: SessionStatus; reason?: string } {
   if (ended.status === 'completed') {
     const errors = tally.reason();
     if (errors) return { status: 'failed', reason: errors };
+    // Errors counted before this tally began (a continued trace) still make the session failed.
+    const earlier = ended.error_count ?? 0;
+    if (earlier > 0) return { status: 'failed', reason: `${earlier} ${earlier === 1 ? 'error' : 'errors'} in an earlier part of the trace` };
   } else if (ended.status === 'failed') {
     const errors = ended.reason ? tally.reason(160, EXPLAINED_BY_END) : tally.reason();
     if (errors && !(ended.reason ?? '').includes(errors)) return { status: 'failed', reason: ended.reason ? `${ended.reason}; ${errors}` : errors };

@@ -78,5 +78,6 @@ describe('OutcomeTally and sessionOutcome', () => {
     expect(sessionOutcome({ status: 'failed' }, cutOff)).toEqual({ status: 'failed', reason: '1 transport error: tools/call upstream exited with code 1' });
     expect(sessionOutcome({ status: 'failed', reason: 'abandoned' }, noise)).toEqual({ status: 'failed', reason: 'abandoned' });
     expect(sessionOutcome({ status: 'cancelled', reason: 'user' }, errors)).toEqual({ status: 'cancelled', reason: 'user' });
+    expect(sessionOutcome({ status: 'completed', error_count: 2 }, new OutcomeTally())).toEqual({ status: 'failed', reason: '2 errors in an earlier part of the trace' });
   });
 });
