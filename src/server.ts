@@ -23,9 +23,9 @@ export const DEFAULT_RESOURCE_BYTE_BUDGET = 256 * 1024;
 /** What the server tells a model it is for (sent in the initialize result). */
 export const INSPECTOR_INSTRUCTIONS = [
   'mcpscope records the JSON-RPC traffic of MCP clients, MCP servers and agent workflows as traces (one per session) and lets you investigate and steer them.',
-  'Start with list_sessions (filter by status "failed", "running", "paused", or by text), then get_trace on a session: its summary names error spans and the slowest spans;',
-  'view "tree" shows the call hierarchy, view "spans" lists spans filtered by status="error", method or tool. get_span shows one span in full (request and response JSON).',
-  'search_spans finds text (an error message, a tool name, an argument) across sessions. Results are bounded; follow next_cursor for more.',
+  'Start with list_sessions (has_errors=true answers "which sessions failed, and why?"; or filter by status, or by text), then get_trace on a session: its summary names error spans and the slowest spans;',
+  'view "spans" lists lean span rows filtered by status="error", method or tool; view "tree" shows the call hierarchy. get_span shows one span in full (request and response JSON).',
+  'search_spans finds text (an error message, a tool name, an argument) across sessions; sort="duration" lists the slowest calls with their arguments. Results are bounded; follow next_cursor for more.',
   'Live sessions can be steered: pause_workflow, resume_workflow, send_signal (approve, reject, human_input_answer, step, or what waiting_on names), cancel_workflow. Steer only when the user asks.',
   'Resources: inspector://sessions, inspector://sessions/{session_id} (summary), inspector://traces/{session_id} (NDJSON); subscribe to follow live sessions. The debug_session prompt walks through an investigation.',
 ].join(' ');

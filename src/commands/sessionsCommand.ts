@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { resolveConfig } from '../core/config.js';
-import type { SessionMeta } from '../core/session.js';
+import { formatDuration } from '../core/formatDuration.js';
+import { shownReason, type SessionMeta } from '../core/session.js';
 import { createSessionIndex } from '../store/sessionIndex.js';
 import type { Command } from './command.js';
 import { withUsageErrors } from './parseFlags.js';
@@ -29,18 +30,27 @@ export const sessionsCommand: Command = {
   },
 };
 
-/** The sessions as an aligned plain-text table (one header line, one line per session). */
+/** Longest title and reason shown in the table (the JSON output has them whole). */
+const TITLE_CHARS = 40;
+const REASON_CHARS = 60;
+
+/**
+ * The sessions as an aligned plain-text table (one header line, one line per session). The
+ * status column holds only the status; why a session failed, was cancelled or waits is in
+ * the last column, cut to 60 characters, so a long reason never widens the other columns.
+ */
 export function renderSessionTable(sessions: SessionMeta[]): string {
-  const header = ['SESSION', 'STATUS', 'ENGINE', 'SPANS', 'ERRORS', 'STARTED (UTC)', 'DURATION', 'TITLE'];
+  const header = ['SESSION', 'STATUS', 'ENGINE', 'SPANS', 'ERRORS', 'STARTED (UTC)', 'DURATION', 'TITLE', 'REASON'];
   const rows = sessions.map((m) => [
     m.id,
-    m.status + (m.waiting_on ? ` (${m.waiting_on})` : m.reason && m.status !== 'completed' ? ` (${m.reason})` : ''),
+    m.status,
     m.engine,
     String(m.span_count),
     String(m.error_count),
     m.started_at.slice(0, 19).replace('T', ' '),
     m.duration_ms === undefined ? '-' : formatDuration(m.duration_ms),
-    oneLine(m.title, 60),
+    oneLine(m.title, TITLE_CHARS),
+    m.waiting_on ? `waiting on ${oneLine(m.waiting_on, REASON_CHARS - 11)}` : shownReason(m) ? oneLine(shownReason(m)!, REASON_CHARS) : '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const numeric = new Set([3, 4, 6]);
@@ -50,17 +60,6 @@ export function renderSessionTable(sessions: SessionMeta[]): string {
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
-}
-
-/** A duration for people: `850µs`, `12.3ms`, `4.21s`, `3m07s`, `2h05m`. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '?';
-  if (ms < 1) return `${Math.round(ms * 1000)}µs`;
-  if (ms < 1000) return `${ms < 100 ? ms.toFixed(1) : Math.round(ms)}ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(2)}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 /** `text` on one line (control characters as spaces), cut to `max` characters with an ellipsis. */

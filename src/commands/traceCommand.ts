@@ -5,10 +5,11 @@ import { resolveConfig } from '../core/config.js';
 import { assertSessionId } from '../core/ids.js';
 import type { Span } from '../core/span.js';
 import { durationMs } from '../core/time.js';
+import { formatDuration } from '../core/formatDuration.js';
 import { readSpans, readTrace, type ReadStats } from '../store/traceReader.js';
 import { UsageError, type Command } from './command.js';
 import { withUsageErrors } from './parseFlags.js';
-import { formatDuration, oneLine } from './sessionsCommand.js';
+import { oneLine } from './sessionsCommand.js';
 
 const USAGE = `usage: mcpscope trace <session_id> [--json|--tree] [--traces-dir DIR]
 

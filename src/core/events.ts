@@ -31,6 +31,8 @@ export const HeartbeatSchema = z.object({
   tool_calls: z.number().int().nonnegative(),
   errors: z.number().int().nonnegative(),
   span_count: z.number().int().nonnegative(),
+  /** Real errors so far (a total, unlike `errors`); absent from older writers. */
+  error_count: z.number().int().nonnegative().optional(),
 });
 export const WaitingOnSignalSchema = z.object({
   ...base,

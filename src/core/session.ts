@@ -33,3 +33,11 @@ export const SessionMetaSchema = z.object({
   pid: z.number().int().positive().optional(),
 });
 export type SessionMeta = z.infer<typeof SessionMetaSchema>;
+
+/**
+ * The reason views show for a session: why it failed, was cancelled or is paused. A completed
+ * or running session's reason (how its connection ended) is kept in the meta but is not news.
+ */
+export function shownReason(meta: Pick<SessionMeta, 'status' | 'reason'>): string | undefined {
+  return meta.status === 'completed' || meta.status === 'running' ? undefined : meta.reason;
+}

@@ -1,4 +1,5 @@
 import { newSpanId } from '../core/ids.js';
+import { isRealError } from '../core/outcome.js';
 import { Attr, type Attributes, type Span, type SpanEvent } from '../core/span.js';
 import type { SpanSink } from '../core/spanSink.js';
 import { nowMicros } from '../core/time.js';
@@ -89,7 +90,8 @@ export function createSpanRecorder(o: SpanRecorderOptions): SpanRecorder {
 
   const write = (span: Span): void => {
     counts.spans++;
-    if (span.status.status_code === 'ERROR') counts.errors++;
+    // Real errors only: a probe answered "method not found" is recorded but is not an error.
+    if (span.status.status_code === 'ERROR' && isRealError(span)) counts.errors++;
     try {
       o.sink.write(span);
     } catch (err) {

@@ -2,8 +2,9 @@ import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { plural } from '../core/formatDuration.js';
 import { describeError, isInspectorError } from '../core/errors.js';
-import type { SessionMeta } from '../core/session.js';
+import { shownReason, type SessionMeta } from '../core/session.js';
 
 /** What the prompt needs from the server: implemented by the InspectorContext in server.ts. */
 export interface PromptContext {
@@ -15,14 +16,14 @@ export interface PromptContext {
 export function debugSessionText(meta: SessionMeta): string {
   const live = meta.status === 'running' || meta.status === 'paused';
   return [
-    `Investigate MCP session ${meta.id} ("${meta.title}", ${meta.engine}, status ${meta.status}${meta.waiting_on ? `, waiting on "${meta.waiting_on}"` : ''}${meta.reason ? `, reason: ${meta.reason}` : ''}; ${meta.span_count} spans, ${meta.error_count} errors, started ${meta.started_at}).`,
+    `Investigate MCP session ${meta.id} ("${meta.title}", ${meta.engine}, status ${meta.status}${meta.waiting_on ? `, waiting on "${meta.waiting_on}"` : ''}${shownReason(meta) ? `, reason: ${shownReason(meta)}` : ''}; ${plural(meta.span_count, 'span')}, ${plural(meta.error_count, 'error')}, started ${meta.started_at}).`,
     '',
-    'Work through it with the inspector tools, citing span ids as evidence:',
-    `1. Call get_trace with session_id="${meta.id}" (summary view). Note the status, the methods and tools used, the error spans and their messages, and the slowest spans.`,
-    `2. If there are errors, call get_trace with view="spans" and status="error" to list them all; open the first failure and the most telling ones with get_span (session_id="${meta.id}", span_id=...) and read the request and response JSON.`,
-    '3. Call get_trace with view="tree" to see what led to each failure (parent spans, retries, calls just before it).',
-    '4. If the same failure may happen elsewhere, call search_spans with a distinctive part of the error message (no session_id) to see whether other sessions hit it.',
-    '5. For slowness, compare the slowest spans with other calls of the same method or tool (get_trace view="spans" with method or tool).',
+    'Work through it with the inspector tools, citing span ids as evidence. Take the compact path: summary, then filtered span rows, then single spans in full:',
+    `1. Call get_trace with session_id="${meta.id}" (summary view). Note the status and its reason, the methods and tools used, the error spans and their messages, and the slowest spans.`,
+    `2. Narrow down with get_trace view="spans" and a filter: status="error" for every real error, or method / tool (e.g. tool="read_file"). Rows are lean (name, timing, status, error, argument preview), so one page covers many spans.`,
+    `3. Open only the spans that matter with get_span (session_id="${meta.id}", span_id=...) and read their request and response JSON.`,
+    '4. For slowness: search_spans with session_id, sort="duration" (and min_duration_ms) lists the slowest calls with their arguments in one call.',
+    '5. If the same failure may happen elsewhere, call search_spans with a distinctive part of the error message (no session_id). Use get_trace view="tree" only when the call hierarchy matters (parents, retries).',
     live
       ? `6. The session is live. Steer it only if the user asks: pause_workflow / resume_workflow, send_signal (e.g. "approve", or the waiting_on signal with its payload), cancel_workflow as a last resort.`
       : '6. The session has finished, so it can only be read, not steered.',

@@ -164,7 +164,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       router.upstreamClosed();
       // A client that left gets no answers (the recorder ends its open requests as ERROR);
       // one we are stopping under (close/cancel) hears why its requests will not complete.
-      if (answerPending) router.failPending(RpcErrorCode.UPSTREAM_CLOSED, `proxy closed: ${reason}`);
+      if (answerPending) router.failPending(RpcErrorCode.UPSTREAM_CLOSED, reason.startsWith('proxy closed') ? reason : `proxy closed: ${reason}`);
     }
     clientIn.off('data', onData);
     clientIn.off('end', onEnd);

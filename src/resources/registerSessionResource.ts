@@ -1,4 +1,5 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { plural } from '../core/formatDuration.js';
 import { completeSessionId } from './completeSessionId.js';
 import type { ResourceContext } from './resourceContext.js';
 import { mapErrors } from './resourceErrors.js';
@@ -17,7 +18,7 @@ export function registerSessionResource(server: McpServer, context: ResourceCont
           uri: sessionUri(m.id),
           name: m.id,
           title: m.title,
-          description: `${m.engine} session, ${m.status}, ${m.span_count} spans, ${m.error_count} errors, started ${m.started_at}`,
+          description: `${m.engine} session, ${m.status}, ${plural(m.span_count, 'span')}, ${plural(m.error_count, 'error')}, started ${m.started_at}`,
           mimeType: 'application/json',
         })),
       }),

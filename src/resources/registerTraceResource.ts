@@ -1,4 +1,5 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { plural } from '../core/formatDuration.js';
 import { completeSessionId } from './completeSessionId.js';
 import type { ResourceContext } from './resourceContext.js';
 import { mapErrors } from './resourceErrors.js';
@@ -23,7 +24,7 @@ export function traceNdjson(sessionId: string, spans: readonly unknown[], maxByt
   const notes: string[] = [];
   if (lines.length < spans.length) {
     notes.push(
-      `cut: showing the last ${lines.length} of ${spans.length} spans (${maxBytes} byte limit); page through all with the get_trace tool (view "spans") or download GET /_inspector/trace/${sessionId}`,
+      `cut: showing the last ${lines.length} of ${plural(spans.length, 'span')} (${maxBytes} byte limit); page through all with the get_trace tool (view "spans") or download GET /_inspector/trace/${sessionId}`,
     );
   }
   if (stats && (stats.corruptLines > 0 || stats.truncated)) notes.push(`the trace file has ${stats.corruptLines} unreadable lines${stats.truncated ? ' and was cut short' : ''}; every complete line is included`);

@@ -1,5 +1,5 @@
 import { describeError } from '../core/errors.js';
-import type { Engine, SessionStatus } from '../core/session.js';
+import { FINAL_STATUSES, type Engine, type SessionStatus } from '../core/session.js';
 import type { LiveSession, LiveSessionStats, StatusWriter } from './liveSession.js';
 import { registerLiveSession, type LiveSessionRegistry } from './liveSessionRegistry.js';
 import type { ControlledGate } from './requestGate.js';
@@ -47,7 +47,12 @@ export async function attachLiveControl(session: SteerableSession, options: Atta
     },
   });
   void session.done.then(
-    (result) => live.finish(result.status, result.reason),
+    (result) => {
+      // The recording has closed by now: its verdict (e.g. `failed` for tool errors) is the final word.
+      const recorded = options.writer?.meta?.();
+      const final = recorded && FINAL_STATUSES.has(recorded.status) ? recorded : result;
+      return live.finish(final.status, final.reason);
+    },
     (err: unknown) => live.finish('failed', describeError(err)),
   ).catch((err: unknown) => log(`session ${session.sessionId}: ${describeError(err)}`));
   return live;

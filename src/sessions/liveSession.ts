@@ -10,6 +10,8 @@ import type { SignalResult } from './sessionControl.js';
 /** Where status changes go on disk; TraceWriter fits. Failures are logged, never thrown. */
 export interface StatusWriter {
   setStatus(status: SessionStatus, extra?: { waiting_on?: string; reason?: string }): unknown;
+  /** The recorded meta, when the writer keeps one: its `started_at` is the session's start. */
+  meta?(): SessionMeta;
 }
 
 /** Running totals of a session (heartbeats publish their deltas). */
@@ -66,7 +68,8 @@ export interface LiveSession {
 /** Internal construction; use registerLiveSession. */
 export function createLiveSession(options: LiveSessionOptions, bus: EventBus, heartbeatMs: number, log: (line: string) => void, onFinished: () => Promise<void>): LiveSession {
   const { sessionId, gate } = options;
-  const startedAt = options.startedAt ?? nowIso();
+  // One clock: the writer's start (its meta on disk) is the session's start in every view.
+  const startedAt = options.startedAt ?? options.writer?.meta?.().started_at ?? nowIso();
   const stats = options.stats ?? (() => ({ requests: 0, toolCalls: 0, errors: 0, spans: 0 }));
   const listeners = new Set<() => void>();
   let ended: { status: SessionStatus; reason?: string; at: string } | undefined;
@@ -108,7 +111,7 @@ export function createLiveSession(options: LiveSessionOptions, bus: EventBus, he
   const heartbeat = setInterval(() => {
     const now = stats();
     const d = (a: number, b: number) => Math.max(0, a - b);
-    bus.publish({ type: 'Heartbeat', session_id: sessionId, status: current().status, requests: d(now.requests, last.requests), tool_calls: d(now.toolCalls, last.toolCalls), errors: d(now.errors, last.errors), span_count: now.spans });
+    bus.publish({ type: 'Heartbeat', session_id: sessionId, status: current().status, requests: d(now.requests, last.requests), tool_calls: d(now.toolCalls, last.toolCalls), errors: d(now.errors, last.errors), span_count: now.spans, error_count: now.errors });
     last = { ...now };
   }, Math.max(10, heartbeatMs));
   heartbeat.unref();

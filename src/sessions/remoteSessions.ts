@@ -122,6 +122,15 @@ export async function watchRemoteSessions(options: RemoteSessionsOptions): Promi
     const { id, ...input } = item.event as SessionEvent;
     r.lastEventId = id;
     bus.publish(input as SessionEventInput & { time: string });
+    if (item.event.type === 'Heartbeat') {
+      // Counts stay at most one heartbeat old without asking the session for its state.
+      const hb = item.event;
+      const errorCount = hb.error_count ?? r.meta.error_count + hb.errors;
+      if (hb.span_count !== r.meta.span_count || errorCount !== r.meta.error_count) {
+        r.meta = { ...r.meta, span_count: hb.span_count, error_count: errorCount };
+        changed();
+      }
+    }
     if (item.event.type === 'SessionFinished') {
       r.meta = { ...r.meta, status: item.event.status, ...(item.event.reason ? { reason: item.event.reason } : {}) };
       void drop(r, item.event.status);

@@ -13,6 +13,8 @@ export const MAX_SESSION_LIMIT = 500;
  * Filters of a session listing (`list_sessions`, `GET /_inspector/sessions`). Every field is optional.
  * - `status` / `engine`: one value or several (any of them matches).
  * - `query`: case-insensitive substring of the id, title, reason, waiting_on or a tag key/value.
+ * - `has_errors`: true for sessions with real errors (error_count > 0, see spanOutcome) or that
+ *   ended `failed`; false for the others.
  * - `since` / `until`: RFC 3339 bounds on `started_at` (`since` inclusive, `until` exclusive).
  * - `limit`: page size, 1-500, default 50. `cursor`: the `next_cursor` of the previous page.
  */
@@ -20,6 +22,7 @@ export interface SessionFilter {
   status?: SessionStatus | SessionStatus[];
   engine?: Engine | Engine[];
   query?: string;
+  has_errors?: boolean;
   since?: string;
   until?: string;
   limit?: number;
@@ -38,6 +41,7 @@ export const SessionFilterSchema = z
     status: z.union([SessionStatusSchema, z.array(SessionStatusSchema).max(5)]).optional(),
     engine: z.union([EngineSchema, z.array(EngineSchema).max(4)]).optional(),
     query: z.string().max(200).optional(),
+    has_errors: z.boolean().optional(),
     since: z.string().max(64).optional(),
     until: z.string().max(64).optional(),
     limit: z.number().int().min(1).max(MAX_SESSION_LIMIT).optional(),
@@ -71,6 +75,7 @@ export function querySessions(metas: SessionMeta[], filter: SessionFilter = {}):
   const matching = metas.filter((m) => {
     if (statuses && !statuses.has(m.status)) return false;
     if (engines && !engines.has(m.engine)) return false;
+    if (f.has_errors !== undefined && hasErrors(m) !== f.has_errors) return false;
     const started = parseMicros(m.started_at);
     if (since !== undefined && !(started >= since)) return false;
     if (until !== undefined && !(started < until)) return false;
@@ -85,6 +90,11 @@ export function querySessions(metas: SessionMeta[], filter: SessionFilter = {}):
     return { sessions, next_cursor: encodeCursor({ v: 1, s: last.started_at, i: last.id, f: fingerprint }) };
   }
   return { sessions };
+}
+
+/** A session with real errors, or one that ended abnormally. */
+export function hasErrors(m: SessionMeta): boolean {
+  return m.error_count > 0 || m.status === 'failed';
 }
 
 function bound(name: string, value: string | undefined): number | undefined {
@@ -118,7 +128,7 @@ function firstAfter(sorted: SessionMeta[], cursor: { s: string; i: string }): nu
 }
 
 function filterFingerprint(f: z.infer<typeof SessionFilterSchema>): string {
-  const key = JSON.stringify([[f.status ?? []].flat().sort(), [f.engine ?? []].flat().sort(), f.query?.trim().toLowerCase() ?? '', f.since ?? '', f.until ?? '']);
+  const key = JSON.stringify([[f.status ?? []].flat().sort(), [f.engine ?? []].flat().sort(), f.query?.trim().toLowerCase() ?? '', f.since ?? '', f.until ?? '', f.has_errors ?? '']);
   return createHash('sha256').update(key).digest('base64url').slice(0, 12);
 }
 

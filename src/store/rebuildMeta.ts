@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { isErrorKind, OutcomeTally, sessionOutcome } from '../core/outcome.js';
 import type { SessionMeta } from '../core/session.js';
 import { durationMs, formatMicros } from '../core/time.js';
 import { readSpans } from './traceReader.js';
@@ -23,7 +24,8 @@ export function isLive(meta: SessionMeta): boolean {
 }
 
 /**
- * Rebuilds a session's meta from its trace (one streaming read): span and error counts, first
+ * Rebuilds a session's meta from its trace (one streaming read): span and real error counts
+ * (see spanOutcome), the outcome (a completed session with errors is `failed`), first
  * start and last end. `base` is the stale meta when there is one (its title, engine, tags and
  * final status are kept); without it the title is the id and the engine `proxy`. A session
  * that was running when its writer died becomes `failed` with reason `abandoned`; without a
@@ -33,12 +35,13 @@ export async function rebuildMeta(tracesDir: string, sessionId: string, base?: S
   const spans = readSpans(tracesDir, sessionId);
   let spanCount = 0;
   let errorCount = 0;
+  const tally = new OutcomeTally();
   let first: string | undefined;
   let last: string | undefined;
   try {
     for await (const span of spans) {
       spanCount++;
-      if (span.status.status_code === 'ERROR') errorCount++;
+      if (isErrorKind(tally.add(span).kind)) errorCount++;
       if (first === undefined || span.start_time < first) first = span.start_time;
       if (last === undefined || span.end_time > last) last = span.end_time;
     }
@@ -56,8 +59,9 @@ export async function rebuildMeta(tracesDir: string, sessionId: string, base?: S
     span_count: spanCount,
     error_count: errorCount,
   };
-  if (unfinished) meta.reason = 'abandoned';
-  else if (base?.reason !== undefined) meta.reason = base.reason;
+  const outcome = sessionOutcome(unfinished ? { status: 'failed', reason: 'abandoned' } : { status: meta.status, ...(base?.reason !== undefined ? { reason: base.reason } : {}) }, tally);
+  meta.status = outcome.status;
+  if (outcome.reason !== undefined) meta.reason = outcome.reason;
   if (base?.tags) meta.tags = base.tags;
   const ended = base?.ended_at !== undefined && (last === undefined || base.ended_at >= last) ? base.ended_at : (last ?? started);
   meta.ended_at = ended;

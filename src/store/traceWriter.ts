@@ -1,5 +1,6 @@
 import { assertSessionId } from '../core/ids.js';
 import { capJsonAttributes } from '../core/jsonAttributes.js';
+import { isErrorKind, OutcomeTally, sessionOutcome } from '../core/outcome.js';
 import { FINAL_STATUSES, type SessionMeta, type SessionStatus } from '../core/session.js';
 import type { Span } from '../core/span.js';
 import type { SpanSink } from '../core/spanSink.js';
@@ -89,6 +90,8 @@ class GzipTraceWriter implements TraceWriter {
   private metaWrite: Promise<void> | undefined;
   private metaDirty = false;
   private lastMetaAt = 0;
+  private metaTimer: NodeJS.Timeout | undefined;
+  private readonly tally = new OutcomeTally();
 
   constructor(private readonly o: ResolvedWriterOptions) {
     this.sessionId = o.sessionId;
@@ -125,7 +128,7 @@ class GzipTraceWriter implements TraceWriter {
       batch[this.batchBytes++] = 0x0a;
       this.batchSpans++;
       this.state.span_count++;
-      if (span.status.status_code === 'ERROR') this.state.error_count++;
+      if (isErrorKind(this.tally.add(span).kind)) this.state.error_count++;
       if (this.batchBytes >= this.o.flushBytes) this.flushPending();
       else this.timer ??= setTimeout(this.onTimer, this.o.flushIntervalMs);
     } catch (err) {
@@ -178,11 +181,15 @@ class GzipTraceWriter implements TraceWriter {
   private async finish(final: { status?: SessionStatus; reason?: string }): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.metaTimer) clearTimeout(this.metaTimer);
     this.flushPending();
     await this.drain();
     const s = this.state;
     s.status = final.status ?? (FINAL_STATUSES.has(s.status) ? s.status : 'completed');
     if (final.reason !== undefined) s.reason = final.reason;
+    const outcome = sessionOutcome(s, this.tally);
+    s.status = outcome.status;
+    if (outcome.reason !== undefined) s.reason = outcome.reason;
     delete s.waiting_on;
     delete s.pid;
     s.ended_at = nowIso();
@@ -209,7 +216,7 @@ class GzipTraceWriter implements TraceWriter {
     } else if (parts.gz.length > 0) {
       const { spans } = await readTrace(tracesDir, sessionId);
       this.state.span_count += spans.length;
-      this.state.error_count += spans.filter((sp) => sp.status.status_code === 'ERROR').length;
+      for (const sp of spans) if (isErrorKind(this.tally.add(sp).kind)) this.state.error_count++;
       if (spans[0]) this.state.started_at = spans.reduce((min, sp) => (sp.start_time < min ? sp.start_time : min), spans[0].start_time);
     }
     await this.writeMetaNow();
@@ -280,7 +287,14 @@ class GzipTraceWriter implements TraceWriter {
         this.o.onFlush?.({ spanCount: this.appended });
       }
     }
-    if (Date.now() - this.lastMetaAt >= META_INTERVAL_MS && !this.closing) void this.persistMeta();
+    if (this.closing) return;
+    const wait = META_INTERVAL_MS - (Date.now() - this.lastMetaAt);
+    if (wait <= 0) void this.persistMeta();
+    // The last flush of a burst must reach the meta too, not wait for the next span.
+    else this.metaTimer ??= setTimeout(() => {
+      this.metaTimer = undefined;
+      if (!this.closing) void this.persistMeta();
+    }, wait).unref();
   }
 
   /** Writes the meta now and again after each change that arrived meanwhile. */

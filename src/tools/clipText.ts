@@ -6,9 +6,3 @@ export function clipText(value: string, maxChars: number): string {
   if (value.length <= maxChars) return value;
   return `${value.slice(0, Math.max(0, maxChars))}… [cut: ${value.length.toLocaleString('en-US')} chars in all]`;
 }
-
-/** Milliseconds rounded for display: three significant decimals below 10 ms, one above. */
-export function formatMs(ms: number): string {
-  if (!Number.isFinite(ms)) return '?';
-  return ms < 10 ? `${Number(ms.toFixed(3))} ms` : `${Number(ms.toFixed(1)).toLocaleString('en-US')} ms`;
-}

@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { plural } from '../core/formatDuration.js';
 import { InspectorError } from '../core/errors.js';
 import { isSpanId } from '../core/ids.js';
 import { renderSpan } from './renderSpan.js';
@@ -51,7 +52,7 @@ export function registerGetSpan(server: McpServer, context: ToolContext): void {
         const byId = trace.memo('byId', () => new Map(trace.spans.map((s, i) => [s.span_id, i])));
         const index = byId.get(spanId);
         if (index === undefined) {
-          throw new InspectorError('SPAN_NOT_FOUND', `no span ${spanId} in session ${meta.id} (${trace.spans.length} spans).${didYouMean(spanId, byId.keys())}`);
+          throw new InspectorError('SPAN_NOT_FOUND', `no span ${spanId} in session ${meta.id} (${plural(trace.spans.length, 'span')}).${didYouMean(spanId, byId.keys())}`);
         }
         const facts = traceFacts(trace)[index]!;
         for (let cap = 8000; ; cap = Math.floor(cap / 2)) {

@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { plural } from '../core/formatDuration.js';
 import { InspectorError } from '../core/errors.js';
 import { budgetPage } from './budgetPage.js';
 import { decodeCursor, encodeCursor, queryFingerprint } from './pageCursor.js';
@@ -19,7 +20,7 @@ const input = {
     .describe('"summary" (default without filters): counts, errors, slowest spans. "tree": the call hierarchy. "spans" (default with filters): span rows, paged.'),
   ...SpanFilterShape,
   depth: z.number().int().min(0).max(50).optional().describe('Tree view: deepest level shown (0 = roots only, default 3).'),
-  limit: z.number().int().min(1).max(500).optional().describe('Rows per page (spans default 50, tree default 200); pages also stop at the byte budget.'),
+  limit: z.number().int().min(1).max(500).optional().describe('Rows per page (spans default 100, tree default 200); pages also stop at the byte budget.'),
   cursor: z.string().max(1000).optional().describe('next_cursor of the previous page (same view and filters).'),
 };
 
@@ -37,7 +38,7 @@ export function registerGetTrace(server: McpServer, context: ToolContext): void 
     {
       title: 'Get a session trace',
       description:
-        'Reads one session\'s trace. view "summary" (default): status, counts by method and tool, error spans with messages, slowest spans. view "tree": the span hierarchy with durations and ✓/✗ marks. view "spans": span rows (attributes cut short), filtered by status="error", name, method or tool, paged with next_cursor. Every answer stays under the byte budget; get_span shows one span in full.',
+        'Reads one session\'s trace. view "summary" (default): status, counts by method and tool, error spans with messages, slowest spans. view "tree": the span hierarchy with durations and ✓/✗ marks. view "spans": lean span rows (name, timing, outcome, error, argument preview; ✗ error, ~ recorded as ERROR but benign), filtered by status="error", name, method or tool, paged with next_cursor. Every answer stays under the byte budget; get_span shows one span in full.',
       inputSchema: input,
       outputSchema: output,
       annotations: { readOnlyHint: true, openWorldHint: false },
@@ -65,10 +66,10 @@ export function registerGetTrace(server: McpServer, context: ToolContext): void 
         const total = indices ? indices.length : trace.spans.length;
         if (total === 0 && hasSpanFilter(filter)) return noMatch(nothingMatches(trace, filter));
         if (offset > total) throw new InspectorError('INVALID_CURSOR', 'the cursor points past the end of the trace');
-        const page = budgetPage(total, offset, args.limit ?? 50, context.byteBudget, (k) => {
+        const page = budgetPage(total, offset, args.limit ?? 100, context.byteBudget, (k) => {
           const i = indices ? indices[k]! : k;
           const row = spanRow(trace.spans[i]!, facts[i]!);
-          return { row, line: `${spanRowLine(row)}\n    ${JSON.stringify(row.attributes)}` };
+          return { row, line: spanRowLine(row) };
         });
         const shown = `${offset + 1}-${offset + page.rows.length} of ${total}`;
         const header = `Session ${meta.id}: spans ${total === 0 ? '(none yet)' : shown}${keep ? ` matching ${describeFilter(filter)}` : ''}, in the order they ended.`;
@@ -113,5 +114,5 @@ function nothingMatches(trace: LoadedTrace, filter: SpanFilter): string {
     if (f.isError) errors++;
   }
   const list = (s: Set<string>) => (s.size === 0 ? 'none' : [...s].map((x) => JSON.stringify(x)).join(', '));
-  return `no span of session ${trace.sessionId} matches ${describeFilter(filter)} (${trace.spans.length} spans, ${errors} errors; methods: ${list(methods)}; tools: ${list(tools)}).`;
+  return `no span of session ${trace.sessionId} matches ${describeFilter(filter)} (${plural(trace.spans.length, 'span')}, ${plural(errors, 'error')}; methods: ${list(methods)}; tools: ${list(tools)}).`;
 }

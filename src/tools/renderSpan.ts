@@ -1,5 +1,6 @@
 import type { Span } from '../core/span.js';
-import { clipText, formatMs } from './clipText.js';
+import { formatDuration } from '../core/formatDuration.js';
+import { clipText } from './clipText.js';
 import type { SpanFacts } from './spanFacts.js';
 
 /** A whole span for get_span: `*_json` attributes parsed, long values cut with a length marker. */
@@ -20,7 +21,7 @@ export function renderSpan(span: Span, facts: SpanFacts, maxValueChars: number):
   const lines: string[] = [];
   lines.push(`Span ${span.span_id} — ${clipText(span.name, 300)}`);
   lines.push(`trace ${span.trace_id}${span.parent_span_id ? `, parent ${span.parent_span_id}` : ', root span'}, kind ${span.kind}`);
-  lines.push(`${span.start_time} → ${span.end_time} (${formatMs(facts.durationMs)})`);
+  lines.push(`${span.start_time} → ${span.end_time} (${formatDuration(facts.durationMs)})`);
   lines.push(`status ${span.status.status_code}${span.status.description ? `: ${clipText(span.status.description, maxValueChars)}` : ''}`);
   lines.push('', 'Attributes:');
   for (const [key, value] of Object.entries(span.attributes)) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SessionMeta } from '../core/session.js';
+import { shownReason, type SessionMeta } from '../core/session.js';
 import { clipText } from './clipText.js';
 
 /** One session as tools show it: the meta without internals (pid, tags), long texts cut. */
@@ -18,11 +18,16 @@ export const SessionRowSchema = z.object({
 });
 export type SessionRow = z.infer<typeof SessionRowSchema>;
 
-/** The listing row of a session (title and reason cut to keep rows small). */
+/**
+ * The listing row of a session (title and reason cut to keep rows small). The reason is shown
+ * only where it explains something (failed, cancelled, paused): how a completed session's
+ * connection ended is not news.
+ */
 export function sessionRow(m: SessionMeta): SessionRow {
   const row: SessionRow = { id: m.id, title: clipText(m.title, 100), engine: m.engine, status: m.status, started_at: m.started_at, span_count: m.span_count, error_count: m.error_count };
   if (m.waiting_on !== undefined) row.waiting_on = m.waiting_on;
-  if (m.reason !== undefined) row.reason = clipText(m.reason, 120);
+  const reason = shownReason(m);
+  if (reason !== undefined) row.reason = clipText(reason, 160);
   if (m.ended_at !== undefined) row.ended_at = m.ended_at;
   if (m.duration_ms !== undefined) row.duration_ms = m.duration_ms;
   return row;

@@ -1,3 +1,4 @@
+import { isErrorKind, spanOutcome, type OutcomeKind } from '../core/outcome.js';
 import { Attr, type Span } from '../core/span.js';
 import { parseMicros } from '../core/time.js';
 
@@ -5,10 +6,12 @@ import { parseMicros } from '../core/time.js';
 export interface SpanFacts {
   startMicros: number;
   durationMs: number;
+  /** A real error (see spanOutcome): benign ERROR spans (probes, unanswered server requests) are not. */
   isError: boolean;
+  outcome: OutcomeKind;
   method?: string;
   tool?: string;
-  /** Why the span failed, when it did. */
+  /** Why the span failed (or, for a benign span, why it is not an error). */
   errorMessage?: string;
 }
 
@@ -20,13 +23,16 @@ export function spanFacts(span: Span): SpanFacts {
   const a = span.attributes;
   const method = typeof a[Attr.MCP_METHOD] === 'string' ? (a[Attr.MCP_METHOD] as string) : undefined;
   const tool = typeof a[Attr.TOOL_NAME] === 'string' ? (a[Attr.TOOL_NAME] as string) : undefined;
-  const isError = span.status.status_code === 'ERROR';
-  const facts: SpanFacts = { startMicros: Number.isFinite(start) ? start : 0, durationMs, isError };
+  const outcome = spanOutcome(span);
+  const isError = isErrorKind(outcome.kind);
+  const facts: SpanFacts = { startMicros: Number.isFinite(start) ? start : 0, durationMs, isError, outcome: outcome.kind };
   if (method !== undefined) facts.method = method;
   if (tool !== undefined) facts.tool = tool;
   if (isError) {
     const msg = span.status.description ?? a[Attr.ERROR_MESSAGE] ?? a[Attr.ERROR_TYPE];
     facts.errorMessage = msg === undefined || msg === '' ? 'error (no message recorded)' : String(msg);
+  } else if (outcome.kind === 'benign') {
+    facts.errorMessage = `not an error: ${outcome.reason ?? 'protocol noise'}`;
   }
   return facts;
 }

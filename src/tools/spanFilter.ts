@@ -4,7 +4,7 @@ import type { SpanFacts } from './spanFacts.js';
 
 /** Span filters shared by get_trace and search_spans. All optional; all given must match. */
 export const SpanFilterShape = {
-  status: z.literal('error').optional().describe('"error": only spans with status ERROR (failed calls and tool results with isError).'),
+  status: z.literal('error').optional().describe('"error": only real errors (tool results with isError, JSON-RPC errors, transport failures); probes answered "method not found" and requests left unanswered when the other side closed are not errors.'),
   name: z.string().max(200).optional().describe('Case-insensitive substring of the span name, e.g. "read_file".'),
   method: z.string().max(200).optional().describe('Exact MCP method, e.g. "tools/call".'),
   tool: z.string().max(200).optional().describe('Exact tool name (gen_ai.tool.name).'),

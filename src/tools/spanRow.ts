@@ -1,64 +1,60 @@
 import { z } from 'zod';
+import { formatDuration } from '../core/formatDuration.js';
 import type { Span } from '../core/span.js';
-import { clipText, formatMs } from './clipText.js';
+import { argsPreview } from './argsPreview.js';
+import { clipText } from './clipText.js';
 import type { SpanFacts } from './spanFacts.js';
 
-/** A compact span, as listed by get_trace view "spans" and search_spans. */
+/**
+ * A lean span, as listed by get_trace view "spans": identity, timing, outcome and a short
+ * argument preview. What every span of a session repeats (session id, transport) and the
+ * request/response bodies are left to get_span, so a page holds many rows.
+ */
 export const SpanRowSchema = z.object({
   span_id: z.string(),
   parent_span_id: z.string().optional(),
   name: z.string(),
-  kind: z.string(),
   start_time: z.string(),
   duration_ms: z.number(),
   status: z.enum(['UNSET', 'OK', 'ERROR']),
+  /** How the outcome counts, when it is not plain ok: `tool_error`, `rpc_error`, `transport_error`, or `benign` (status ERROR but not an error). */
+  outcome: z.enum(['tool_error', 'rpc_error', 'transport_error', 'benign']).optional(),
   error: z.string().optional(),
-  attributes: z.record(z.string(), z.unknown()),
-  attributes_omitted: z.number().int().optional(),
+  args: z.string().optional(),
 });
 export type SpanRow = z.infer<typeof SpanRowSchema>;
 
-/** Per-value and per-row character budgets of row attributes. */
-const VALUE_CHARS = 200;
-const ROW_ATTRIBUTE_CHARS = 700;
+/** Longest error message in a row. */
+const ERROR_CHARS = 160;
 
-/**
- * A row for `span`: its identity, timing and status, and its attributes with each value cut
- * to about 200 characters and at most about 700 characters of attributes in all (the rest
- * counted in `attributes_omitted`; `get_span` shows everything).
- */
+/** The lean row of `span` (see {@link SpanRowSchema}). */
 export function spanRow(span: Span, facts: SpanFacts): SpanRow {
-  const attributes: Record<string, unknown> = {};
-  let used = 0;
-  let omitted = 0;
-  for (const [key, value] of Object.entries(span.attributes)) {
-    const text = typeof value === 'string' ? value : JSON.stringify(value);
-    if (used >= ROW_ATTRIBUTE_CHARS) {
-      omitted++;
-      continue;
-    }
-    const clipped = clipText(text, Math.min(VALUE_CHARS, Math.max(40, ROW_ATTRIBUTE_CHARS - used)));
-    attributes[key] = typeof value === 'string' || clipped !== text ? clipped : value;
-    used += key.length + clipped.length;
-  }
   const row: SpanRow = {
     span_id: span.span_id,
-    name: span.name,
-    kind: span.kind,
+    name: clipText(span.name, 120),
     start_time: span.start_time,
     duration_ms: Number(facts.durationMs.toFixed(3)),
     status: span.status.status_code,
-    attributes,
   };
   if (span.parent_span_id) row.parent_span_id = span.parent_span_id;
-  if (facts.errorMessage !== undefined) row.error = clipText(facts.errorMessage, VALUE_CHARS);
-  if (omitted > 0) row.attributes_omitted = omitted;
+  if (facts.outcome !== 'ok') row.outcome = facts.outcome;
+  if (facts.errorMessage !== undefined) row.error = clipText(facts.errorMessage, ERROR_CHARS);
+  const args = argsPreview(span);
+  if (args !== undefined) row.args = args;
   return row;
 }
 
-/** One line per row for the text content: `<span_id> <start> <duration> <mark> <name> [error]`. */
+/**
+ * The mark of a span in text views: `✗` a real error, `~` recorded as ERROR but benign
+ * (a probe answered "method not found", a request left unanswered when the other side closed), `✓` otherwise.
+ */
+export function outcomeMark(outcome: SpanFacts['outcome'] | undefined): string {
+  return outcome === undefined || outcome === 'ok' ? '✓' : outcome === 'benign' ? '~' : '✗';
+}
+
+/** One line per row for the text content: `<span_id> <start> <duration> <mark> <name> <args> [— error]`. */
 export function spanRowLine(row: SpanRow, prefix = ''): string {
-  const mark = row.status === 'ERROR' ? '✗' : '✓';
+  const args = row.args ? ` ${row.args}` : '';
   const error = row.error ? ` — ${row.error}` : '';
-  return `${prefix}${row.span_id} ${row.start_time} ${formatMs(row.duration_ms)} ${mark} ${row.name}${error}`;
+  return `${prefix}${row.span_id} ${row.start_time} ${formatDuration(row.duration_ms)} ${outcomeMark(row.outcome)} ${row.name}${args}${error}`;
 }

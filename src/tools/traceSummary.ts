@@ -1,14 +1,18 @@
 import { z } from 'zod';
-import type { SessionMeta } from '../core/session.js';
+import { shownReason, type SessionMeta } from '../core/session.js';
 import { formatMicros } from '../core/time.js';
-import { clipText, formatMs } from './clipText.js';
+import { formatDuration, plural } from '../core/formatDuration.js';
+import type { OutcomeKind } from '../core/outcome.js';
+import { clipText } from './clipText.js';
+import { argsPreview } from './argsPreview.js';
 import { traceFacts } from './spanFacts.js';
+import { outcomeMark } from './spanRow.js';
 import type { LoadedTrace } from './toolContext.js';
 import { SessionRowSchema } from './sessionRow.js';
 import { resultBytes } from './toolResult.js';
 
 const CountSchema = z.object({ name: z.string(), count: z.number().int(), errors: z.number().int(), max_ms: z.number() });
-const SpanRefSchema = z.object({ span_id: z.string(), name: z.string(), start_time: z.string(), duration_ms: z.number() });
+const SpanRefSchema = z.object({ span_id: z.string(), name: z.string(), start_time: z.string(), duration_ms: z.number(), args: z.string().optional() });
 
 /** The `summary` view of get_trace and of the `inspector://sessions/{id}` resource. */
 export const TraceSummarySchema = z.object({
@@ -23,7 +27,7 @@ export const TraceSummarySchema = z.object({
   methods: z.array(CountSchema),
   tools: z.array(CountSchema),
   errors: z.array(SpanRefSchema.extend({ message: z.string() })),
-  slowest: z.array(SpanRefSchema.extend({ status: z.string() })),
+  slowest: z.array(SpanRefSchema.extend({ status: z.string(), outcome: z.string().optional() })),
   omitted: z.object({ methods: z.number().int(), tools: z.number().int(), errors: z.number().int() }),
   hints: z.array(z.string()),
 });
@@ -35,6 +39,7 @@ interface Aggregate {
   errorIdx: number[];
   slowestIdx: number[];
   errorCount: number;
+  benignCount: number;
   firstStart?: number;
   lastEnd?: number;
 }
@@ -51,6 +56,7 @@ function aggregate(trace: LoadedTrace): Aggregate {
     const slowest: number[] = []; // indices, sorted by duration descending, at most TOP.slowest
     let firstStart: number | undefined;
     let lastEnd: number | undefined;
+    let benign = 0;
     const bump = (map: typeof methods, key: string, ms: number, err: boolean) => {
       let c = map.get(key);
       if (!c) map.set(key, (c = { count: 0, errors: 0, max: 0 }));
@@ -63,10 +69,13 @@ function aggregate(trace: LoadedTrace): Aggregate {
       bump(methods, f.method ?? trace.spans[i]!.name, f.durationMs, f.isError);
       if (f.tool !== undefined) bump(tools, f.tool, f.durationMs, f.isError);
       if (f.isError) errorIdx.push(i);
+      else if (f.outcome === 'benign') benign++;
       if (firstStart === undefined || f.startMicros < firstStart) firstStart = f.startMicros;
       const end = f.startMicros + f.durationMs * 1000;
       if (lastEnd === undefined || end > lastEnd) lastEnd = end;
-      if (slowest.length < TOP.slowest || f.durationMs > facts[slowest[slowest.length - 1]!]!.durationMs) {
+      // A notification has no reply to wait for: its "duration" says nothing about slowness.
+      const notification = (f.method ?? trace.spans[i]!.name).startsWith('notifications/');
+      if (!notification && (slowest.length < TOP.slowest || f.durationMs > facts[slowest[slowest.length - 1]!]!.durationMs)) {
         let at = slowest.length;
         while (at > 0 && facts[slowest[at - 1]!]!.durationMs < f.durationMs) at--;
         slowest.splice(at, 0, i);
@@ -75,7 +84,7 @@ function aggregate(trace: LoadedTrace): Aggregate {
     }
     const sorted = (map: typeof methods) =>
       [...map].map(([name, c]) => ({ name, count: c.count, errors: c.errors, max_ms: round(c.max) })).sort((a, b) => b.count - a.count || (a.name < b.name ? -1 : 1));
-    const agg: Aggregate = { methods: sorted(methods), tools: sorted(tools), errorIdx, slowestIdx: slowest, errorCount: errorIdx.length };
+    const agg: Aggregate = { methods: sorted(methods), tools: sorted(tools), errorIdx, slowestIdx: slowest, errorCount: errorIdx.length, benignCount: benign };
     if (firstStart !== undefined) agg.firstStart = firstStart;
     if (lastEnd !== undefined) agg.lastEnd = lastEnd;
     return agg;
@@ -114,12 +123,14 @@ function build(meta: SessionMeta, trace: LoadedTrace, agg: Aggregate, limits: ty
   };
   const session: TraceSummary['session'] = { id: meta.id, title: clipText(meta.title, 200), engine: meta.engine, status: meta.status, started_at: meta.started_at };
   if (meta.waiting_on !== undefined) session.waiting_on = meta.waiting_on;
-  if (meta.reason !== undefined) session.reason = clipText(meta.reason, 300);
+  const reason = shownReason(meta);
+  if (reason !== undefined) session.reason = clipText(reason, 300);
   if (meta.ended_at !== undefined) session.ended_at = meta.ended_at;
   if (meta.duration_ms !== undefined) session.duration_ms = meta.duration_ms;
   const errors = agg.errorIdx.slice(-limits.errors).reverse(); // the most recent errors
   const hints: string[] = [];
-  if (agg.errorCount > 0) hints.push(`All ${agg.errorCount} error span${agg.errorCount === 1 ? '' : 's'}: get_trace view="spans" status="error".`);
+  if (agg.errorCount > 0) hints.push(`All ${plural(agg.errorCount, 'error span')}: get_trace view="spans" status="error".`);
+  if (agg.benignCount > 0) hints.push(`${plural(agg.benignCount, 'span')} recorded as ERROR ${agg.benignCount === 1 ? 'is' : 'are'} protocol noise, not counted as errors (probes answered "method not found", requests left unanswered when the other side closed).`);
   hints.push('Every span, paged: get_trace view="spans"; the call hierarchy: view="tree"; one span in full: get_span.');
   if (trace.stats.corruptLines > 0 || trace.stats.truncated) hints.push('The trace file has unreadable lines or was cut short (e.g. the writer crashed); every complete line was read.');
   const summary: TraceSummary = {
@@ -131,7 +142,11 @@ function build(meta: SessionMeta, trace: LoadedTrace, agg: Aggregate, limits: ty
     methods: agg.methods.slice(0, limits.methods),
     tools: agg.tools.slice(0, limits.tools),
     errors: errors.map((i) => ({ ...ref(i), message: clipText(facts[i]!.errorMessage ?? '', limits.message) })),
-    slowest: agg.slowestIdx.slice(0, limits.slowest).map((i) => ({ ...ref(i), status: trace.spans[i]!.status.status_code })),
+    slowest: agg.slowestIdx.slice(0, limits.slowest).map((i) => {
+      const args = argsPreview(trace.spans[i]!);
+      const outcome = facts[i]!.outcome;
+      return { ...ref(i), status: trace.spans[i]!.status.status_code, ...(outcome !== 'ok' ? { outcome } : {}), ...(args !== undefined ? { args } : {}) };
+    }),
     omitted: {
       methods: Math.max(0, agg.methods.length - limits.methods),
       tools: Math.max(0, agg.tools.length - limits.tools),
@@ -153,14 +168,14 @@ export function renderSummary(s: TraceSummary): string {
   const sess = s.session;
   lines.push(`Session ${sess.id} — ${sess.title}`);
   lines.push(
-    `engine ${sess.engine}, status ${sess.status}${sess.waiting_on ? ` (waiting on ${sess.waiting_on})` : ''}${sess.reason ? ` (${sess.reason})` : ''}, started ${sess.started_at}${sess.ended_at ? `, ended ${sess.ended_at}` : ''}${sess.duration_ms !== undefined ? `, ${formatMs(sess.duration_ms)}` : ''}`,
+    `engine ${sess.engine}, status ${sess.status}${sess.waiting_on ? ` (waiting on ${sess.waiting_on})` : ''}${sess.reason ? ` (${sess.reason})` : ''}, started ${sess.started_at}${sess.ended_at ? `, ended ${sess.ended_at}` : ''}${sess.duration_ms !== undefined ? `, ${formatDuration(sess.duration_ms)}` : ''}`,
   );
-  lines.push(`${s.span_count} span${s.span_count === 1 ? '' : 's'}, ${s.error_count} error${s.error_count === 1 ? '' : 's'}${s.wall_ms !== undefined ? `, ${s.first_start} → ${s.last_end} (${formatMs(s.wall_ms)})` : ''}`);
+  lines.push(`${s.span_count} span${s.span_count === 1 ? '' : 's'}, ${s.error_count} error${s.error_count === 1 ? '' : 's'}${s.wall_ms !== undefined ? `, ${s.first_start} → ${s.last_end} (${formatDuration(s.wall_ms)})` : ''}`);
   if (s.corrupt_lines > 0 || s.truncated) lines.push(`warning: ${s.corrupt_lines} unreadable lines${s.truncated ? ', file cut short' : ''}`);
   const counts = (title: string, rows: TraceSummary['methods'], omitted: number) => {
     if (rows.length === 0) return;
     lines.push('', `${title}:`);
-    for (const r of rows) lines.push(`  ${r.name}: ${r.count}${r.errors ? ` (${r.errors} errors)` : ''}, max ${formatMs(r.max_ms)}`);
+    for (const r of rows) lines.push(`  ${r.name}: ${r.count}${r.errors ? ` (${plural(r.errors, 'error')})` : ''}, max ${formatDuration(r.max_ms)}`);
     if (omitted > 0) lines.push(`  … ${omitted} more`);
   };
   counts('By method', s.methods, s.omitted.methods);
@@ -171,7 +186,7 @@ export function renderSummary(s: TraceSummary): string {
   }
   if (s.slowest.length > 0) {
     lines.push('', 'Slowest spans:');
-    for (const e of s.slowest) lines.push(`  ${e.span_id} ${formatMs(e.duration_ms)} ${e.status === 'ERROR' ? '✗' : '✓'} ${e.name}`);
+    for (const e of s.slowest) lines.push(`  ${e.span_id} ${formatDuration(e.duration_ms)} ${outcomeMark(e.outcome as OutcomeKind | undefined)} ${e.name}${e.args ? ` ${e.args}` : ''}`);
   }
   lines.push('', ...s.hints);
   return lines.join('\n');

@@ -1,6 +1,8 @@
 import { z } from 'zod';
-import { clipText, formatMs } from './clipText.js';
+import { formatDuration } from '../core/formatDuration.js';
+import { clipText } from './clipText.js';
 import { traceFacts } from './spanFacts.js';
+import { outcomeMark } from './spanRow.js';
 import type { LoadedTrace } from './toolContext.js';
 
 /** One line of get_trace view "tree". */
@@ -111,8 +113,8 @@ export function treeNode(trace: LoadedTrace, entry: { index: number; depth: numb
   };
   if (span.parent_span_id) row.parent_span_id = span.parent_span_id;
   if (entry.hidden > 0) row.hidden_descendants = entry.hidden;
-  const mark = facts.isError ? '✗' : '✓';
+  const mark = outcomeMark(facts.outcome);
   const err = facts.errorMessage ? ` — ${clipText(facts.errorMessage, 120)}` : '';
   const hidden = entry.hidden > 0 ? ` (+${entry.hidden} below; raise depth)` : '';
-  return { row, line: `${'  '.repeat(entry.depth)}${mark} ${row.name} ${formatMs(row.duration_ms)} [${span.span_id}]${err}${hidden}` };
+  return { row, line: `${'  '.repeat(entry.depth)}${mark} ${row.name} ${formatDuration(row.duration_ms)} [${span.span_id}]${err}${hidden}` };
 }

@@ -32,6 +32,9 @@ beforeAll(async () => {
   const b = createTraceWriter({ tracesDir: dir, sessionId: 'second-session', title: 'second', engine: 'workflow' });
   b.write(makeSpan(3));
   await b.close();
+  await new Promise((r) => setTimeout(r, 5));
+  const c = createTraceWriter({ tracesDir: dir, sessionId: 'third-session', title: 'third', engine: 'proxy' });
+  await c.close({ status: 'failed', reason: `cannot start upstream "npx -y @modelcontextprotocol/server-everything stdio": ${'x'.repeat(200)}` });
 }, 120_000);
 afterAll(() => cleanup());
 
@@ -42,15 +45,26 @@ describe('mcpscope sessions', () => {
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^SESSION\s+STATUS\s+ENGINE\s+SPANS\s+ERRORS/);
-    expect(lines[1]).toMatch(/^second-session\s+completed\s+workflow\s+1\s+0\s/);
-    expect(lines[2]).toMatch(/^first-session\s+failed \(upstream exited\)\s+proxy\s+2\s+1\s.*first title$/);
+    expect(lines[1]).toMatch(/^third-session\s+failed\s+proxy\s+0\s+0\s.*third\s+cannot start upstream .{20,}…$/);
+    expect(lines[2]).toMatch(/^second-session\s+completed\s+workflow\s+1\s+0\s/);
+    expect(lines[3]).toMatch(/^first-session\s+failed\s+proxy\s+2\s+1\s.*first title\s+upstream exited; 1 JSON-RPC error: .*bad$/);
+  });
+
+  it('keeps the status column narrow: long reasons go to their own last column, cut', async () => {
+    const { stdout } = await cli(['sessions', '--traces-dir', dir]);
+    const lines = stdout.trimEnd().split('\n');
+    const engineAt = lines[0]!.indexOf('ENGINE');
+    expect(engineAt - lines[0]!.indexOf('STATUS')).toBeLessThanOrEqual('completed'.length + 2);
+    for (const line of lines.slice(1)) expect(line.slice(engineAt)).toMatch(/^(proxy|workflow)\s/);
+    const reason = lines[1]!.slice(lines[0]!.indexOf('REASON'));
+    expect(reason.length).toBeLessThanOrEqual(60);
   });
 
   it('prints JSON records with --json, reading MCP_TRACES_DIR', async () => {
     const { code, stdout } = await cli(['sessions', '--json'], { MCP_TRACES_DIR: dir });
     expect(code).toBe(0);
     const list = (JSON.parse(stdout) as unknown[]).map((m) => SessionMetaSchema.parse(m));
-    expect(list.map((m) => m.id)).toEqual(['second-session', 'first-session']);
+    expect(list.map((m) => m.id)).toEqual(['third-session', 'second-session', 'first-session']);
   });
 
   it('says so when there are no sessions', async () => {

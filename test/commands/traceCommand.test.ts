@@ -48,23 +48,23 @@ describe('mcpscope trace', () => {
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(4);
-    expect(lines.map((l) => l.replace(/^\S+\s+\S+\s+/, ''))).toEqual([
+    expect(lines.map((l) => l.replace(/^\S+\s+[\d.,]+ \S+\s+/, ''))).toEqual([
       '✓ initialize',
       '✓ workflow run',
       '✓ tools/call read_file',
       '✗ resources/read file:///x  ! not found',
     ]);
-    expect(lines[0]).toMatch(/^2026-01-01T12:00:00\.000000Z\s+500µs\s/);
+    expect(lines[0]).toMatch(/^2026-01-01T12:00:00\.000000Z\s+0.5 ms\s/);
   });
 
   it('--tree indents children under parents with durations', async () => {
     const { code, stdout } = await cli(['trace', ID, '--tree']);
     expect(code).toBe(0);
     expect(stdout.trimEnd().split('\n')).toEqual([
-      '✓ initialize  (500µs)',
-      '✓ workflow run  (500µs)',
-      '  ✓ tools/call read_file  (500µs)',
-      '    ✗ resources/read file:///x  ! not found  (500µs)',
+      '✓ initialize  (0.5 ms)',
+      '✓ workflow run  (0.5 ms)',
+      '  ✓ tools/call read_file  (0.5 ms)',
+      '    ✗ resources/read file:///x  ! not found  (0.5 ms)',
     ]);
   });
 

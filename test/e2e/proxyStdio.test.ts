@@ -83,7 +83,8 @@ describe('proxy over stdio in front of server-everything (built CLI)', () => {
     expect(spans.some((s) => s.attributes['mcp.method.name'] === 'prompts/get')).toBe(true);
     expect(spans.some((s) => s.attributes['mcp.method.name'] === 'completion/complete')).toBe(true);
     const meta = JSON.parse(await readFile(join(dir.path, `${sessionId}.meta.json`), 'utf8'));
-    expect(meta).toMatchObject({ id: sessionId, engine: 'proxy', status: 'completed' });
+    // The conversation includes a get-sum call with bad arguments: a real error, so the session reads failed.
+    expect(meta).toMatchObject({ id: sessionId, engine: 'proxy', status: 'failed', reason: expect.stringMatching(/get-sum/) });
     expect(meta.title).toContain('server-everything');
   });
 });

@@ -41,6 +41,15 @@ describe('startProxy (stdio upstream)', () => {
     expect(h.sink.closed).toBe(true);
   });
 
+  it('answers a call still pending at close with "proxy closed", said once', async () => {
+    h = await startHarness({ upstream: raw });
+    h.send(req(7, 'hang'));
+    await h.waitFor(() => h.proxy.stats().pending === 1, 'the call to be pending');
+    await h.proxy.close();
+    await h.waitFor((l) => l.length === 1, 'the error reply');
+    expect(JSON.parse(h.lines()[0]!)).toMatchObject({ id: 7, error: { code: -32000, message: 'proxy closed' } });
+  });
+
   it('keeps an id above 2^53 exact in both directions, and matches its response', async () => {
     h = await startHarness({ upstream: raw });
     h.send(req('9007199254740993', 'x'));

@@ -72,7 +72,7 @@ describe('resources', () => {
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(64 * 1024);
     const lines = text.trim().split('\n');
     const note = JSON.parse(lines.at(-1)!);
-    expect(note.inspector_note).toMatch(/showing the last \d+ of 3000 spans/);
+    expect(note.inspector_note).toMatch(/showing the last \d+ of 3,000 spans/);
     expect(JSON.parse(lines.at(-2)!).span_id).toBe((3000).toString(16).padStart(16, '0')); // the newest span is kept
   });
 

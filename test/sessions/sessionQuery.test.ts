@@ -48,6 +48,13 @@ describe('querySessions', () => {
     expect(querySessions([], { status: 'running' })).toEqual({ sessions: [] });
   });
 
+  it('has_errors: sessions with real errors or that failed, or the others', () => {
+    const withErrors = [...metas, meta('sess-f6', '2026-01-06T10:00:00.000000Z', { error_count: 2 })];
+    expect(querySessions(withErrors, { has_errors: true }).sessions.map((m) => m.id)).toEqual(['sess-f6', 'sess-a1']);
+    expect(querySessions(withErrors, { has_errors: false }).sessions.map((m) => m.id)).toEqual(['sess-e5', 'sess-d4', 'sess-c3', 'sess-b2']);
+    expect(codeOf(() => querySessions(withErrors, { has_errors: 'yes' as unknown as boolean }))).toBe('INVALID_ARGUMENT');
+  });
+
   it('pages with opaque cursors until the end, stable when newer sessions appear', () => {
     const seen: string[] = [];
     let cursor: string | undefined;

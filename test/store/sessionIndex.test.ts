@@ -69,7 +69,7 @@ describe('createSessionIndex', () => {
     const byId = Object.fromEntries(list.map((m) => [m.id, m]));
     expect(byId['dead-session']).toMatchObject({ status: 'failed', reason: 'abandoned', span_count: 3 });
     expect(byId['dead-session']!.pid).toBeUndefined();
-    expect(byId['nometa-session']).toMatchObject({ status: 'completed', span_count: 1, error_count: 1, title: 'nometa-session' });
+    expect(byId['nometa-session']).toMatchObject({ status: 'failed', span_count: 1, error_count: 1, title: 'nometa-session' });
     expect(byId['stale-session']).toMatchObject({ status: 'completed', span_count: 2 });
     // written back, so other processes see the repair
     expect(JSON.parse(await readFile(metaFilePath(dir, 'dead-session'), 'utf8'))).toMatchObject({ status: 'failed', reason: 'abandoned' });

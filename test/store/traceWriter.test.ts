@@ -32,7 +32,9 @@ describe('createTraceWriter', () => {
     expect(lines).toHaveLength(50);
     for (const line of lines) SpanSchema.parse(JSON.parse(line));
     const meta = SessionMetaSchema.parse(JSON.parse(await readFile(metaFilePath(tracesDir, SID), 'utf8')));
-    expect(meta).toMatchObject({ id: SID, title: 'demo', status: 'completed', span_count: 50, error_count: 1 });
+    // A real error makes the session failed, with a short reason naming it.
+    expect(meta).toMatchObject({ id: SID, title: 'demo', status: 'failed', span_count: 50, error_count: 1 });
+    expect(meta.reason).toMatch(/^1 JSON-RPC error: .*boom$/);
     expect(meta.pid).toBeUndefined();
     expect(meta.ended_at).toMatch(/\.\d{6}Z$/);
     expect(meta.duration_ms).toBeGreaterThanOrEqual(0);

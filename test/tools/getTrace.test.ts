@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Span } from '../../src/core/span.js';
+import { formatMicros, parseMicros } from '../../src/core/time.js';
+import { createTraceWriter } from '../../src/store/traceWriter.js';
+import { makeSpan } from '../store/storeTestKit.js';
 import { connectInspector, sizeOf, textOf, type InspectorConnection } from '../fixtures/traces/inspectorClient.js';
 import { tempTracesDir, writeFixtureTrace, type FixtureTrace } from '../fixtures/traces/generateTrace.js';
 
@@ -110,6 +114,27 @@ describe('get_trace', () => {
     expect(sc.next_cursor).toBeTruthy();
     const next = await conn.call('get_trace', { session_id: big.sessionId, view: 'tree', cursor: sc.next_cursor });
     expect(next.isError).toBeFalsy();
+  });
+
+  it('leaves notifications out of the slowest spans, and marks benign ERROR spans apart from errors', async () => {
+    const w = createTraceWriter({ tracesDir: dir, sessionId: 'notify-session', title: 'notifications', engine: 'proxy' });
+    const at = (i: number, ms: number, extra: Partial<Span>): Span => {
+      const base = makeSpan(i);
+      return { ...base, end_time: formatMicros(parseMicros(base.start_time) + ms * 1000), ...extra };
+    };
+    w.write(at(1, 30_000, { name: 'notifications/progress', attributes: { 'mcp.method.name': 'notifications/progress' } }));
+    w.write(at(2, 12, {}));
+    w.write(at(3, 1, { name: 'server/discover', status: { status_code: 'ERROR', description: 'Method not found' }, attributes: { 'mcp.method.name': 'server/discover', 'error.type': '-32601', 'mcp.error.code': -32601 } }));
+    await w.close();
+    const { summary } = (await conn.call('get_trace', { session_id: 'notify-session' })).structuredContent as { summary: any };
+    expect(summary.slowest.map((s: { name: string }) => s.name)).not.toContain('notifications/progress');
+    expect(summary.slowest[0]).toMatchObject({ name: 'tools/call read_file', args: '{"path":"/tmp/f2.txt"}' });
+    expect(summary.error_count).toBe(0);
+    expect(summary.session.status).toBe('completed');
+    const rows = await conn.call('get_trace', { session_id: 'notify-session', view: 'spans' });
+    const probe = (rows.structuredContent as { spans: Array<Record<string, unknown>> }).spans.find((r) => r.name === 'server/discover');
+    expect(probe).toMatchObject({ status: 'ERROR', outcome: 'benign' });
+    expect(textOf(rows)).toMatch(/ ~ server\/discover — not an error: server\/discover not supported by the peer/);
   });
 
   it('answers bad input with clear tool errors', async () => {

@@ -56,6 +56,39 @@ describe('search_spans', () => {
     expect([...ids]).toEqual(['search-b-session']);
   });
 
+  it('sorts by duration across sessions, with min_duration_ms and argument previews', async () => {
+    type Hit = { session_id: string; span_id: string; duration_ms: number; name: string; args?: string };
+    const slowest = await conn.call('search_spans', { session_id: 'search-a-session', method: 'tools/call', sort: 'duration', limit: 1 });
+    const [top] = (slowest.structuredContent as { results: Hit[] }).results;
+    expect(top).toMatchObject({ span_id: a.slowSpanId, duration_ms: 9999 });
+    expect(top!.args).toMatch(/^\{"message":"hello \d+"\}$/);
+    expect(textOf(slowest)).toMatch(/slowest first/);
+    expect(textOf(slowest)).toContain(`9,999 ms ✓ ${top!.name} {"message":"hello 150"}`);
+
+    const long = await conn.call('search_spans', { min_duration_ms: 9000 });
+    expect((long.structuredContent as { results: Hit[] }).results.map((h) => h.span_id).sort()).toEqual([a.slowSpanId, b.slowSpanId].sort());
+    const none = await conn.call('search_spans', { min_duration_ms: 20_000 });
+    expect(none.isError).toBe(true);
+    expect(textOf(none)).toMatch(/lasting at least 20.0 s/);
+
+    // Pages of the duration order cover every span once, each page continuing where the last stopped.
+    const seen: Hit[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 20; pages++) {
+      const page = await conn.call('search_spans', { session_id: 'search-b-session', sort: 'duration', limit: 7, ...(cursor ? { cursor } : {}) });
+      const sc = page.structuredContent as { results: Hit[]; next_cursor?: string };
+      seen.push(...sc.results);
+      cursor = sc.next_cursor;
+      if (!cursor) break;
+    }
+    expect(cursor).toBeUndefined();
+    expect(seen).toHaveLength(40);
+    expect(new Set(seen.map((h) => h.span_id)).size).toBe(40);
+    for (let i = 1; i < seen.length; i++) expect(seen[i - 1]!.duration_ms).toBeGreaterThanOrEqual(seen[i]!.duration_ms);
+    const other = await conn.call('search_spans', { session_id: 'search-b-session', sort: 'time', limit: 7, cursor: (await conn.call('search_spans', { session_id: 'search-b-session', sort: 'duration', limit: 7 })).structuredContent!.next_cursor as string });
+    expect(textOf(other)).toMatch(/INVALID_CURSOR/);
+  });
+
   it('answers bad input and no hits with clear tool errors', async () => {
     const none = await conn.call('search_spans', { query: 'no such text anywhere' });
     expect(none.isError).toBe(true);

@@ -9,7 +9,7 @@ export interface SessionSources {
   live?: () => SessionMeta[];
 }
 
-const LIST_PARAMS = new Set(['status', 'engine', 'query', 'since', 'until', 'limit', 'cursor']);
+const LIST_PARAMS = new Set(['status', 'engine', 'query', 'has_errors', 'since', 'until', 'limit', 'cursor']);
 
 /**
  * `GET /_inspector/sessions` -> `{ sessions, next_cursor? }` with the filters of `list_sessions`
@@ -45,6 +45,9 @@ function parseFilter(query: URLSearchParams): SessionFilter {
     } else if (key === 'limit') {
       if (!/^\d{1,6}$/.test(values[0]!)) throw new HttpError(400, 'INVALID_ARGUMENT', 'limit must be an integer from 1 to 500');
       filter.limit = Number(values[0]);
+    } else if (key === 'has_errors') {
+      if (values[0] !== 'true' && values[0] !== 'false') throw new HttpError(400, 'INVALID_ARGUMENT', 'has_errors must be true or false');
+      filter.has_errors = values[0] === 'true';
     } else {
       filter[key] = values[0];
     }

@@ -133,6 +133,8 @@ describe('GET /_inspector/sessions', () => {
     expect((await get('?status=completed')).body.sessions.map((s: { id: string }) => s.id)).toEqual([DONE]);
     expect((await get('?engine=workflow,client')).body.sessions.map((s: { id: string }) => s.id)).toEqual([WORKFLOW]);
     expect((await get('?query=WORKFLOW')).body.sessions.map((s: { id: string }) => s.id)).toEqual([WORKFLOW]);
+    expect((await get('?has_errors=false&status=completed')).body.sessions.map((s: { id: string }) => s.id)).toEqual([DONE]);
+    expect((await get('?has_errors=true&status=completed')).body.sessions).toEqual([]);
     const page = await get('?limit=1');
     expect(page.body.sessions).toHaveLength(1);
     expect(typeof page.body.next_cursor).toBe('string');
@@ -146,6 +148,7 @@ describe('GET /_inspector/sessions', () => {
       ['?cursor=garbage', 'INVALID_CURSOR'],
       ['?unknown=1', 'INVALID_ARGUMENT'],
       ['?limit=1&limit=2', 'INVALID_ARGUMENT'],
+      ['?has_errors=maybe', 'INVALID_ARGUMENT'],
     ]) {
       const res = await get(q!);
       expect([res.status, res.body.error.code], q).toEqual([400, code]);
