@@ -1,7 +1,8 @@
-import { open, stat } from 'node:fs/promises';
-import { checkMember } from './gzipMember.js';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { checkMember, looksLikeMemberStart, type MemberCheck } from './gzipMember.js';
 import { readMemberIndex, type MemberRecord } from './memberIndex.js';
 import { memberIndexPath } from './paths.js';
+import { parseSpanLine } from './spanLine.js';
 
 /** Where the good gzip members of one trace file are, and what else the file holds. */
 export interface FileLayout {
@@ -10,27 +11,34 @@ export interface FileLayout {
   size: number;
   mtimeMs: number;
   ino: number;
-  /** Members that check out, in file order (not necessarily contiguous after a garbled region). */
+  /** Members whose framing checks out, in file order (not contiguous after a damaged region). */
   members: MemberRecord[];
-  /** How many leading `members` came from the sidecar index (and are still valid there). */
-  indexed: number;
+  /** How many leading `members` have been inflated and found whole (see verifyLayoutMembers). */
+  verified: number;
   /** End of the last good member; bytes after it are a torn tail. */
   completeBytes: number;
   /** True when bytes after the last good member do not form a member (a crash cut or garbled it). */
   truncated: boolean;
-  /** Garbled regions skipped between good members. */
+  /** Damaged regions skipped between good members. */
   corruptRegions: number;
+  /** Places where the sidecar index disagreed with an intact file (the file won). */
+  indexMismatches: number;
 }
 
 const MAGIC = Buffer.from([0x1f, 0x8b, 0x08]);
+const WINDOW = 1 << 20;
 const CACHE_LIMIT = 512;
 const cache = new Map<string, FileLayout>();
 
 /**
- * Finds the members of a gzipped trace file without decompressing what its sidecar index
- * already describes: reads the index (validated against the file size), checks the last
- * indexed member, and scans only the bytes after it (all of them for files written by
- * other tools). Results are cached by path, size, mtime and inode. Throws the fs error
+ * Finds the good members of a gzipped trace file. The sidecar index is a hint, never the
+ * truth: each record is checked against the file (a gzip header at its offset, and its
+ * trailer's length field where the record says the member ends), the last member of the file
+ * is inflated, and wherever a record is missing or wrong the file itself is read from there
+ * (each member inflated and CRC-checked), resynchronising after damage on the next gzip header
+ * that inflates, and going back to the index where its records line up again. The file is read
+ * sequentially in 1 MiB windows, never whole. Results are cached by path, size, mtime and inode;
+ * when a file only grew, the bytes already checked are not checked again. Throws the fs error
  * (e.g. ENOENT) when the file cannot be opened.
  */
 export async function scanTraceFile(path: string): Promise<FileLayout> {
@@ -40,34 +48,24 @@ export async function scanTraceFile(path: string): Promise<FileLayout> {
   const fh = await open(path, 'r');
   try {
     const records = await readMemberIndex(memberIndexPath(path), st.size);
-    const last = records.at(-1);
-    if (last) {
-      const buf = Buffer.allocUnsafe(last.length);
-      await fh.read(buf, 0, last.length, last.offset);
-      if (!checkMember(buf, 0).ok) records.pop();
-    }
+    // A file that only grew (the writer appends) keeps what was already checked.
+    const grew = cached !== undefined && cached.ino === st.ino && st.size > cached.size;
     const layout: FileLayout = {
       path,
       size: st.size,
       mtimeMs: st.mtimeMs,
       ino: st.ino,
-      members: records,
-      indexed: records.length,
+      members: grew ? cached.members.slice() : [],
+      verified: grew ? cached.verified : 0,
       completeBytes: 0,
       truncated: false,
-      corruptRegions: 0,
+      corruptRegions: grew ? cached.corruptRegions : 0,
+      indexMismatches: grew ? cached.indexMismatches : 0,
     };
-    const lastGood = records.at(-1);
-    const from = lastGood ? lastGood.offset + lastGood.length : 0;
-    if (from < st.size) {
-      const rest = Buffer.allocUnsafe(st.size - from);
-      const { bytesRead } = await fh.read(rest, 0, rest.length, from);
-      walkMembers(rest.subarray(0, bytesRead), from, layout);
-    }
+    await walkMembers(new FileWindow(fh, st.size), records, grew ? cached.completeBytes : 0, layout);
     const end = layout.members.at(-1);
     layout.completeBytes = end ? end.offset + end.length : 0;
-    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-    cache.set(path, layout);
+    remember(layout);
     return layout;
   } finally {
     await fh.close();
@@ -80,17 +78,66 @@ export function forgetTraceFile(path?: string): void {
   else cache.delete(path);
 }
 
-/** Walks members in `buf` (stored at file offset `base`), resynchronising past garbled regions. */
-function walkMembers(buf: Buffer, base: number, layout: FileLayout): void {
-  let pos = 0;
-  while (pos < buf.length) {
-    const check = checkMember(buf, pos);
+/**
+ * Replaces the cached layout of a file by `layout` when the cache still describes the same
+ * version of the file (used once members have been verified, or found bad, by inflating).
+ */
+export function updateCachedLayout(layout: FileLayout): void {
+  const cached = cache.get(layout.path);
+  if (!cached || (cached.size === layout.size && cached.mtimeMs === layout.mtimeMs && cached.ino === layout.ino)) remember(layout);
+}
+
+function remember(layout: FileLayout): void {
+  cache.delete(layout.path);
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(layout.path, layout);
+}
+
+/** Sequential reads of one file through a window, so checks touch each byte about once. */
+class FileWindow {
+  private start = 0;
+  private buf = Buffer.alloc(0);
+
+  constructor(
+    private readonly fh: FileHandle,
+    readonly size: number,
+  ) {}
+
+  /** Bytes from `offset`: at least `min` (fewer only at the end of the file), up to a window. */
+  async at(offset: number, min: number): Promise<Buffer> {
+    if (offset >= this.start && offset + min <= this.start + this.buf.length) return this.buf.subarray(offset - this.start);
+    const len = Math.max(0, Math.min(this.size - offset, Math.max(min, WINDOW)));
+    const buf = Buffer.allocUnsafe(len);
+    const { bytesRead } = len === 0 ? { bytesRead: 0 } : await this.fh.read(buf, 0, len, offset);
+    this.start = offset;
+    this.buf = buf.subarray(0, bytesRead);
+    return this.buf;
+  }
+}
+
+/** Walks the file from `from`, appending good members to `layout` (see scanTraceFile). */
+async function walkMembers(win: FileWindow, records: MemberRecord[], from: number, layout: FileLayout): Promise<void> {
+  const byOffset = new Map<number, MemberRecord>();
+  for (const r of records) if (!byOffset.has(r.offset)) byOffset.set(r.offset, r);
+  const offsets = [...byOffset.keys()].sort((a, b) => a - b);
+  const lastIndexed = offsets.at(-1) ?? -1;
+  let pos = from;
+  while (pos < win.size) {
+    const rec = byOffset.get(pos);
+    if (rec && (await recordHolds(win, rec))) {
+      layout.members.push(rec);
+      pos += rec.length;
+      continue;
+    }
+    const check = await checkAt(win, pos);
     if (check.ok) {
-      layout.members.push({ offset: base + pos, length: check.length, ndjsonLength: check.data.length, spans: countLines(check.data) });
+      // A member where the index says something else (or nothing, before its last record).
+      if (rec || pos < lastIndexed) layout.indexMismatches++;
+      layout.members.push({ offset: pos, length: check.length, ndjsonLength: check.data.length, spans: countLines(check.data), errors: countErrorLines(check.data) });
       pos += check.length;
       continue;
     }
-    const next = findNextMember(buf, pos + 1);
+    const next = await resync(win, pos + 1, byOffset, offsets);
     if (next === -1) {
       layout.truncated = true;
       return;
@@ -100,10 +147,52 @@ function walkMembers(buf: Buffer, base: number, layout: FileLayout): void {
   }
 }
 
-/** The next offset at or after `from` where a member that checks out starts, or -1. */
-function findNextMember(buf: Buffer, from: number): number {
-  for (let i = 0, at = buf.indexOf(MAGIC, from); at !== -1 && i < 1000; i++, at = buf.indexOf(MAGIC, at + 1)) {
-    if (checkMember(buf, at).ok) return at;
+/**
+ * True when the file agrees with an index record: a gzip header at its offset and, where it
+ * ends, a trailer whose length field matches the record. The file's last member is inflated
+ * too (the usual place for a crash to leave a member cut short).
+ */
+async function recordHolds(win: FileWindow, rec: MemberRecord): Promise<boolean> {
+  const head = await win.at(rec.offset, 3);
+  if (!looksLikeMemberStart(head, 0)) return false;
+  const end = rec.offset + rec.length;
+  const tail = await win.at(end - 4, 4);
+  if (tail.length < 4 || tail.readUInt32LE(0) !== rec.ndjsonLength % 2 ** 32) return false;
+  if (end < win.size) return true;
+  const check = await checkAt(win, rec.offset);
+  return check.ok && check.length === rec.length && check.data.length === rec.ndjsonLength;
+}
+
+/** Checks the member at `pos` by inflating it, reading more of the file while it is cut short. */
+async function checkAt(win: FileWindow, pos: number): Promise<MemberCheck> {
+  for (let want = WINDOW; ; want *= 4) {
+    const buf = await win.at(pos, Math.min(want, win.size - pos));
+    const check = checkMember(buf, 0);
+    if (check.ok || !check.truncated || pos + buf.length >= win.size) return check;
+  }
+}
+
+/**
+ * The first offset at or after `from` where a good member starts (an index record that holds,
+ * or a gzip header whose member inflates), or -1. Each step moves forward, so it ends.
+ */
+async function resync(win: FileWindow, from: number, byOffset: Map<number, MemberRecord>, offsets: number[]): Promise<number> {
+  let q = from;
+  while (q < win.size) {
+    const buf = await win.at(q, Math.min(WINDOW, win.size - q));
+    const m = buf.indexOf(MAGIC);
+    const magicAt = m === -1 ? Infinity : q + m;
+    const recAt = offsets.find((o) => o >= q) ?? Infinity;
+    const c = Math.min(magicAt, recAt);
+    if (c >= q + buf.length) {
+      if (q + buf.length >= win.size) return -1;
+      q += Math.max(1, buf.length - (MAGIC.length - 1)); // a header may straddle two windows
+      continue;
+    }
+    const rec = byOffset.get(c);
+    if (rec && (await recordHolds(win, rec))) return c;
+    if ((await checkAt(win, c)).ok) return c;
+    q = c + 1;
   }
   return -1;
 }
@@ -113,5 +202,20 @@ export function countLines(data: Buffer): number {
   let n = 0;
   for (let at = data.indexOf(10); at !== -1; at = data.indexOf(10, at + 1)) n++;
   if (data.length > 0 && data[data.length - 1] !== 10) n++;
+  return n;
+}
+
+const ERROR_MARK = Buffer.from('"ERROR"');
+
+/** Number of lines in `data` that are spans with status ERROR (lines split across members are not seen whole). */
+export function countErrorLines(data: Buffer): number {
+  let n = 0;
+  for (let mark = data.indexOf(ERROR_MARK); mark !== -1; ) {
+    const start = mark === 0 ? 0 : data.lastIndexOf(10, mark) + 1;
+    let end = data.indexOf(10, mark);
+    if (end === -1) end = data.length;
+    if (parseSpanLine(data.toString('utf8', start, end))?.status.status_code === 'ERROR') n++;
+    mark = data.indexOf(ERROR_MARK, end);
+  }
   return n;
 }

@@ -54,7 +54,7 @@ async function tailOfFile(path: string, n: number, reversed: Span[], stats: Read
     }
     const layout = await scanTraceFile(path);
     if (isLastFile) stats.truncated ||= layout.truncated;
-    stats.corruptLines += layout.corruptRegions;
+    stats.corruptLines += layout.corruptRegions + layout.indexMismatches;
     let head2 = ''; // the leading fragment of the member after the current one (lines may span members)
     for (let i = layout.members.length - 1; i >= 0 && reversed.length < n; i--) {
       const m = layout.members[i]!;
@@ -62,26 +62,34 @@ async function tailOfFile(path: string, n: number, reversed: Span[], stats: Read
       await fh.read(raw, 0, m.length, m.offset);
       let text: string;
       try {
-        text = (await gunzipAsync(raw, { chunkSize: inflateChunkSize(m.ndjsonLength) })).toString('utf8') + head2;
+        const data = await gunzipAsync(raw, { chunkSize: inflateChunkSize(m.ndjsonLength) });
+        if (data.length !== m.ndjsonLength) throw new Error('member damaged');
+        text = data.toString('utf8') + head2;
       } catch {
         if (isLastFile && i === layout.members.length - 1) stats.truncated = true;
         else stats.corruptLines++;
+        // What the next member started with has no start to join now: a line of its own.
+        takeLine(head2, n, reversed, stats);
         head2 = '';
         continue;
       }
       const lines = text.split('\n');
-      head2 = i > 0 ? lines.shift()! : '';
-      for (let k = lines.length - 1; k >= 0 && reversed.length < n; k--) {
-        const line = lines[k]!;
-        if (line === '' || line === '\r') continue;
-        const span = parseSpanLine(line);
-        if (span) reversed.push(span);
-        else stats.corruptLines++;
-      }
+      const prev = layout.members[i - 1];
+      head2 = prev && prev.offset + prev.length === m.offset ? lines.shift()! : '';
+      for (let k = lines.length - 1; k >= 0 && reversed.length < n; k--) takeLine(lines[k]!, n, reversed, stats);
     }
+    takeLine(head2, n, reversed, stats);
   } finally {
     await fh.close();
   }
+}
+
+/** Adds the span of `line` to `reversed` unless it is blank or `n` are there; counts a bad line. */
+function takeLine(line: string, n: number, reversed: Span[], stats: ReadStats): void {
+  if (line === '' || line === '\r' || reversed.length >= n) return;
+  const span = parseSpanLine(line);
+  if (span) reversed.push(span);
+  else stats.corruptLines++;
 }
 
 /** The last `n` spans of a file read from the start (for files without gzip members). */
