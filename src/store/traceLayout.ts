@@ -7,6 +7,7 @@ import { InspectorError } from '../core/errors.js';
 import { assertSessionId } from '../core/ids.js';
 import { scanTraceFile } from './fileLayout.js';
 import { inflateChunkSize } from './fileSpans.js';
+import { verifyFileLayout } from './verifyLayout.js';
 import { findTraceParts, hasMetaOnly } from './traceParts.js';
 
 const gunzipAsync = promisify(gunzip) as (data: Buffer, options: { chunkSize: number }) => Promise<Buffer>;
@@ -35,21 +36,26 @@ export interface TraceLayout {
   gzipBytes: number;
   etag: string;
   truncated: boolean;
+  /** Damaged regions left out, plus places where a sidecar index disagreed with its file. */
+  damaged: number;
 }
 
 /**
- * Builds the layout of a session's gzip trace from the sidecar indexes (scanning only
- * unindexed bytes). A session with a meta record but no part yet has an empty layout.
- * Throws INVALID_SESSION_ID, SESSION_NOT_FOUND (neither a `.jsonl.gz` part nor a meta).
+ * Builds the layout of a session's gzip trace from the sidecar indexes, each record checked
+ * against its file (see scanTraceFile). With `verify`, every member is also inflated once
+ * (see verifyFileLayout), so a response built on the layout can send every byte it promises.
+ * A session with a meta record but no part yet has an empty layout. Throws INVALID_SESSION_ID,
+ * SESSION_NOT_FOUND (neither a `.jsonl.gz` part nor a meta).
  */
-export async function loadTraceLayout(tracesDir: string, sessionId: string): Promise<TraceLayout> {
+export async function loadTraceLayout(tracesDir: string, sessionId: string, options: { verify?: boolean } = {}): Promise<TraceLayout> {
   const id = assertSessionId(sessionId);
   const parts = await findTraceParts(tracesDir, id);
   if (parts.gz.length === 0 && !(await hasMetaOnly(tracesDir, id))) throw new InspectorError('SESSION_NOT_FOUND', `no trace for session ${id}`);
-  const layout: TraceLayout = { sessionId: id, files: [], members: [], ndjsonBytes: 0, gzipBytes: 0, etag: '', truncated: false };
+  const layout: TraceLayout = { sessionId: id, files: [], members: [], ndjsonBytes: 0, gzipBytes: 0, etag: '', truncated: false, damaged: 0 };
   const hash = createHash('sha256');
   for (const path of parts.gz) {
-    const file = await scanTraceFile(path);
+    let file = await scanTraceFile(path);
+    if (options.verify) file = await verifyFileLayout(file);
     const fileIndex = layout.files.length;
     layout.files.push({ path, completeBytes: file.completeBytes });
     for (const m of file.members) {
@@ -58,6 +64,7 @@ export async function loadTraceLayout(tracesDir: string, sessionId: string): Pro
       layout.gzipBytes += m.length;
     }
     layout.truncated ||= file.truncated;
+    layout.damaged += file.corruptRegions + file.indexMismatches;
     hash.update(`${path}\0${file.ino}\0${file.size}\0${file.mtimeMs}\0${file.members.length}\n`);
   }
   layout.etag = `"${hash.digest('base64url').slice(0, 27)}-${layout.gzipBytes.toString(36)}"`;
