@@ -26,7 +26,7 @@ export interface FileLayout {
 }
 
 const MAGIC = Buffer.from([0x1f, 0x8b, 0x08]);
-const WINDOW = 1 << 20;
+const WINDOW = 4 << 20;
 const CACHE_LIMIT = 512;
 const cache = new Map<string, FileLayout>();
 
@@ -37,7 +37,7 @@ const cache = new Map<string, FileLayout>();
  * is inflated, and wherever a record is missing or wrong the file itself is read from there
  * (each member inflated and CRC-checked), resynchronising after damage on the next gzip header
  * that inflates, and going back to the index where its records line up again. The file is read
- * sequentially in 1 MiB windows, never whole. Results are cached by path, size, mtime and inode;
+ * sequentially in 4 MiB windows, never whole. Results are cached by path, size, mtime and inode;
  * when a file only grew, the bytes already checked are not checked again. Throws the fs error
  * (e.g. ENOENT) when the file cannot be opened.
  */
@@ -95,17 +95,22 @@ function remember(layout: FileLayout): void {
 
 /** Sequential reads of one file through a window, so checks touch each byte about once. */
 class FileWindow {
-  private start = 0;
-  private buf = Buffer.alloc(0);
+  start = 0;
+  buf = Buffer.alloc(0);
 
   constructor(
     private readonly fh: FileHandle,
     readonly size: number,
   ) {}
 
+  /** True when the window holds bytes `offset`..`offset + length - 1`. */
+  covers(offset: number, length: number): boolean {
+    return offset >= this.start && offset + length <= this.start + this.buf.length;
+  }
+
   /** Bytes from `offset`: at least `min` (fewer only at the end of the file), up to a window. */
   async at(offset: number, min: number): Promise<Buffer> {
-    if (offset >= this.start && offset + min <= this.start + this.buf.length) return this.buf.subarray(offset - this.start);
+    if (this.covers(offset, min)) return this.buf.subarray(offset - this.start);
     const len = Math.max(0, Math.min(this.size - offset, Math.max(min, WINDOW)));
     const buf = Buffer.allocUnsafe(len);
     const { bytesRead } = len === 0 ? { bytesRead: 0 } : await this.fh.read(buf, 0, len, offset);
@@ -117,14 +122,16 @@ class FileWindow {
 
 /** Walks the file from `from`, appending good members to `layout` (see scanTraceFile). */
 async function walkMembers(win: FileWindow, records: MemberRecord[], from: number, layout: FileLayout): Promise<void> {
-  const byOffset = new Map<number, MemberRecord>();
-  for (const r of records) if (!byOffset.has(r.offset)) byOffset.set(r.offset, r);
-  const offsets = [...byOffset.keys()].sort((a, b) => a - b);
-  const lastIndexed = offsets.at(-1) ?? -1;
+  if (!records.every((r, i) => i === 0 || records[i - 1]!.offset <= r.offset)) records = [...records].sort((a, b) => a.offset - b.offset);
+  const lastIndexed = records.at(-1)?.offset ?? -1;
+  let ri = 0;
   let pos = from;
   while (pos < win.size) {
-    const rec = byOffset.get(pos);
-    if (rec && (await recordHolds(win, rec))) {
+    while (ri < records.length && records[ri]!.offset < pos) ri++;
+    const rec = ri < records.length && records[ri]!.offset === pos ? records[ri] : undefined;
+    // Most records lie inside the window: checked without a round trip to the file (the last
+    // member of the file never is, so recordHolds inflates it).
+    if (rec && (win.covers(rec.offset, rec.length + 1) ? framingHolds(win.buf, rec.offset - win.start, rec) : await recordHolds(win, rec))) {
       layout.members.push(rec);
       pos += rec.length;
       continue;
@@ -137,7 +144,7 @@ async function walkMembers(win: FileWindow, records: MemberRecord[], from: numbe
       pos += check.length;
       continue;
     }
-    const next = await resync(win, pos + 1, byOffset, offsets);
+    const next = await resync(win, pos + 1, records);
     if (next === -1) {
       layout.truncated = true;
       return;
@@ -147,17 +154,26 @@ async function walkMembers(win: FileWindow, records: MemberRecord[], from: numbe
   }
 }
 
+/** The framing of `rec` in `buf` (where the record's offset is at `at`): header magic, trailer length. */
+function framingHolds(buf: Buffer, at: number, rec: MemberRecord): boolean {
+  return looksLikeMemberStart(buf, at) && buf.readUInt32LE(at + rec.length - 4) === rec.ndjsonLength % 2 ** 32;
+}
+
 /**
  * True when the file agrees with an index record: a gzip header at its offset and, where it
  * ends, a trailer whose length field matches the record. The file's last member is inflated
  * too (the usual place for a crash to leave a member cut short).
  */
 async function recordHolds(win: FileWindow, rec: MemberRecord): Promise<boolean> {
-  const head = await win.at(rec.offset, 3);
-  if (!looksLikeMemberStart(head, 0)) return false;
   const end = rec.offset + rec.length;
-  const tail = await win.at(end - 4, 4);
-  if (tail.length < 4 || tail.readUInt32LE(0) !== rec.ndjsonLength % 2 ** 32) return false;
+  if (rec.length <= WINDOW) {
+    const buf = await win.at(rec.offset, rec.length);
+    if (buf.length < rec.length || !framingHolds(buf, 0, rec)) return false;
+  } else {
+    if (!looksLikeMemberStart(await win.at(rec.offset, 3), 0)) return false;
+    const tail = await win.at(end - 4, 4);
+    if (tail.length < 4 || tail.readUInt32LE(0) !== rec.ndjsonLength % 2 ** 32) return false;
+  }
   if (end < win.size) return true;
   const check = await checkAt(win, rec.offset);
   return check.ok && check.length === rec.length && check.data.length === rec.ndjsonLength;
@@ -176,20 +192,22 @@ async function checkAt(win: FileWindow, pos: number): Promise<MemberCheck> {
  * The first offset at or after `from` where a good member starts (an index record that holds,
  * or a gzip header whose member inflates), or -1. Each step moves forward, so it ends.
  */
-async function resync(win: FileWindow, from: number, byOffset: Map<number, MemberRecord>, offsets: number[]): Promise<number> {
+async function resync(win: FileWindow, from: number, records: MemberRecord[]): Promise<number> {
   let q = from;
+  let ri = 0;
   while (q < win.size) {
     const buf = await win.at(q, Math.min(WINDOW, win.size - q));
     const m = buf.indexOf(MAGIC);
     const magicAt = m === -1 ? Infinity : q + m;
-    const recAt = offsets.find((o) => o >= q) ?? Infinity;
+    while (ri < records.length && records[ri]!.offset < q) ri++;
+    const recAt = ri < records.length ? records[ri]!.offset : Infinity;
     const c = Math.min(magicAt, recAt);
     if (c >= q + buf.length) {
       if (q + buf.length >= win.size) return -1;
       q += Math.max(1, buf.length - (MAGIC.length - 1)); // a header may straddle two windows
       continue;
     }
-    const rec = byOffset.get(c);
+    const rec = recAt === c ? records[ri] : undefined;
     if (rec && (await recordHolds(win, rec))) return c;
     if ((await checkAt(win, c)).ok) return c;
     q = c + 1;
