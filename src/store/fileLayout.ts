@@ -13,8 +13,11 @@ export interface FileLayout {
   ino: number;
   /** Members whose framing checks out, in file order (not contiguous after a damaged region). */
   members: MemberRecord[];
-  /** How many leading `members` have been inflated and found whole (see verifyLayoutMembers). */
-  verified: number;
+  /**
+   * Offsets of members that have been inflated and found whole (see verifyFileLayout). Shared
+   * by the layouts of later versions of the file while it only grows (offsets stay valid).
+   */
+  verified: Set<number>;
   /** End of the last good member; bytes after it are a torn tail. */
   completeBytes: number;
   /** True when bytes after the last good member do not form a member (a crash cut or garbled it). */
@@ -56,7 +59,7 @@ export async function scanTraceFile(path: string): Promise<FileLayout> {
       mtimeMs: st.mtimeMs,
       ino: st.ino,
       members: grew ? cached.members.slice() : [],
-      verified: grew ? cached.verified : 0,
+      verified: grew ? cached.verified : new Set(),
       completeBytes: 0,
       truncated: false,
       corruptRegions: grew ? cached.corruptRegions : 0,

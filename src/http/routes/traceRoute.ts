@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { pipeline, Readable, type Transform } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { assertSessionId } from '../../core/ids.js';
-import { loadTraceLayout, openGzipRange, openNdjsonRange, type TraceLayout } from '../../store/traceLayout.js';
+import { loadTraceLayout, openGzipRange, openNdjsonRange, verifyTraceRange, type TraceLayout } from '../../store/traceLayout.js';
 import { acceptsGzip, decideRange, ifNoneMatchHits, quoteEtag } from '../conditional.js';
 import { HttpError } from '../errors.js';
 import type { Route, RouteContext } from '../router.js';
@@ -30,7 +30,7 @@ export function traceRoute(options: { tracesDir: string; log: (line: string) => 
     const gzipFile = raw.endsWith(GZ_SUFFIX);
     // Validated before any path is built: rejects '..', '/', NUL, over-long ids and the like.
     const sessionId = assertSessionId(gzipFile ? raw.slice(0, -GZ_SUFFIX.length) : raw);
-    const layout = await loadTraceLayout(options.tracesDir, sessionId, { verify: true });
+    const layout = await verifiedLayout(req, options.tracesDir, sessionId, gzipFile);
     if (layout.damaged > 0) {
       const warning = `${layout.damaged} damaged region(s) of the trace file left out; every intact span is included`;
       res.setHeader(TRACE_WARNING_HEADER, warning);
@@ -48,6 +48,23 @@ export function traceRoute(options: { tracesDir: string; log: (line: string) => 
 }
 
 type Req = RouteContext['req'];
+
+/**
+ * The layout to answer from, with the members the response will send inflated and found whole
+ * first (a member garbled inside is only found that way): a bad one is left out and the
+ * layout reloaded, so the length promised in the head is the length sent.
+ */
+async function verifiedLayout(req: Req, tracesDir: string, sessionId: string, gzipFile: boolean): Promise<TraceLayout> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const layout = await loadTraceLayout(tracesDir, sessionId);
+    const size = gzipFile ? layout.gzipBytes : layout.ndjsonBytes;
+    if (size === 0) return layout;
+    const range = decideRange(req, size, quoteEtag(layout.etag, gzipFile ? '-file' : ''));
+    const [start, end] = range.kind === 'partial' ? [range.start, range.end] : [0, size - 1];
+    if (range.kind === 'unsatisfiable' || (await verifyTraceRange(layout, gzipFile ? 'gzip' : 'ndjson', start, end))) return layout;
+  }
+  return loadTraceLayout(tracesDir, sessionId, { verify: true });
+}
 
 function serveNdjson(req: Req, res: ServerResponse, layout: TraceLayout, head: boolean): void {
   const size = layout.ndjsonBytes;

@@ -231,6 +231,22 @@ describe('a trace damaged in the middle, with its index in place', () => {
     });
   });
 
+  it('a Range that does not reach a member garbled inside is answered from the members it needs', async () => {
+    const id = 'damaged-late-member';
+    const trace = await writeIndexedTrace(fx.dir, id, 300);
+    const damage = damages(trace.members.length - 3)[2]!; // garbled inside, framing intact
+    await damage.apply(trace);
+    const expected = Buffer.from(ndjsonOf(intactIds(trace, damage)));
+    const head = await get(`/_inspector/trace/${id}`, { range: 'bytes=0-999' });
+    expect(head.status).toBe(206);
+    expect(head.body.equals(expected.subarray(0, 1000))).toBe(true);
+    expect(head.headers['mcpscope-warning']).toBeUndefined();
+    const full = await get(`/_inspector/trace/${id}`);
+    expect(full.body.equals(expected)).toBe(true);
+    expect(full.headers['mcpscope-warning']).toMatch(/1 damaged region/);
+    expect(full.headers.etag).not.toBe(head.headers.etag);
+  });
+
   it('a session with a meta but no member downloads as a valid empty gzip file', async () => {
     const id = 'meta-only-trace';
     await writeFile(join(fx.dir, `${id}.meta.json`), JSON.stringify({ id, title: 't', engine: 'proxy', status: 'completed', started_at: '2026-01-01T00:00:00.000000Z', span_count: 0, error_count: 0 }));
