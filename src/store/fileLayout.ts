@@ -75,6 +75,34 @@ export async function scanTraceFile(path: string): Promise<FileLayout> {
   }
 }
 
+/**
+ * A layout for readers that inflate every member they use and check its length: the cached
+ * layout when it is current, else the sidecar index taken at its word where it is consistent
+ * (records contiguous from offset 0) plus a scan of the bytes after its last record; `checked`
+ * says which. Such a reader goes back to scanTraceFile as soon as an unchecked member does not
+ * inflate to what its record says. Undefined when the index is missing or inconsistent. This
+ * spares reading a whole file to check an index whose claims will be checked anyway.
+ */
+export async function indexedLayoutHint(path: string): Promise<{ layout: FileLayout; checked: boolean } | undefined> {
+  const st = await stat(path);
+  const cached = cache.get(path);
+  if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs && cached.ino === st.ino) return { layout: cached, checked: true };
+  const records = await readMemberIndex(memberIndexPath(path), st.size);
+  if (records.length === 0 || records[0]!.offset !== 0) return undefined;
+  for (let i = 1; i < records.length; i++) if (records[i]!.offset !== records[i - 1]!.offset + records[i - 1]!.length) return undefined;
+  const fh = await open(path, 'r');
+  try {
+    const last = records.at(-1)!;
+    const layout: FileLayout = { path, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, members: records, verified: new Set(), completeBytes: 0, truncated: false, corruptRegions: 0, indexMismatches: 0 };
+    await walkMembers(new FileWindow(fh, st.size), [], last.offset + last.length, layout);
+    const end = layout.members.at(-1)!;
+    layout.completeBytes = end.offset + end.length;
+    return { layout, checked: false };
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Drops cached layouts (of one file, or all): for callers that rewrite files in place. */
 export function forgetTraceFile(path?: string): void {
   if (path === undefined) cache.clear();
