@@ -41,7 +41,8 @@ const ROUNDS = 5;
  * so it is never seen half-written) naming this process. A lock whose process is gone (or
  * whose pid now belongs to another process) is stale and taken over, one taker at a time.
  * Creates the traces directory (mode 0700) when missing. Throws CONFLICT naming the holder
- * when another live writer records the session, IO_ERROR when the lock cannot be made.
+ * when another live writer records (or is taking over) the session, IO_ERROR when the lock
+ * cannot be made (e.g. the directory is not writable).
  */
 export function acquireSessionLock(tracesDir: string, sessionId: string): SessionLock {
   const path = resolve(sessionLockPath(tracesDir, sessionId));
@@ -80,7 +81,8 @@ export function acquireSessionLock(tracesDir: string, sessionId: string): Sessio
     if (!holder && ageMs(path) < BREAKER_STALE_MS) throw busy(sessionId, path, undefined);
     breakStale(path, holderText);
   }
-  throw new InspectorError('IO_ERROR', `cannot take the writer lock ${path}: it keeps changing`);
+  // Another writer is taking over the same stale lock right now: it wins.
+  throw busy(sessionId, path, readHolder(path));
 }
 
 /** Creates the lock file with `text` atomically; false when one exists. */

@@ -110,6 +110,16 @@ describe('one writer per session', () => {
     expect(await readdir(dir)).toEqual([`${SID}.meta.json`]);
   });
 
+  it('of several processes taking over one stale lock at once, exactly one records', async () => {
+    await writeFile(sessionLockPath(dir, SID), JSON.stringify({ pid: deadPid(), started_at: '2026-01-01T00:00:00Z', nonce: 'x' }));
+    const lines = (await Promise.all([holder(), holder(), holder(), holder()])).map((h) => h.line);
+    expect(lines.filter((l) => l === 'ready')).toHaveLength(1);
+    expect(lines.filter((l) => /^refused: CONFLICT: /.test(l))).toHaveLength(3);
+    await Promise.all(children.map(killed));
+    expect((await readTrace(dir, SID)).spans).toHaveLength(1);
+    await allGzipValid();
+  }, 30_000);
+
   it('a session that records nothing leaves no trace file, only its meta', async () => {
     await createTraceWriter({ tracesDir: dir, sessionId: SID, title: 't', engine: 'proxy' }).close();
     expect(await readdir(dir)).toEqual([`${SID}.meta.json`]);
