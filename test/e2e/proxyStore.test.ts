@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readMetaFile } from '../../src/store/metaFile.js';
 import { metaFilePath } from '../../src/store/paths.js';
+import { createSessionIndex } from '../../src/store/sessionIndex.js';
 import { readTrace } from '../../src/store/traceReader.js';
 import { ensureBuilt } from '../store/storeTestKit.js';
 import { exitOf, spawnProxy, tempDir, TOY_SERVER, waitForOutput } from './proxyHelpers.js';
@@ -76,5 +77,7 @@ describe('the proxy and the store', () => {
     expect(await everyTraceFileValid()).toEqual([]);
     expect(await readMetaFile(metaFilePath(dir.path, 'no-upstream-1'))).toMatchObject({ status: 'failed', span_count: 0 });
     expect(await readTrace(dir.path, 'no-upstream-1')).toMatchObject({ spans: [] });
+    const listed = await createSessionIndex(dir.path).list();
+    expect(listed.map((m) => [m.id, m.status, m.span_count])).toEqual([['no-upstream-1', 'failed', 0]]);
   }, 30_000);
 });
