@@ -157,10 +157,11 @@ async function buildBigTrace(dir: string, id: string, targetBytes: number): Prom
     const raw = Buffer.from(`${spans.slice(i, i + 30).map((s) => JSON.stringify(s)).join('\n')}\n`);
     members.push({ gz: gzipSync(raw, { level: DEFAULT_GZIP_LEVEL }), raw: raw.length, n: Math.min(30, spans.length - i) });
   }
-  const part = await createTracePart(dir, id, 0);
-  for (let k = 0; part.size < targetBytes; k++) {
+  const first = members[0]!;
+  const part = await createTracePart(dir, id, 0, [{ member: first.gz, ndjsonLength: first.raw, spans: first.n, errors: 0 }]);
+  for (let k = 1; part.size < targetBytes; k++) {
     const m = members[k % members.length]!;
-    await part.append([{ member: m.gz, ndjsonLength: m.raw, spans: m.n }]);
+    await part.append([{ member: m.gz, ndjsonLength: m.raw, spans: m.n, errors: 0 }]);
   }
   await part.close(false);
   await writeMetaFile(metaFilePath(dir, id), { id, title: 'big', engine: 'proxy', status: 'completed', started_at: spans[0]!.start_time, span_count: 0, error_count: 0 });

@@ -48,7 +48,7 @@ export const traceCommand: Command = {
       for (const line of lines) if (!(await writeLine(ctx.stdout, line))) break;
     }
     if (stats.truncated || stats.corruptLines > 0) {
-      const notes = [stats.truncated ? 'the trace ends in a torn write' : '', stats.corruptLines > 0 ? `${stats.corruptLines} corrupt line(s) skipped` : ''];
+      const notes = [stats.truncated ? 'the trace ends in a torn write' : '', stats.corruptLines > 0 ? `${stats.corruptLines} unreadable line(s) or damaged region(s) of the file skipped; every intact span was read` : ''];
       ctx.stderr.write(`mcpscope: warning: ${notes.filter(Boolean).join('; ')}\n`);
     }
     return 0;

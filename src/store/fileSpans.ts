@@ -22,7 +22,10 @@ export function inflateChunkSize(ndjsonBytes: number): number {
 export interface ReadStats {
   /** Spans returned. */
   spans: number;
-  /** Lines that were not span JSON, plus garbled regions skipped between good gzip members. */
+  /**
+   * Lines that were not span JSON, plus damaged regions skipped between good gzip members and
+   * places where the sidecar index disagreed with the file (then read from the file itself).
+   */
   corruptLines: number;
   /** True when the trace ends in a torn (cut short or garbled) gzip member or a cut last line. */
   truncated: boolean;
@@ -61,7 +64,7 @@ export async function* fileSpanBatches(path: string, stats: ReadStats, signal?: 
   try {
     const layout = await scanTraceFile(path);
     stats.truncated ||= layout.truncated;
-    stats.corruptLines += layout.corruptRegions;
+    stats.corruptLines += layout.corruptRegions + layout.indexMismatches;
     const batches = groupMembers(layout.members);
     const last = layout.members.at(-1);
     const load = (batch: MemberRecord[]): Promise<Buffer[]> => {
@@ -115,16 +118,22 @@ async function inflateBatch(fh: FileHandle, batch: MemberRecord[], onBad: (m: Me
   const lastM = batch.at(-1)!;
   const raw = Buffer.allocUnsafe(lastM.offset + lastM.length - first.offset);
   const { bytesRead } = await fh.read(raw, 0, raw.length, first.offset);
+  const ndjsonLength = batch.reduce((n, m) => n + m.ndjsonLength, 0);
   try {
     if (bytesRead !== raw.length) throw new Error('short read');
-    return [await gunzipAsync(raw, { chunkSize: inflateChunkSize(batch.reduce((n, m) => n + m.ndjsonLength, 0)) })];
+    const data = await gunzipAsync(raw, { chunkSize: inflateChunkSize(ndjsonLength) });
+    // gunzip stops quietly at bytes that do not start a member: a short result means damage.
+    if (data.length !== ndjsonLength) throw new Error('member damaged');
+    return [data];
   } catch {
     const out: Buffer[] = [];
     for (const m of batch) {
       const start = m.offset - first.offset;
       try {
         if (start + m.length > bytesRead) throw new Error('short read');
-        out.push(await gunzipAsync(raw.subarray(start, start + m.length), { chunkSize: inflateChunkSize(m.ndjsonLength) }));
+        const data = await gunzipAsync(raw.subarray(start, start + m.length), { chunkSize: inflateChunkSize(m.ndjsonLength) });
+        if (data.length !== m.ndjsonLength) throw new Error('member damaged');
+        out.push(data);
       } catch {
         onBad(m);
       }

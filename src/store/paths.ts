@@ -45,9 +45,10 @@ export type TraceDirEntry =
   | { kind: 'trace'; sessionId: string; part: number }
   | { kind: 'plain'; sessionId: string }
   | { kind: 'meta'; sessionId: string }
-  | { kind: 'index'; sessionId: string; part: number };
+  | { kind: 'index'; sessionId: string; part: number }
+  | { kind: 'lock'; sessionId: string };
 
-const ENTRY = /^([A-Za-z0-9_-]{6,128})(?:\.(\d{1,6}))?\.(jsonl\.gz|jsonl\.gz\.idx|jsonl|meta\.json)$/;
+const ENTRY = /^([A-Za-z0-9_-]{6,128})(?:\.(\d{1,6}))?\.(jsonl\.gz|jsonl\.gz\.idx|jsonl|meta\.json|lock)$/;
 
 /** Classifies a file name of the traces directory (the inverse of the path builders above). */
 export function parseTraceDirEntry(name: string): TraceDirEntry | undefined {
@@ -63,6 +64,8 @@ export function parseTraceDirEntry(name: string): TraceDirEntry | undefined {
       return { kind: 'index', sessionId, part };
     case 'jsonl':
       return part === 0 ? { kind: 'plain', sessionId } : undefined;
+    case 'lock':
+      return part === 0 ? { kind: 'lock', sessionId } : undefined;
     default:
       return part === 0 ? { kind: 'meta', sessionId } : undefined;
   }

@@ -8,7 +8,8 @@ import { isLive } from './rebuildMeta.js';
 /** Default number of days a session is kept. */
 export const DEFAULT_RETENTION_DAYS = 7;
 
-const META_TMP = /^([A-Za-z0-9_-]{6,128})\.meta\.json\.[^/]*\.tmp$/;
+/** Temp files a writer leaves if it dies mid-write (meta, a new part, a lock). */
+const TEMP_FILE = /^([A-Za-z0-9_-]{6,128})\.(?:meta\.json|(?:\d{1,6}\.)?jsonl\.gz|lock)\.[^/]*\.tmp$/;
 const DAY_MS = 86_400_000;
 
 /**
@@ -33,7 +34,7 @@ export async function applyRetention(tracesDir: string, options: { days?: number
   }
   const files = new Map<string, string[]>();
   for (const name of names) {
-    const id = parseTraceDirEntry(name)?.sessionId ?? META_TMP.exec(name)?.[1];
+    const id = parseTraceDirEntry(name)?.sessionId ?? TEMP_FILE.exec(name)?.[1];
     if (id === undefined) continue;
     let list = files.get(id);
     if (!list) files.set(id, (list = []));

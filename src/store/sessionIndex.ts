@@ -75,7 +75,7 @@ export function createSessionIndex(tracesDir: string): SessionIndex {
     const present = new Map<string, Presence>();
     for (const name of names) {
       const e = parseTraceDirEntry(name);
-      if (!e || e.kind === 'index') continue;
+      if (!e || e.kind === 'index' || e.kind === 'lock') continue;
       let p = present.get(e.sessionId);
       if (!p) present.set(e.sessionId, (p = { meta: false, parts: 0, plain: false }));
       if (e.kind === 'meta') p.meta = true;

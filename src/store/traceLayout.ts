@@ -5,8 +5,9 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { InspectorError } from '../core/errors.js';
 import { assertSessionId } from '../core/ids.js';
-import { scanTraceFile } from './fileLayout.js';
+import { scanTraceFile, type FileLayout } from './fileLayout.js';
 import { inflateChunkSize } from './fileSpans.js';
+import { verifyFileLayout } from './verifyLayout.js';
 import { findTraceParts, hasMetaOnly } from './traceParts.js';
 
 const gunzipAsync = promisify(gunzip) as (data: Buffer, options: { chunkSize: number }) => Promise<Buffer>;
@@ -35,21 +36,28 @@ export interface TraceLayout {
   gzipBytes: number;
   etag: string;
   truncated: boolean;
+  /** Damaged regions left out, plus places where a sidecar index disagreed with its file. */
+  damaged: number;
 }
 
 /**
- * Builds the layout of a session's gzip trace from the sidecar indexes (scanning only
- * unindexed bytes). A session with a meta record but no part yet has an empty layout.
- * Throws INVALID_SESSION_ID, SESSION_NOT_FOUND (neither a `.jsonl.gz` part nor a meta).
+ * Builds the layout of a session's gzip trace from the sidecar indexes, each record checked
+ * against its file (see scanTraceFile). With `verify`, every member is also inflated once
+ * (see verifyFileLayout), so a response built on the layout can send every byte it promises.
+ * A session with a meta record but no part yet has an empty layout. Throws INVALID_SESSION_ID,
+ * SESSION_NOT_FOUND (neither a `.jsonl.gz` part nor a meta).
  */
-export async function loadTraceLayout(tracesDir: string, sessionId: string): Promise<TraceLayout> {
+export async function loadTraceLayout(tracesDir: string, sessionId: string, options: { verify?: boolean } = {}): Promise<TraceLayout> {
   const id = assertSessionId(sessionId);
   const parts = await findTraceParts(tracesDir, id);
   if (parts.gz.length === 0 && !(await hasMetaOnly(tracesDir, id))) throw new InspectorError('SESSION_NOT_FOUND', `no trace for session ${id}`);
-  const layout: TraceLayout = { sessionId: id, files: [], members: [], ndjsonBytes: 0, gzipBytes: 0, etag: '', truncated: false };
+  const layout: TraceLayout = { sessionId: id, files: [], members: [], ndjsonBytes: 0, gzipBytes: 0, etag: '', truncated: false, damaged: 0 };
   const hash = createHash('sha256');
+  const fileLayouts: FileLayout[] = [];
   for (const path of parts.gz) {
-    const file = await scanTraceFile(path);
+    let file = await scanTraceFile(path);
+    if (options.verify) file = await verifyFileLayout(file);
+    fileLayouts.push(file);
     const fileIndex = layout.files.length;
     layout.files.push({ path, completeBytes: file.completeBytes });
     for (const m of file.members) {
@@ -58,10 +66,41 @@ export async function loadTraceLayout(tracesDir: string, sessionId: string): Pro
       layout.gzipBytes += m.length;
     }
     layout.truncated ||= file.truncated;
+    layout.damaged += file.corruptRegions + file.indexMismatches;
     hash.update(`${path}\0${file.ino}\0${file.size}\0${file.mtimeMs}\0${file.members.length}\n`);
   }
   layout.etag = `"${hash.digest('base64url').slice(0, 27)}-${layout.gzipBytes.toString(36)}"`;
+  sources.set(layout, fileLayouts);
   return layout;
+}
+
+/** The file layouts a trace layout was built from, in file order. */
+const sources = new WeakMap<TraceLayout, FileLayout[]>();
+
+/**
+ * Inflates (once per process) the members that bytes `start`..`endInclusive` of the NDJSON
+ * or of the stored gzip bytes come from, so a response can promise exactly those bytes.
+ * Resolves true when they are all whole; false when some were not: they are now left out of
+ * the cached file layouts, so the caller loads the layout again (smaller, with a new etag).
+ */
+export async function verifyTraceRange(layout: TraceLayout, kind: 'ndjson' | 'gzip', start: number, endInclusive: number): Promise<boolean> {
+  const files = sources.get(layout);
+  if (!files || layout.members.length === 0) return true;
+  const gzipEnds: number[] = [];
+  if (kind === 'gzip') for (let acc = 0, i = 0; i < layout.members.length; i++) gzipEnds.push((acc += layout.members[i]!.length));
+  const endOf = (k: number) => (kind === 'gzip' ? gzipEnds[k]! : layout.members[k]!.ndjsonOffset + layout.members[k]!.ndjsonLength);
+  const first = firstMember(layout.members.length, start, endOf);
+  const last = firstMember(layout.members.length, endInclusive, endOf);
+  let whole = true;
+  let fileStart = 0;
+  for (let f = 0; f < files.length; f++) {
+    const count = files[f]!.members.length;
+    const from = Math.max(first, fileStart);
+    const to = Math.min(last + 1, fileStart + count);
+    if (from < to && (await verifyFileLayout(files[f]!, from - fileStart, to - fileStart)) !== files[f]) whole = false;
+    fileStart += count;
+  }
+  return whole;
 }
 
 function checkRange(total: number, start: number, end: number, what: string): void {

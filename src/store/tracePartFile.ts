@@ -1,6 +1,9 @@
-import { open, truncate, writeFile, type FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { open, rename, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { InspectorError } from '../core/errors.js';
 import { forgetTraceFile, scanTraceFile } from './fileLayout.js';
-import { encodeMemberRecord, type MemberRecord } from './memberIndex.js';
+import { encodeMemberIndex, encodeMemberRecord } from './memberIndex.js';
+import { memberErrorCounts } from './memberCounts.js';
 import { memberIndexPath, traceFilePath } from './paths.js';
 
 /** A complete gzip member to append, with what its index record says about it. */
@@ -9,6 +12,8 @@ export interface AppendMember {
   /** Uncompressed length. */
   ndjsonLength: number;
   spans: number;
+  /** Spans of the member with status ERROR. */
+  errors: number;
 }
 
 /** One trace part open for appending, with its sidecar index. */
@@ -30,40 +35,63 @@ export interface TracePartFile {
 
 /**
  * Opens the last existing part of a session for appending after cutting off a torn tail
- * (a member cut short or garbled by a crash) and bringing the sidecar index up to date,
- * so new members never sit behind garbage. `lastPart` is -1 when there is no part yet.
+ * (a member cut short or garbled by a crash) and rewriting the sidecar index from the verified
+ * layout, so new members never sit behind garbage and the index holds no stale record.
+ * Resolves to undefined when there is no part (or the last one held no good member: it is
+ * removed, so no unreadable file is left): the caller then creates it with its first members.
  */
-export async function reopenTracePart(tracesDir: string, sessionId: string, lastPart: number): Promise<TracePartFile> {
-  if (lastPart < 0) return createTracePart(tracesDir, sessionId, 0);
+export async function reopenTracePart(tracesDir: string, sessionId: string, lastPart: number): Promise<TracePartFile | undefined> {
+  if (lastPart < 0) return undefined;
   const path = traceFilePath(tracesDir, sessionId, lastPart);
   const layout = await scanTraceFile(path);
+  if (layout.members.length === 0) {
+    if (layout.size > 0 && !(await startsLikeGzip(path))) throw new InspectorError('CORRUPT_TRACE', `${path} is not a gzip trace: not appending to it`);
+    await unlink(path);
+    await unlink(memberIndexPath(path)).catch(() => undefined);
+    forgetTraceFile(path);
+    return undefined;
+  }
   if (layout.truncated || layout.completeBytes < layout.size) await truncate(path, layout.completeBytes);
-  // Rewritten every time: cheap (20 bytes a member), and drops stale records a crash left behind.
-  await writeFile(memberIndexPath(path), Buffer.concat(contiguousPrefix(layout.members).map(encodeMemberRecord)), { mode: 0o600 });
+  const members = await memberErrorCounts(path, layout.members);
+  await writeFile(memberIndexPath(path), encodeMemberIndex(members), { mode: 0o600 });
   forgetTraceFile(path);
-  return openPart(path, lastPart, layout.completeBytes, 'a');
+  return openPart(path, lastPart, layout.completeBytes);
 }
 
-/** Creates (or empties) part `part` of a session and opens it for appending. */
-export async function createTracePart(tracesDir: string, sessionId: string, part: number): Promise<TracePartFile> {
-  return openPart(traceFilePath(tracesDir, sessionId, part), part, 0, 'w');
-}
-
-function contiguousPrefix(members: MemberRecord[]): MemberRecord[] {
-  let end = 0;
-  let i = 0;
-  while (i < members.length && members[i]!.offset === end) end += members[i++]!.length;
-  return members.slice(0, i);
+/**
+ * Creates part `part` of a session holding `first` (its first members) and opens it for
+ * appending. The file appears complete (written beside it, then renamed), so no reader and
+ * no crash ever sees an empty or half-made part.
+ */
+export async function createTracePart(tracesDir: string, sessionId: string, part: number, first: readonly AppendMember[]): Promise<TracePartFile> {
+  const path = traceFilePath(tracesDir, sessionId, part);
+  const tmp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  const records = [];
+  let size = 0;
+  for (const m of first) {
+    records.push({ offset: size, length: m.member.length, ndjsonLength: m.ndjsonLength, spans: m.spans, errors: m.errors });
+    size += m.member.length;
+  }
+  try {
+    await writeFile(memberIndexPath(path), encodeMemberIndex(records), { mode: 0o600 });
+    await writeFile(tmp, first.length === 1 ? first[0]!.member : Buffer.concat(first.map((m) => m.member)), { mode: 0o600 });
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  forgetTraceFile(path);
+  return openPart(path, part, size);
 }
 
 /** Most members whose index records wait to be written together. */
 const INDEX_BATCH = 8;
 
-async function openPart(path: string, part: number, size: number, flags: 'a' | 'w'): Promise<TracePartFile> {
-  const fh = await open(path, flags, 0o600);
+async function openPart(path: string, part: number, size: number): Promise<TracePartFile> {
+  const fh = await open(path, 'a', 0o600);
   let idx: FileHandle;
   try {
-    idx = await open(memberIndexPath(path), flags, 0o600);
+    idx = await open(memberIndexPath(path), 'a', 0o600);
   } catch (err) {
     await fh.close();
     throw err;
@@ -88,7 +116,7 @@ async function openPart(path: string, part: number, size: number, flags: 'a' | '
         if (done < total) bufs = remainder(bufs, bytesWritten);
       }
       for (const m of members) {
-        records.push(encodeMemberRecord({ offset: file.size, length: m.member.length, ndjsonLength: m.ndjsonLength, spans: m.spans }));
+        records.push(encodeMemberRecord({ offset: file.size, length: m.member.length, ndjsonLength: m.ndjsonLength, spans: m.spans, errors: m.errors }));
         file.size += m.member.length;
       }
       if (indexNow || records.length >= INDEX_BATCH) await writeIndex();
@@ -116,4 +144,15 @@ function remainder(bufs: Buffer[], written: number): Buffer[] {
   const rest = bufs.slice(i);
   if (rest.length > 0 && written > 0) rest[0] = rest[0]!.subarray(written);
   return rest;
+}
+
+async function startsLikeGzip(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(head, 0, 2, 0);
+    return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
 }

@@ -1,10 +1,10 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { InspectorError } from '../core/errors.js';
 import { assertSessionId } from '../core/ids.js';
 import type { Span } from '../core/span.js';
-import { scanTraceFile } from './fileLayout.js';
+import { indexedLayoutHint, scanTraceFile, type FileLayout } from './fileLayout.js';
 import { fileSpanBatches, inflateChunkSize, newReadStats, type ReadStats } from './fileSpans.js';
 import { parseSpanLine } from './spanLine.js';
 import { findTraceParts, hasMetaOnly } from './traceParts.js';
@@ -52,36 +52,62 @@ async function tailOfFile(path: string, n: number, reversed: Span[], stats: Read
       for (let i = spans.length - 1; i >= 0; i--) reversed.push(spans[i]!);
       return;
     }
-    const layout = await scanTraceFile(path);
-    if (isLastFile) stats.truncated ||= layout.truncated;
-    stats.corruptLines += layout.corruptRegions;
-    let head2 = ''; // the leading fragment of the member after the current one (lines may span members)
-    for (let i = layout.members.length - 1; i >= 0 && reversed.length < n; i--) {
-      const m = layout.members[i]!;
-      const raw = Buffer.allocUnsafe(m.length);
-      await fh.read(raw, 0, m.length, m.offset);
-      let text: string;
-      try {
-        text = (await gunzipAsync(raw, { chunkSize: inflateChunkSize(m.ndjsonLength) })).toString('utf8') + head2;
-      } catch {
-        if (isLastFile && i === layout.members.length - 1) stats.truncated = true;
-        else stats.corruptLines++;
-        head2 = '';
-        continue;
-      }
-      const lines = text.split('\n');
-      head2 = i > 0 ? lines.shift()! : '';
-      for (let k = lines.length - 1; k >= 0 && reversed.length < n; k--) {
-        const line = lines[k]!;
-        if (line === '' || line === '\r') continue;
-        const span = parseSpanLine(line);
-        if (span) reversed.push(span);
-        else stats.corruptLines++;
-      }
-    }
+    // The index at its word first: every member used is inflated and checked anyway; on the
+    // first that does not match, the file is scanned and this file's tail read again.
+    const hint = await indexedLayoutHint(path);
+    const mark = reversed.length;
+    const saved = { ...stats };
+    if (hint && (await tailOfLayout(fh, hint.layout, !hint.checked, n, reversed, stats, isLastFile))) return;
+    reversed.length = mark;
+    Object.assign(stats, saved);
+    await tailOfLayout(fh, await scanTraceFile(path), false, n, reversed, stats, isLastFile);
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Adds spans of the members of `layout` to `reversed`, newest first. With `unchecked`, gives
+ * up (false) at the first member that does not inflate to what its record says.
+ */
+async function tailOfLayout(fh: FileHandle, layout: FileLayout, unchecked: boolean, n: number, reversed: Span[], stats: ReadStats, isLastFile: boolean): Promise<boolean> {
+  if (isLastFile) stats.truncated ||= layout.truncated;
+  stats.corruptLines += layout.corruptRegions + layout.indexMismatches;
+  let head2 = ''; // the leading fragment of the member after the current one (lines may span members)
+  for (let i = layout.members.length - 1; i >= 0 && reversed.length < n; i--) {
+    const m = layout.members[i]!;
+    const raw = Buffer.allocUnsafe(m.length);
+    const { bytesRead } = await fh.read(raw, 0, m.length, m.offset);
+    let text: string;
+    try {
+      if (bytesRead !== m.length) throw new Error('short read');
+      const data = await gunzipAsync(raw, { chunkSize: inflateChunkSize(m.ndjsonLength) });
+      if (data.length !== m.ndjsonLength) throw new Error('member damaged');
+      text = data.toString('utf8') + head2;
+    } catch {
+      if (unchecked) return false;
+      if (isLastFile && i === layout.members.length - 1) stats.truncated = true;
+      else stats.corruptLines++;
+      // What the next member started with has no start to join now: a line of its own.
+      takeLine(head2, n, reversed, stats);
+      head2 = '';
+      continue;
+    }
+    const lines = text.split('\n');
+    const prev = layout.members[i - 1];
+    head2 = prev && prev.offset + prev.length === m.offset ? lines.shift()! : '';
+    for (let k = lines.length - 1; k >= 0 && reversed.length < n; k--) takeLine(lines[k]!, n, reversed, stats);
+  }
+  takeLine(head2, n, reversed, stats);
+  return true;
+}
+
+/** Adds the span of `line` to `reversed` unless it is blank or `n` are there; counts a bad line. */
+function takeLine(line: string, n: number, reversed: Span[], stats: ReadStats): void {
+  if (line === '' || line === '\r' || reversed.length >= n) return;
+  const span = parseSpanLine(line);
+  if (span) reversed.push(span);
+  else stats.corruptLines++;
 }
 
 /** The last `n` spans of a file read from the start (for files without gzip members). */

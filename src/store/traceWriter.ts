@@ -1,3 +1,4 @@
+import { isInspectorError } from '../core/errors.js';
 import { assertSessionId } from '../core/ids.js';
 import { capJsonAttributes } from '../core/jsonAttributes.js';
 import { isErrorKind, OutcomeTally, sessionOutcome } from '../core/outcome.js';
@@ -8,7 +9,9 @@ import { durationMs, nowIso } from '../core/time.js';
 import { createMemberCompressor, type MemberCompressor } from './memberCompressor.js';
 import { readMetaFile, writeMetaFile } from './metaFile.js';
 import { ensureTracesDir, metaFilePath } from './paths.js';
-import { createTracePart, reopenTracePart, type TracePartFile } from './tracePartFile.js';
+import { countTraceParts } from './memberCounts.js';
+import { acquireSessionLock, type SessionLock } from './sessionLock.js';
+import { createTracePart, reopenTracePart, type AppendMember, type TracePartFile } from './tracePartFile.js';
 import { findTraceParts } from './traceParts.js';
 import { readTrace } from './traceReader.js';
 import { resolveWriterOptions, type ResolvedWriterOptions, type TraceWriterOptions } from './traceWriterOptions.js';
@@ -29,6 +32,8 @@ const GROUP_MAX = 64;
 /** One batch on its way to the file. */
 interface Batch {
   spans: number;
+  /** Spans counted as errors in this batch. */
+  errors: number;
   /** Uncompressed (NDJSON) byte length. */
   ndjsonLength: number;
   member: Buffer | undefined;
@@ -37,7 +42,7 @@ interface Batch {
   done: Promise<void>;
 }
 
-type ReadyBatch = Batch & { member: Buffer };
+type ReadyBatch = Batch & { member: Buffer } & AppendMember;
 
 /** The per-session trace writer: a SpanSink that also owns the session's meta record. */
 export interface TraceWriter extends SpanSink {
@@ -62,12 +67,26 @@ export interface TraceWriter extends SpanSink {
  * to the shared compression worker thread (see createMemberCompressor), which keeps working
  * while the caller's event loop is busy, and are appended as one gzip member each, in order
  * (members ready together go out in one writev), so a crash loses at most the unflushed batch. An existing trace
- * of the same session is continued after its torn tail (if any) is cut off. I/O errors go to
- * `onError` and never throw. Throws INVALID_SESSION_ID / INVALID_ARGUMENT for bad options.
+ * of the same session is continued after its torn tail (if any) is cut off, its counts taken
+ * from the files (not from a meta a crashed writer left behind). No part file exists until its
+ * first member is written, so a session that records nothing leaves no unreadable file.
+ * One writer per session: the session's lock is taken here, before anything is opened, and
+ * given up by `close`. I/O errors go to `onError` and never throw. Throws INVALID_SESSION_ID /
+ * INVALID_ARGUMENT for bad options, CONFLICT when another live writer records the session.
  */
 export function createTraceWriter(options: TraceWriterOptions): TraceWriter {
   assertSessionId(options.sessionId);
   return new GzipTraceWriter(resolveWriterOptions(options));
+}
+
+/** The session's lock; only a live other writer stops us (an I/O failure shows up in open, via onError). */
+function takeLock(o: ResolvedWriterOptions): SessionLock {
+  try {
+    return acquireSessionLock(o.tracesDir, o.sessionId);
+  } catch (err) {
+    if (isInspectorError(err, 'CONFLICT')) throw err;
+    return { path: '', release: () => undefined };
+  }
 }
 
 class GzipTraceWriter implements TraceWriter {
@@ -83,6 +102,11 @@ class GzipTraceWriter implements TraceWriter {
   private pumping: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private file: TracePartFile | undefined;
+  /** Part the next created file gets (when `file` is undefined). */
+  private nextPart = 0;
+  private readonly lock: SessionLock;
+  /** `state.error_count` when the current batch began: the batch's errors are the difference. */
+  private errorsBefore = 0;
   private readonly ready: Promise<boolean>;
   private broken = false;
   private closing: Promise<void> | undefined;
@@ -95,6 +119,7 @@ class GzipTraceWriter implements TraceWriter {
 
   constructor(private readonly o: ResolvedWriterOptions) {
     this.sessionId = o.sessionId;
+    this.lock = takeLock(o);
     this.compressor = createMemberCompressor(o.gzipLevel);
     this.state = {
       id: o.sessionId,
@@ -200,34 +225,41 @@ class GzipTraceWriter implements TraceWriter {
       this.file = undefined;
     }
     await this.persistMeta();
+    this.lock.release();
   }
 
-  /** Directory, meta (merged with a previous writer's), then the part file after repair. */
+  /** Directory, meta (merged with a previous writer's), then the last part after repair. */
   private async open(): Promise<void> {
     const { tracesDir, sessionId } = this.o;
     await ensureTracesDir(tracesDir);
     const previous = await readMetaFile(metaFilePath(tracesDir, sessionId));
     const parts = await findTraceParts(tracesDir, sessionId);
+    // Counts come from the files: a meta left by a writer that died is behind them.
+    const found = await countTraceParts(parts.gz);
+    this.state.span_count += found.spans;
+    this.state.error_count += found.errors;
+    this.errorsBefore += found.errors;
     if (previous) {
       this.state.started_at = previous.started_at;
-      this.state.span_count += previous.span_count;
-      this.state.error_count += previous.error_count;
       if (previous.tags) this.state.tags = { ...previous.tags, ...this.state.tags };
     } else if (parts.gz.length > 0) {
       const { spans } = await readTrace(tracesDir, sessionId);
-      this.state.span_count += spans.length;
-      for (const sp of spans) if (isErrorKind(this.tally.add(sp).kind)) this.state.error_count++;
+      // Counted above from the files; the tally only learns the earlier errors' reasons.
+      for (const sp of spans) this.tally.add(sp);
       if (spans[0]) this.state.started_at = spans.reduce((min, sp) => (sp.start_time < min ? sp.start_time : min), spans[0].start_time);
     }
     await this.writeMetaNow();
     this.file = await reopenTracePart(tracesDir, sessionId, parts.gz.length - 1);
+    this.nextPart = this.file ? this.file.part + 1 : Math.max(0, parts.gz.length - 1);
   }
 
   /** Hands the batch to the compressor. A pending timer stays armed: it flushes whatever is newer. */
   private flushPending(): void {
     if (this.batchSpans === 0) return;
     const data = this.batch!.subarray(0, this.batchBytes);
-    const batch: Batch = { spans: this.batchSpans, ndjsonLength: this.batchBytes, member: undefined, error: undefined, done: undefined! };
+    const errors = Math.min(this.batchSpans, Math.max(0, this.state.error_count - this.errorsBefore));
+    this.errorsBefore = this.state.error_count;
+    const batch: Batch = { spans: this.batchSpans, errors, ndjsonLength: this.batchBytes, member: undefined, error: undefined, done: undefined! };
     this.batch = undefined; // its memory moves to the compressor
     this.batchBytes = 0;
     this.batchSpans = 0;
@@ -260,26 +292,28 @@ class GzipTraceWriter implements TraceWriter {
     }
   }
 
-  /** Writes ready members to the part file (rotating between them as needed), then reports them. */
+  /** Writes ready members to the part file (creating or rotating it as needed), then reports them. */
   private async appendGroup(group: ReadyBatch[]): Promise<void> {
     for (let i = 0; i < group.length; ) {
-      let file = this.file!;
-      if (file.size > 0 && file.size + group[i]!.member.length > this.o.rotateBytes) {
+      let file = this.file;
+      if (file && file.size > 0 && file.size + group[i]!.member.length > this.o.rotateBytes) {
         this.file = undefined;
+        this.nextPart = file.part + 1;
         await file.close(false);
-        this.file = file = await createTracePart(this.o.tracesDir, this.sessionId, file.part + 1);
+        file = undefined;
       }
       // As many members as fit before the next rotation (always at least one).
       let j = i + 1;
-      for (let size = file.size + group[i]!.member.length; j < group.length && size + group[j]!.member.length <= this.o.rotateBytes; j++) size += group[j]!.member.length;
+      for (let size = (file?.size ?? 0) + group[i]!.member.length; j < group.length && size + group[j]!.member.length <= this.o.rotateBytes; j++) size += group[j]!.member.length;
       const part = group.slice(i, j);
       i = j;
       try {
         // Under a burst, index records go out a few members at a time; when idle, at once.
-        await file.append(part, this.inflight.length === 0);
+        if (file) await file.append(part, this.inflight.length === 0);
+        else this.file = await createTracePart(this.o.tracesDir, this.sessionId, this.nextPart, part);
       } catch (err) {
         this.report(err);
-        await file.rollback().catch((e: unknown) => this.fail(e));
+        if (file) await file.rollback().catch((e: unknown) => this.fail(e));
         continue;
       }
       for (const b of part) {

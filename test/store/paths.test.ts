@@ -22,6 +22,8 @@ describe('paths', () => {
     expect(parseTraceDirEntry('abcdef.jsonl.gz.idx')).toEqual({ kind: 'index', sessionId: 'abcdef', part: 0 });
     expect(parseTraceDirEntry('abcdef.meta.json')).toEqual({ kind: 'meta', sessionId: 'abcdef' });
     expect(parseTraceDirEntry('abcdef.jsonl')).toEqual({ kind: 'plain', sessionId: 'abcdef' });
+    expect(parseTraceDirEntry('abcdef.lock')).toEqual({ kind: 'lock', sessionId: 'abcdef' });
+    expect(parseTraceDirEntry('abcdef.2.lock')).toBeUndefined();
     for (const n of ['abcdef.0.jsonl.gz', 'abcdef.01.jsonl.gz', 'abc.jsonl.gz', 'abcdef.meta.json.1-2.tmp', 'x.txt']) expect(parseTraceDirEntry(n)).toBeUndefined();
   });
 

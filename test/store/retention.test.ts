@@ -26,6 +26,8 @@ async function age(days: number) {
 describe('applyRetention', () => {
   it('deletes every file of sessions older than N days, keeps newer and live ones', async () => {
     await session('old-session-1');
+    // What a writer killed mid-write leaves: a stale lock and temp files of a part and a lock.
+    for (const name of ['old-session-1.lock', 'old-session-1.1.jsonl.gz.123-ab.tmp', 'old-session-1.lock.123-ab.tmp']) await writeFile(`${dir}/${name}`, '{"pid":1}');
     const live = await session('live-session', false);
     await writeFile(`${dir}/notes.txt`, 'not ours');
     await age(10);

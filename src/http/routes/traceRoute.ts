@@ -1,13 +1,17 @@
 import type { ServerResponse } from 'node:http';
-import { pipeline, type Readable, type Transform } from 'node:stream';
+import { pipeline, Readable, type Transform } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { assertSessionId } from '../../core/ids.js';
-import { loadTraceLayout, openGzipRange, openNdjsonRange, type TraceLayout } from '../../store/traceLayout.js';
+import { loadTraceLayout, openGzipRange, openNdjsonRange, verifyTraceRange, type TraceLayout } from '../../store/traceLayout.js';
 import { acceptsGzip, decideRange, ifNoneMatchHits, quoteEtag } from '../conditional.js';
 import { HttpError } from '../errors.js';
 import type { Route, RouteContext } from '../router.js';
 
 const GZ_SUFFIX = '.jsonl.gz';
+/** A gzip file holding nothing: what a session without any intact member downloads as. */
+const EMPTY_GZIP = Buffer.from('1f8b08000000000000030300000000000000000000', 'hex');
+/** Response header that says what a damaged trace file cost (see warnOnce). */
+export const TRACE_WARNING_HEADER = 'Mcpscope-Warning';
 
 /**
  * `GET|HEAD /_inspector/trace/{session_id}`: the NDJSON of a trace, with a strong ETag that
@@ -15,15 +19,27 @@ const GZ_SUFFIX = '.jsonl.gz';
  * 416 with `bytes *\/len`; several ranges get the whole body), and gzip for full responses
  * when accepted. `.../{session_id}.jsonl.gz` serves the stored file bytes (complete gzip
  * members only) with ranges over them, never content-encoded. 206s are never encoded.
+ * Every member is verified before a length is promised; damaged ones are left out, said in a
+ * `Mcpscope-Warning` header and logged once per trace version.
  */
 export function traceRoute(options: { tracesDir: string; log: (line: string) => void }): Route {
+  const warned = new Set<string>();
   const handler = async ({ req, res, params, query }: RouteContext): Promise<void> => {
     if ([...query.keys()].length > 0) throw new HttpError(400, 'INVALID_ARGUMENT', 'this route takes no query parameters');
     const raw = params.file ?? '';
     const gzipFile = raw.endsWith(GZ_SUFFIX);
     // Validated before any path is built: rejects '..', '/', NUL, over-long ids and the like.
     const sessionId = assertSessionId(gzipFile ? raw.slice(0, -GZ_SUFFIX.length) : raw);
-    const layout = await loadTraceLayout(options.tracesDir, sessionId);
+    const layout = await verifiedLayout(req, options.tracesDir, sessionId, gzipFile);
+    if (layout.damaged > 0) {
+      const warning = `${layout.damaged} damaged region(s) of the trace file left out; every intact span is included`;
+      res.setHeader(TRACE_WARNING_HEADER, warning);
+      if (!warned.has(layout.etag)) {
+        if (warned.size >= 1000) warned.clear();
+        warned.add(layout.etag);
+        options.log(`trace ${sessionId}: ${warning}`);
+      }
+    }
     const head = req.method === 'HEAD';
     if (gzipFile) return serveStoredFile(req, res, layout, head);
     return serveNdjson(req, res, layout, head);
@@ -32,6 +48,23 @@ export function traceRoute(options: { tracesDir: string; log: (line: string) => 
 }
 
 type Req = RouteContext['req'];
+
+/**
+ * The layout to answer from, with the members the response will send inflated and found whole
+ * first (a member garbled inside is only found that way): a bad one is left out and the
+ * layout reloaded, so the length promised in the head is the length sent.
+ */
+async function verifiedLayout(req: Req, tracesDir: string, sessionId: string, gzipFile: boolean): Promise<TraceLayout> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const layout = await loadTraceLayout(tracesDir, sessionId);
+    const size = gzipFile ? layout.gzipBytes : layout.ndjsonBytes;
+    if (size === 0) return layout;
+    const range = decideRange(req, size, quoteEtag(layout.etag, gzipFile ? '-file' : ''));
+    const [start, end] = range.kind === 'partial' ? [range.start, range.end] : [0, size - 1];
+    if (range.kind === 'unsatisfiable' || (await verifyTraceRange(layout, gzipFile ? 'gzip' : 'ndjson', start, end))) return layout;
+  }
+  return loadTraceLayout(tracesDir, sessionId, { verify: true });
+}
 
 function serveNdjson(req: Req, res: ServerResponse, layout: TraceLayout, head: boolean): void {
   const size = layout.ndjsonBytes;
@@ -70,7 +103,10 @@ function serveNdjson(req: Req, res: ServerResponse, layout: TraceLayout, head: b
 }
 
 function serveStoredFile(req: Req, res: ServerResponse, layout: TraceLayout, head: boolean): void {
-  const size = layout.gzipBytes;
+  // A download is always a readable gzip file, even for a session with no intact member yet.
+  const empty = layout.gzipBytes === 0;
+  const size = empty ? EMPTY_GZIP.length : layout.gzipBytes;
+  const open = (start: number, end: number): Readable => (empty ? Readable.from([EMPTY_GZIP.subarray(start, end + 1)]) : openGzipRange(layout, start, end));
   const etag = quoteEtag(layout.etag, '-file');
   res.setHeader('Content-Type', 'application/gzip');
   res.setHeader('Accept-Ranges', 'bytes');
@@ -80,8 +116,8 @@ function serveStoredFile(req: Req, res: ServerResponse, layout: TraceLayout, hea
   res.setHeader('ETag', etag);
   const range = decideRange(req, size, etag);
   if (range.kind === 'unsatisfiable') throw unsatisfiable(size);
-  if (range.kind === 'partial') return sendPartial(res, range.start, range.end, size, head, () => openGzipRange(layout, range.start, range.end));
-  const body = head || size === 0 ? undefined : openGzipRange(layout, 0, size - 1);
+  if (range.kind === 'partial') return sendPartial(res, range.start, range.end, size, head, () => open(range.start, range.end));
+  const body = head ? undefined : open(0, size - 1);
   res.writeHead(200, { 'Content-Length': size });
   return send(res, body);
 }

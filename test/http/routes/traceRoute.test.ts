@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { damages, intactIds, ndjsonOf, writeIndexedTrace } from '../../store/damageKit.js';
 import { appendMember, rawRequest, spanLine, startFixture, writeTrace, type GatewayFixture } from '../gatewayFixture.js';
 
 const ID = 'trace-multi-01';
@@ -13,9 +14,10 @@ let fx: GatewayFixture;
 let ndjson: Buffer;
 let single: Buffer;
 
-function run(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string }> {
+function run(cmd: string, args: string[], input?: Buffer): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(cmd, args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'ignore'] });
+    if (input) child.stdin!.end(input);
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.on('error', reject);
@@ -186,6 +188,72 @@ describe('GET /_inspector/trace/{id}.jsonl.gz', () => {
     expect(gunzipSync(gz.body).equals(text)).toBe(true);
     const nd = await get(`/_inspector/trace/${id}`);
     expect(nd.body.equals(text)).toBe(true);
+  });
+});
+
+// Before: with the index present, a member damaged in the middle was answered 200 with the
+// whole Content-Length and the connection cut mid-body; the download held the damaged bytes.
+describe('a trace damaged in the middle, with its index in place', () => {
+  damages(15).forEach((damage, k) => {
+    it(`${damage.name}: full body, a Range and the .jsonl.gz download hold every intact span, with a warning`, async () => {
+      const id = `damaged-trace-${k}`;
+      const trace = await writeIndexedTrace(fx.dir, id, 300);
+      await damage.apply(trace);
+      const expected = Buffer.from(ndjsonOf(intactIds(trace, damage)));
+      fx.logs.length = 0;
+
+      const full = await get(`/_inspector/trace/${id}`);
+      expect(full.status).toBe(200);
+      expect(Number(full.headers['content-length'])).toBe(expected.length);
+      expect(full.body.equals(expected)).toBe(true);
+      expect(full.headers['mcpscope-warning']).toMatch(/damaged region/);
+
+      const encoded = await get(`/_inspector/trace/${id}`, { 'accept-encoding': 'gzip' });
+      expect(gunzipSync(encoded.body).equals(expected)).toBe(true);
+
+      const [from, to] = [1000, expected.length - 2000];
+      const part = await get(`/_inspector/trace/${id}`, { range: `bytes=${from}-${to}` });
+      expect(part.status).toBe(206);
+      expect(part.headers['content-range']).toBe(`bytes ${from}-${to}/${expected.length}`);
+      expect(part.body.equals(expected.subarray(from, to + 1))).toBe(true);
+
+      const gz = await get(`/_inspector/trace/${id}.jsonl.gz`);
+      expect(gz.status).toBe(200);
+      expect(Number(gz.headers['content-length'])).toBe(gz.body.length);
+      expect(gunzipSync(gz.body).equals(expected)).toBe(true);
+      const zcat = await run('gzip', ['-dc'], gz.body);
+      expect(zcat.code).toBe(0);
+      expect(zcat.stdout).toBe(expected.toString());
+      const gzPart = await get(`/_inspector/trace/${id}.jsonl.gz`, { range: 'bytes=100-' });
+      expect(gzPart.body.equals(gz.body.subarray(100))).toBe(true);
+
+      expect(fx.logs.filter((l) => l.includes(id))).toHaveLength(1);
+    });
+  });
+
+  it('a Range that does not reach a member garbled inside is answered from the members it needs', async () => {
+    const id = 'damaged-late-member';
+    const trace = await writeIndexedTrace(fx.dir, id, 300);
+    const damage = damages(trace.members.length - 3)[2]!; // garbled inside, framing intact
+    await damage.apply(trace);
+    const expected = Buffer.from(ndjsonOf(intactIds(trace, damage)));
+    const head = await get(`/_inspector/trace/${id}`, { range: 'bytes=0-999' });
+    expect(head.status).toBe(206);
+    expect(head.body.equals(expected.subarray(0, 1000))).toBe(true);
+    expect(head.headers['mcpscope-warning']).toBeUndefined();
+    const full = await get(`/_inspector/trace/${id}`);
+    expect(full.body.equals(expected)).toBe(true);
+    expect(full.headers['mcpscope-warning']).toMatch(/1 damaged region/);
+    expect(full.headers.etag).not.toBe(head.headers.etag);
+  });
+
+  it('a session with a meta but no member downloads as a valid empty gzip file', async () => {
+    const id = 'meta-only-trace';
+    await writeFile(join(fx.dir, `${id}.meta.json`), JSON.stringify({ id, title: 't', engine: 'proxy', status: 'completed', started_at: '2026-01-01T00:00:00.000000Z', span_count: 0, error_count: 0 }));
+    const gz = await get(`/_inspector/trace/${id}.jsonl.gz`);
+    expect(gz.status).toBe(200);
+    expect(gunzipSync(gz.body).length).toBe(0);
+    expect((await get(`/_inspector/trace/${id}`)).body.length).toBe(0);
   });
 });
 
