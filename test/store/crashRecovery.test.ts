@@ -53,7 +53,8 @@ describe('a writer killed with SIGKILL mid-stream', () => {
     const { spans, stats } = await readTrace(dir, SID);
     expect(stats).toMatchObject({ corruptLines: 0, truncated: false });
     const meta = await readMetaFile(metaFilePath(dir, SID));
-    expect(meta).toMatchObject({ span_count: spans.length, error_count: errorsIn(spans), status: 'completed' });
+    // It had real errors, so by the outcome rules it ends failed rather than completed.
+    expect(meta).toMatchObject({ span_count: spans.length, error_count: errorsIn(spans), status: 'failed' });
     expect(errorsIn(spans)).toBeGreaterThan(5);
   });
 
@@ -86,7 +87,8 @@ describe('a writer killed with SIGKILL mid-stream', () => {
     expect(spans.slice(0, flushed).map((s) => s.attributes.seq)).toEqual(Array.from({ length: flushed }, (_, i) => i));
 
     const meta = await createSessionIndex(dir).get(SID);
-    expect(meta).toMatchObject({ status: 'failed', reason: 'abandoned', span_count: spans.length });
+    expect(meta).toMatchObject({ status: 'failed', span_count: spans.length });
+    expect(meta!.reason).toMatch(/^abandoned(;|$)/);
     expect(meta!.pid).toBeUndefined();
 
     const w = createTraceWriter({ tracesDir: dir, sessionId: SID, title: 'again', engine: 'proxy' });
