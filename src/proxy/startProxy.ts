@@ -165,6 +165,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       // A client that left gets no answers (the recorder ends its open requests as ERROR);
       // one we are stopping under (close/cancel) hears why its requests will not complete.
       if (answerPending) router.failPending(RpcErrorCode.UPSTREAM_CLOSED, `proxy closed: ${reason}`);
+    } else {
+      // It closed by itself; what it started may still run (npx's server): end that too.
+      await upstream.close();
     }
     clientIn.off('data', onData);
     clientIn.off('end', onEnd);

@@ -22,11 +22,25 @@ export interface StdioUpstreamOptions extends StdioUpstreamSpec {
   graceMs?: number;
 }
 
+/** True where the upstream runs in a process group of its own (every platform but Windows). */
+const GROUPS = process.platform !== 'win32';
+/** How often `close()` looks whether the process group is gone. */
+const GROUP_POLL_MS = 25;
+
 /**
  * Spawns the upstream (no shell) and starts forwarding at once. The child's stdout is
  * framed into lines for `handlers.message`; its stderr passes through to `stderr`; its
  * exit (after stdout is drained) is reported once through `handlers.closed` with its exit
  * code (128 + signal number when killed, 127 when it could not be started).
+ *
+ * On POSIX the child leads a process group (and session) of its own, so that what it starts
+ * (`npx` runs the real server as a grandchild, through `sh -c`) can be ended with it: `close()`
+ * ends stdin, then signals the whole group, SIGTERM and later SIGKILL, until no process of the
+ * group is left, also after the child itself exited and left some behind. Its own group also
+ * keeps the terminal's Ctrl-C (sent to the foreground group) from reaching the server before
+ * the proxy has ended the session. If this process is killed outright (SIGKILL) nothing can
+ * signal the group: the upstream then sees EOF on stdin (and EPIPE on stdout), which MCP
+ * servers take as the end of the session.
  */
 export function createStdioUpstream(options: StdioUpstreamOptions): Upstream {
   const { handlers } = options;
@@ -41,7 +55,39 @@ export function createStdioUpstream(options: StdioUpstreamOptions): Upstream {
     ...(options.env ? { env: options.env as NodeJS.ProcessEnv } : {}),
     ...(options.cwd ? { cwd: options.cwd } : {}),
     windowsHide: true,
+    detached: GROUPS,
   });
+  const pgid = GROUPS ? child.pid : undefined;
+  /** Signals every process of the upstream's group (just the child where there are no groups). */
+  const signal = (sig: NodeJS.Signals): void => {
+    try {
+      if (pgid !== undefined) process.kill(-pgid, sig);
+      else if (!exited) child.kill(sig);
+    } catch {
+      // the group is gone already
+    }
+  };
+  /** True while any process of the upstream's group is left (zombies included: they go once reaped). */
+  const groupAlive = (): boolean => {
+    if (pgid === undefined) return !exited;
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  };
+  /** True once the child has been reported closed and its group is empty, within `ms`. */
+  const goneWithin = async (ms: number): Promise<boolean> => {
+    const deadline = Date.now() + ms;
+    if (!(await settlesWithin(closedPromise, ms))) return false;
+    while (groupAlive()) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(GROUP_POLL_MS, left)));
+    }
+    return true;
+  };
 
   const finish = (outcome: UpstreamOutcome): void => {
     if (closedOutcome) return;
@@ -99,13 +145,18 @@ export function createStdioUpstream(options: StdioUpstreamOptions): Upstream {
     },
     close(): Promise<void> {
       closing ??= (async () => {
-        if (closedOutcome) return;
+        if (child.pid === undefined) {
+          // Never started: its 'error' (due on the next tick) reports the outcome.
+          await settlesWithin(closedPromise, graceMs);
+          return;
+        }
         stdin.end();
-        if (await settlesWithin(closedPromise, graceMs)) return;
-        if (!exited) child.kill('SIGTERM');
-        if (await settlesWithin(closedPromise, graceMs)) return;
-        if (!exited) child.kill('SIGKILL');
-        if (await settlesWithin(closedPromise, graceMs)) return;
+        if (await goneWithin(graceMs)) return;
+        signal('SIGTERM');
+        if (await goneWithin(graceMs)) return;
+        signal('SIGKILL');
+        if (await goneWithin(graceMs)) return;
+        handlers.log(groupAlive() ? `upstream process group ${pgid ?? child.pid} did not end after SIGKILL` : 'upstream did not exit');
         finish({ failed: true, reason: 'upstream did not exit', exitCode: 1 });
       })();
       return closing;

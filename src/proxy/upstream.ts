@@ -39,7 +39,8 @@ export interface Upstream {
   send(framed: Buffer, end: number, meta: SendMeta): void;
   /**
    * Ends the connection gracefully (stdin EOF / HTTP DELETE), escalating after the grace period.
-   * Resolves once the upstream is gone and `closed` has been called. Idempotent.
+   * Resolves once the upstream is gone and `closed` has been called. Idempotent. Also called
+   * after the upstream closed by itself, to end what it left behind (a stdio upstream's process group).
    */
   close(): Promise<void>;
   /** Optional batching: sends between `cork()` and `uncork()` may go out in one write. */
