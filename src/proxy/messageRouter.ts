@@ -1,7 +1,7 @@
 import type { GateDecision, GateIo, GatedRequest, RequestGate } from '../sessions/requestGate.js';
 import { classifyMessage, detectableId, invalidReason, isLossyId, type JsonRpcId } from './classifyMessage.js';
 import type { ProxyRecorder } from './proxyRecorder.js';
-import { rawIdToken } from './rawIdToken.js';
+import { rawIdToken } from '../core/rawIdToken.js';
 import { scanEnvelope, type Envelope } from './scanEnvelope.js';
 import type { SendMeta } from './upstream.js';
 
