@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { constants } from 'node:os';
-import { createLineFramer } from './lineFramer.js';
+import { oversizeReader } from './envelopeSniffer.js';
+import { createLineFramer, DEFAULT_MAX_LINE_BYTES } from './lineFramer.js';
 import type { SendMeta, Upstream, UpstreamHandlers, UpstreamOutcome } from './upstream.js';
 
 /** An upstream MCP server started as a child process speaking newline-delimited JSON-RPC on stdio. */
@@ -20,6 +21,8 @@ export interface StdioUpstreamOptions extends StdioUpstreamSpec {
   stderr: Writable;
   /** How long `close()` waits after ending stdin before SIGTERM, and after SIGTERM before SIGKILL. Default 2000 ms. */
   graceMs?: number;
+  /** Longest line accepted from the child, in bytes. Default 64 MiB. */
+  maxLineBytes?: number;
 }
 
 /** True where the upstream runs in a process group of its own (every platform but Windows). */
@@ -96,8 +99,13 @@ export function createStdioUpstream(options: StdioUpstreamOptions): Upstream {
     resolveClosed();
   };
 
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const framer = createLineFramer((framed, end) => handlers.message(framed, end), {
-    onOversize: (bytes) => handlers.log(`upstream sent a line over the size limit (${bytes} bytes): dropped`),
+    maxLineBytes,
+    oversize: oversizeReader(maxLineBytes, (line) => {
+      handlers.log(`upstream sent a line of ${line.bytes} bytes, over the limit of ${maxLineBytes}: not delivered`);
+      handlers.oversize?.(line);
+    }),
     ...(handlers.chunkStart ? { group: { start: () => handlers.chunkStart!(), end: () => handlers.chunkEnd?.() } } : {}),
   });
   child.stdout!.on('data', (chunk: Buffer) => framer.push(chunk));

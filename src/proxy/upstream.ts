@@ -1,3 +1,5 @@
+import type { OversizeLine } from './envelopeSniffer.js';
+
 /** How an upstream connection ended. */
 export interface UpstreamOutcome {
   /** True when the upstream ended in error (non-zero exit, killed, unreachable, session lost). */
@@ -29,6 +31,8 @@ export interface UpstreamHandlers {
   /** Optional: brackets the messages of one chunk from the upstream that holds several, so they can go out in one write. */
   chunkStart?(): void;
   chunkEnd?(): void;
+  /** Optional: a line from the upstream went over the line limit and was passed over. */
+  oversize?(line: OversizeLine): void;
   /** Diagnostics for people (stderr). */
   log(line: string): void;
 }
