@@ -104,11 +104,26 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const recording = options.openRecording ? await options.openRecording({ sessionId, title, transport: options.clientTransport ?? 'stdio' }) : undefined;
 
   let clientGone = false;
+  // Backpressure, both ways: while the client's side holds more than its high-water mark unwritten,
+  // the upstream is not read; while the upstream's input does, the client is not read.
+  let upstreamPaused = false;
+  let clientPaused = false;
+  const resumeUpstream = (): void => {
+    upstreamPaused = false;
+    upstream.resume?.();
+  };
   const router = new MessageRouter({
     writeClient: (framed) => {
-      if (!clientGone) clientOut.write(framed);
+      if (clientGone || clientOut.write(framed) || upstreamPaused || upstream.pause === undefined) return;
+      upstreamPaused = true;
+      upstream.pause();
+      clientOut.once('drain', resumeUpstream);
     },
-    sendUpstream: (framed, end, meta) => upstream.send(framed, end, meta),
+    sendUpstream: (framed, end, meta) => {
+      if (upstream.send(framed, end, meta) !== false || clientPaused) return;
+      clientPaused = true;
+      clientIn.pause();
+    },
     ...(recording ? { recorder: recording.recorder } : {}),
     ...(options.gate ? { gate: options.gate } : {}),
   });
@@ -131,6 +146,11 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     chunkStart: () => clientOut.cork(),
     chunkEnd: () => clientOut.uncork(),
     oversize: (line: OversizeLine) => router.oversizeFromUpstream(line),
+    drained: () => {
+      if (!clientPaused) return;
+      clientPaused = false;
+      if (!ending) clientIn.resume();
+    },
     log,
   };
   const graceMs = options.graceMs ?? 2000;

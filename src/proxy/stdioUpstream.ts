@@ -113,6 +113,7 @@ export function createStdioUpstream(options: StdioUpstreamOptions): Upstream {
   child.stderr!.on('data', (chunk: Buffer) => options.stderr.write(chunk));
   // Writing to a child that died raises EPIPE here; its exit is reported through 'close'.
   child.stdin!.on('error', () => {});
+  child.stdin!.on('drain', () => handlers.drained?.());
   child.stdout!.on('error', () => {});
   child.stderr!.on('error', () => {});
 
@@ -125,11 +126,16 @@ export function createStdioUpstream(options: StdioUpstreamOptions): Upstream {
   });
   child.on('exit', () => {
     exited = true;
-    // A grandchild may hold stdout open; do not wait for it forever.
-    setTimeout(() => {
-      child.stdout!.destroy();
-      child.stderr!.destroy();
-    }, 1000).unref();
+    // A grandchild may hold stdout open; do not wait for it forever. While reading is paused
+    // (the client is not reading), what is left in the pipe is still to be delivered: wait on.
+    const destroyLater = (): void => {
+      setTimeout(() => {
+        if (paused && closing === undefined) return destroyLater();
+        child.stdout!.destroy();
+        child.stderr!.destroy();
+      }, 1000).unref();
+    };
+    destroyLater();
   });
   child.on('close', (code: number | null, signal: NodeJS.Signals | null) => {
     exited = true;
@@ -146,10 +152,19 @@ export function createStdioUpstream(options: StdioUpstreamOptions): Upstream {
 
   const stdin = child.stdin!;
   let closing: Promise<void> | undefined;
+  let paused = false;
 
   return {
-    send(framed: Buffer, _end: number, _meta: SendMeta): void {
-      if (stdin.writable) stdin.write(framed);
+    send(framed: Buffer, _end: number, _meta: SendMeta): boolean {
+      return stdin.writable ? stdin.write(framed) : true;
+    },
+    pause(): void {
+      paused = true;
+      child.stdout!.pause();
+    },
+    resume(): void {
+      paused = false;
+      child.stdout!.resume();
     },
     close(): Promise<void> {
       closing ??= (async () => {
