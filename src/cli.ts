@@ -49,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
   if (command.name === 'serve') onOutputClosed = stop;
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // A closed terminal: end as on Ctrl-C (a proxy's upstream, in its own session, gets no SIGHUP).
+  process.once('SIGHUP', stop);
   const ctx: CommandContext = {
     argv: rest,
     env: process.env,

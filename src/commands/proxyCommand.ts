@@ -34,6 +34,9 @@ options:
                     with --listen: also accept this Host / Origin (repeatable or comma-separated;
                     default: $MCPSCOPE_ALLOWED_HOSTS / $MCPSCOPE_ALLOWED_ORIGINS), e.g. behind a reverse proxy
   --no-record       forward only, record nothing
+  --max-line-bytes N
+                    longest JSON-RPC line on stdio, in bytes (default 67108864 = 64 MiB, at most
+                    268435456); a longer line is not forwarded: it is answered with an error and recorded
   --break-on PAT    hold matching requests until approved (send_signal approve/reject);
                     PAT is METHOD or METHOD:NAME-GLOB, e.g. tools/call, tools/call:delete_* (repeatable)
 
@@ -53,6 +56,7 @@ const options = {
   'allowed-host': { type: 'string', multiple: true },
   'allowed-origin': { type: 'string', multiple: true },
   'no-record': { type: 'boolean' },
+  'max-line-bytes': { type: 'string' },
   'break-on': { type: 'string', multiple: true },
 } as const;
 
@@ -78,6 +82,17 @@ function numberFlag(name: string, value: string | undefined, integer: boolean): 
   return n;
 }
 
+/** Smallest and largest --max-line-bytes: a line must hold an MCP message, and still decode to one JavaScript string (V8 caps them near 512 MiB). */
+const MIN_LINE_BYTES = 1024;
+const MAX_LINE_BYTES = 256 * 1024 * 1024;
+
+/** Parses --max-line-bytes; throws UsageError for anything but an integer in range. */
+export function parseMaxLineBytes(value: string): number {
+  const n = /^\d{1,12}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= MIN_LINE_BYTES && n <= MAX_LINE_BYTES)) throw new UsageError(`proxy: --max-line-bytes expects a whole number of bytes from ${MIN_LINE_BYTES} to ${MAX_LINE_BYTES}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
 /** `mcpscope proxy`: see `usage`. Resolves to the exit code (the upstream's when it exits by itself). */
 export const proxyCommand: Command = {
   name: 'proxy',
@@ -98,6 +113,8 @@ export const proxyCommand: Command = {
     const maxSessions = numberFlag('max-sessions', values['max-sessions'], true);
     if ((idleSeconds !== undefined || maxSessions !== undefined) && values.listen === undefined) throw new UsageError('proxy: --idle-timeout and --max-sessions need --listen');
     if (values.url !== undefined && !/^https?:\/\/[^/]/i.test(values.url)) throw new UsageError(`proxy: --url must be an http(s) URL`);
+    const maxLineBytes = values['max-line-bytes'] === undefined ? undefined : parseMaxLineBytes(values['max-line-bytes']);
+    if (maxLineBytes !== undefined && values.listen !== undefined) throw new UsageError('proxy: --max-line-bytes applies to a stdio client, not to --listen');
     const sessionId = values['session-id'] === undefined ? undefined : assertSessionId(values['session-id']);
     const upstream: UpstreamSpec =
       values.url !== undefined
@@ -183,6 +200,7 @@ export const proxyCommand: Command = {
       stderr: ctx.stderr,
       sessionId: steering.sessionId,
       gate: steering.gate,
+      ...(maxLineBytes !== undefined ? { maxLineBytes } : {}),
       ...(values.title !== undefined ? { title: values.title } : {}),
       ...(openRecording ? { openRecording } : {}),
     });

@@ -9,8 +9,9 @@ export type ClassifiedMessage =
   | { kind: 'error'; id: RpcId | null; code: number | undefined; message: string; data: unknown }
   | { kind: 'invalid'; reason: string };
 
+/** Any string or number: a JSON number too large for a double (`1e400`) parses to Infinity and is still an id. */
 function isId(value: unknown): value is RpcId {
-  return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+  return typeof value === 'string' || (typeof value === 'number' && !Number.isNaN(value));
 }
 
 function asParams(value: unknown): Record<string, unknown> | undefined {

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { InspectorError } from '../core/errors.js';
 import { newTraceId } from '../core/ids.js';
+import { rawIdToken } from '../core/rawIdToken.js';
 import { JSON_ATTRIBUTE_CAP_BYTES } from '../core/jsonAttributes.js';
 import { Attr, type Attributes } from '../core/span.js';
-import { classifyMessage, type ClassifiedMessage } from './classifyMessage.js';
+import { classifyMessage, type ClassifiedMessage, type RpcId } from './classifyMessage.js';
 import { hookChannels, type RpcDirection } from './hooks.js';
 import { createRedactor } from './redaction.js';
 import {
@@ -61,8 +62,8 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
   const transport = options.transport;
   const spanBase = (req: OpenRequest): Attributes =>
     network === undefined
-      ? { 'session.id': sessionId, 'mcp.session.id': sessionId, 'mcp.rpc.transport': transport, 'mcp.method.name': req.method, 'jsonrpc.request.id': String(req.id), 'mcp.rpc.direction': req.dir }
-      : { 'session.id': sessionId, 'mcp.session.id': sessionId, 'mcp.rpc.transport': transport, 'network.transport': network, 'mcp.method.name': req.method, 'jsonrpc.request.id': String(req.id), 'mcp.rpc.direction': req.dir };
+      ? { 'session.id': sessionId, 'mcp.session.id': sessionId, 'mcp.rpc.transport': transport, 'mcp.method.name': req.method, 'jsonrpc.request.id': req.idText ?? String(req.id), 'mcp.rpc.direction': req.dir }
+      : { 'session.id': sessionId, 'mcp.session.id': sessionId, 'mcp.rpc.transport': transport, 'network.transport': network, 'mcp.method.name': req.method, 'jsonrpc.request.id': req.idText ?? String(req.id), 'mcp.rpc.direction': req.dir };
 
   /** Builds the attributes of a request's span: serialising and redacting, off the hot path. */
   function requestSpanAttributes(req: OpenRequest, responseJson: string | undefined): Attributes {
@@ -102,6 +103,7 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
     spans.begin({
       dir,
       id: c.id,
+      idText: idTextOf(c.id, raw),
       method: c.method,
       ctx: spanCtx,
       parentSpanId: parent?.spanId,
@@ -121,7 +123,7 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
   }
 
   function onResponse(reqDir: RpcDirection, respDir: RpcDirection, c: Extract<ClassifiedMessage, { kind: 'result' | 'error' }>, message: unknown, raw: string | undefined, time: number | undefined): void {
-    const req = c.id === null ? undefined : spans.take(reqDir, c.id);
+    const req = c.id === null ? undefined : spans.take(reqDir, c.id, idTextOf(c.id, raw));
     // A result nobody asked for (late answer to a cancelled request) is dropped; an error is kept.
     if (!req && c.kind === 'result') return;
     const end = time ?? spans.now();
@@ -249,6 +251,15 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
     openRequests: () => spans.openCount(),
     spanContextOf: (direction, id) => spans.open(direction, id)?.ctx,
   };
+}
+
+/**
+ * The id's JSON text when JSON.parse could not give the number back exactly (beyond 2^53, a
+ * fraction, `1e400`), read from the message's text; undefined for strings and safe integers,
+ * whose value is their identity, and when the text is unknown (batch elements, in-process).
+ */
+function idTextOf(id: RpcId, raw: string | undefined): string | undefined {
+  return typeof id === 'number' && !Number.isSafeInteger(id) && raw !== undefined ? rawIdToken(raw) : undefined;
 }
 
 function isJson(text: string): boolean {

@@ -13,6 +13,11 @@ import type { SpanContext } from './traceContext.js';
 export interface OpenRequest {
   dir: RpcDirection;
   id: RpcId;
+  /**
+   * The id's JSON text when it is a number JSON.parse cannot give back exactly (above 2^53, say,
+   * or `1e400`) and the message's text was known; such requests are matched by this text.
+   */
+  idText: string | undefined;
   method: string;
   ctx: SpanContext;
   parentSpanId: string | undefined;
@@ -49,9 +54,14 @@ export interface SpanRecorder {
   now(): number;
   /** Registers a request; a still-open request with the same direction and id ends as ERROR first. */
   begin(req: OpenRequest): void;
-  open(dir: RpcDirection, id: RpcId): OpenRequest | undefined;
-  /** Removes and returns an open request. */
-  take(dir: RpcDirection, id: RpcId): OpenRequest | undefined;
+  /**
+   * The open request with this id. `idText` (the id's JSON text, for numbers that are not safe
+   * integers) matches exactly; without it, or when nothing has that text, the id matches by value
+   * (a peer that parsed and re-serialised a huge id answers with the rounded number).
+   */
+  open(dir: RpcDirection, id: RpcId, idText?: string): OpenRequest | undefined;
+  /** Removes and returns an open request, matched as by `open`. */
+  take(dir: RpcDirection, id: RpcId, idText?: string): OpenRequest | undefined;
   byProgressToken(token: RpcId): OpenRequest | undefined;
   addEvent(req: OpenRequest, name: string, attributes: Attributes): void;
   /** Writes the span of a request already taken; `end` defaults to now. */
@@ -76,6 +86,17 @@ export const MAX_EVENTS_PER_SPAN = 1_000;
 /** Creates the bookkeeping for one recorder. */
 export function createSpanRecorder(o: SpanRecorderOptions): SpanRecorder {
   const maps: Record<RpcDirection, Map<RpcId, OpenRequest>> = { inbound: new Map(), outbound: new Map() };
+  /** Requests with an `idText`, by that text: numbers that are equal as doubles stay apart here. */
+  const byText: Record<RpcDirection, Map<string, OpenRequest>> = { inbound: new Map(), outbound: new Map() };
+  const find = (dir: RpcDirection, id: RpcId, idText: string | undefined): OpenRequest | undefined => {
+    const texts = byText[dir];
+    if (texts.size > 0) {
+      const exact = idText === undefined ? undefined : texts.get(idText);
+      if (exact !== undefined) return exact;
+      if (typeof id === 'number' && !Number.isSafeInteger(id)) for (const req of texts.values()) if (req.id === id) return req;
+    }
+    return maps[dir].get(id);
+  };
   const tokens = new Map<RpcId, OpenRequest>();
   const counts = { requests: 0, toolCalls: 0, errors: 0, spans: 0 };
   let closed = false;
@@ -101,7 +122,8 @@ export function createSpanRecorder(o: SpanRecorderOptions): SpanRecorder {
   };
 
   const release = (req: OpenRequest): void => {
-    maps[req.dir].delete(req.id);
+    if (req.idText !== undefined) byText[req.dir].delete(req.idText);
+    else maps[req.dir].delete(req.id);
     if (req.progressToken !== undefined && tokens.get(req.progressToken) === req) tokens.delete(req.progressToken);
   };
 
@@ -160,24 +182,25 @@ export function createSpanRecorder(o: SpanRecorderOptions): SpanRecorder {
     },
     now: nowMicros,
     begin(req) {
-      const map = maps[req.dir];
-      const previous = map.get(req.id);
+      const map = req.idText === undefined ? maps[req.dir] : byText[req.dir];
+      const key = req.idText ?? req.id;
+      const previous = (map as Map<RpcId, OpenRequest>).get(key);
       if (previous) {
         release(previous);
-        finish(previous, failureOutcome('duplicate_request_id', `request id ${String(req.id)} was reused before a response`));
+        finish(previous, failureOutcome('duplicate_request_id', `request id ${req.idText ?? String(req.id)} was reused before a response`));
       } else if (map.size >= MAX_OPEN_REQUESTS) {
         const oldest = map.values().next().value as OpenRequest;
         release(oldest);
         finish(oldest, failureOutcome('evicted', `more than ${MAX_OPEN_REQUESTS} requests open`));
       }
-      map.set(req.id, req);
+      (map as Map<RpcId, OpenRequest>).set(key, req);
       if (req.progressToken !== undefined) tokens.set(req.progressToken, req);
       counts.requests++;
       if (req.method === 'tools/call') counts.toolCalls++;
     },
-    open: (dir, id) => maps[dir].get(id),
-    take(dir, id) {
-      const req = maps[dir].get(id);
+    open: (dir, id, idText) => find(dir, id, idText),
+    take(dir, id, idText) {
+      const req = find(dir, id, idText);
       if (req) release(req);
       return req;
     },
@@ -225,7 +248,7 @@ export function createSpanRecorder(o: SpanRecorderOptions): SpanRecorder {
       closed = true;
       flush();
       try {
-        for (const map of [maps.inbound, maps.outbound]) {
+        for (const map of [maps.inbound, byText.inbound, maps.outbound, byText.outbound]) {
           for (const req of [...map.values()]) {
             release(req);
             finish(req, failureOutcome('connection_closed', reason));
@@ -244,6 +267,6 @@ export function createSpanRecorder(o: SpanRecorderOptions): SpanRecorder {
       flush();
       return { ...counts };
     },
-    openCount: () => maps.inbound.size + maps.outbound.size,
+    openCount: () => maps.inbound.size + maps.outbound.size + byText.inbound.size + byText.outbound.size,
   };
 }

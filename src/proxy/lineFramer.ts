@@ -12,10 +12,14 @@ export interface LineFramer {
 }
 
 export interface LineFramerOptions {
-  /** Longest line accepted, in bytes; longer lines are dropped up to their newline and reported. Default 64 MiB. */
+  /** Longest line accepted, in bytes (line terminator included); longer lines go to `oversize`. Default {@link DEFAULT_MAX_LINE_BYTES}. */
   maxLineBytes?: number;
-  /** Called once per dropped over-long line with the number of bytes seen so far. */
-  onOversize?: (bytes: number) => void;
+  /**
+   * Receives each over-long line as it passes instead of it being kept: `data` with its pieces in
+   * order (the first from the line's start; the newline is not passed), then `end` once with the
+   * line's length when its newline, or the end of the stream, arrives. Default: dropped silently.
+   */
+  oversize?: { data(piece: Buffer): void; end(bytes: number): void };
   /**
    * Called around the lines of a chunk that completes more than one (`start` before the first,
    * `end` after the last), so that the messages they carry can go out in one write (cork/uncork).
@@ -24,6 +28,9 @@ export interface LineFramerOptions {
    */
   group?: { start(): void; end(): void };
 }
+
+/** The default line limit: 64 MiB. */
+export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 const NEWLINE = 0x0a;
 const CR = 0x0d;
@@ -34,10 +41,14 @@ const CR = 0x0d;
  * bytes). Empty lines are skipped.
  */
 export function createLineFramer(onLine: LineHandler, options: LineFramerOptions = {}): LineFramer {
-  const maxLineBytes = options.maxLineBytes ?? 64 * 1024 * 1024;
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const sink = options.oversize;
   let parts: Buffer[] = [];
   let partsLength = 0;
+  /** Inside an over-long line: its bytes go to `oversize` as they come. */
   let discarding = false;
+  /** Bytes of the over-long line passed on so far. */
+  let discarded = 0;
   let ended = false;
 
   const deliver = (framed: Buffer): void => {
@@ -45,17 +56,21 @@ export function createLineFramer(onLine: LineHandler, options: LineFramerOptions
     if (end > 0 && framed[end - 1] === CR) end--;
     if (end === 0) return;
     if (framed.length > maxLineBytes) {
-      options.onOversize?.(framed.length);
+      sink?.data(framed.subarray(0, framed.length - 1));
+      sink?.end(framed.length - 1);
       return;
     }
     onLine(framed, end);
   };
 
-  const oversize = (bytes: number): void => {
+  /** The line being collected went over the limit: hand over what was kept and pass the rest through. */
+  const startDiscarding = (rest: Buffer): void => {
     discarding = true;
+    discarded = partsLength + rest.length;
+    for (const part of parts) sink?.data(part);
+    sink?.data(rest);
     parts = [];
     partsLength = 0;
-    options.onOversize?.(bytes);
   };
 
   return {
@@ -72,6 +87,8 @@ export function createLineFramer(onLine: LineHandler, options: LineFramerOptions
         while (nl !== -1) {
           if (discarding) {
             discarding = false;
+            if (nl > start) sink?.data(chunk.subarray(start, nl));
+            sink?.end(discarded + nl - start);
           } else if (partsLength === 0) {
             // A chunk of exactly one line (the usual case) needs no view of its own.
             deliver(start === 0 && nl + 1 === chunk.length ? chunk : chunk.subarray(start, nl + 1));
@@ -89,10 +106,13 @@ export function createLineFramer(onLine: LineHandler, options: LineFramerOptions
       } finally {
         if (grouped) group!.end();
       }
-      if (start < chunk.length && !discarding) {
+      if (start < chunk.length) {
         const rest = start === 0 ? chunk : chunk.subarray(start);
-        if (partsLength + rest.length > maxLineBytes) {
-          oversize(partsLength + rest.length);
+        if (discarding) {
+          discarded += rest.length;
+          sink?.data(rest);
+        } else if (partsLength + rest.length > maxLineBytes) {
+          startDiscarding(rest);
         } else {
           parts.push(rest);
           partsLength += rest.length;
@@ -102,7 +122,10 @@ export function createLineFramer(onLine: LineHandler, options: LineFramerOptions
     end(): void {
       if (ended) return;
       ended = true;
-      if (partsLength > 0 && !discarding) {
+      if (discarding) {
+        discarding = false;
+        sink?.end(discarded);
+      } else if (partsLength > 0) {
         parts.push(Buffer.from('\n'));
         const framed = Buffer.concat(parts, partsLength + 1);
         parts = [];

@@ -1,7 +1,8 @@
 import type { GateDecision, GateIo, GatedRequest, RequestGate } from '../sessions/requestGate.js';
 import { classifyMessage, detectableId, invalidReason, isLossyId, type JsonRpcId } from './classifyMessage.js';
 import type { ProxyRecorder } from './proxyRecorder.js';
-import { rawIdToken } from './rawIdToken.js';
+import { rawIdToken } from '../core/rawIdToken.js';
+import type { OversizeLine } from './envelopeSniffer.js';
 import { scanEnvelope, type Envelope } from './scanEnvelope.js';
 import type { SendMeta } from './upstream.js';
 
@@ -12,6 +13,7 @@ export const RpcErrorCode = {
   /** The upstream closed or could not be reached (the MCP SDK's ConnectionClosed). */
   UPSTREAM_CLOSED: -32000,
   REQUEST_CANCELLED: -32800,
+  INTERNAL_ERROR: -32603,
 } as const;
 
 /** A client request the router has not seen answered yet. */
@@ -184,6 +186,66 @@ export class MessageRouter {
     recorder?.sent(msg, text);
   }
 
+  /**
+   * A line from the client over the line limit, never forwarded. A request is answered with
+   * -32600 "Request too large" for its id and recorded as one ERROR span under its method; a
+   * response the client gave is answered upstream in its place; a notification is only recorded;
+   * a line whose id cannot be read is answered -32700 with id null.
+   */
+  oversizeFromClient(line: OversizeLine): void {
+    this.fromClientCount++;
+    const { idText, method, response } = line.envelope;
+    const detail = oversizeDetail(line);
+    const preview = `${line.head}…`;
+    const recorder = this.options.recorder;
+    if (response) {
+      recorder?.malformed('received', preview, `response too large: ${detail}`);
+      if (idText !== undefined && this.upstreamOpen) {
+        const reply = Buffer.from(`{"jsonrpc":"2.0","id":${idText},"error":${JSON.stringify({ code: RpcErrorCode.INTERNAL_ERROR, message: 'Response too large', data: detail })}}\n`);
+        this.options.sendUpstream(reply, reply.length - 1, { method: undefined, expectsReply: false, tag: undefined });
+      }
+      return;
+    }
+    if (idText === undefined) {
+      if (method !== undefined) recorder?.malformed('received', preview, `notification too large: ${detail}`);
+      else this.rejectClientLine(preview, RpcErrorCode.PARSE_ERROR, 'Parse error', detail, 'null');
+      return;
+    }
+    if (method === undefined) {
+      this.rejectClientLine(preview, RpcErrorCode.INVALID_REQUEST, 'Invalid Request', detail, idText);
+      return;
+    }
+    // Recorded as the call it was (its start as the request text), ended by our answer.
+    recorder?.received({ jsonrpc: '2.0', id: JSON.parse(idText) as JsonRpcId, method }, preview);
+    const text = `{"jsonrpc":"2.0","id":${idText},"error":${JSON.stringify({ code: RpcErrorCode.INVALID_REQUEST, message: 'Request too large', data: detail })}}`;
+    this.toClient(Buffer.from(`${text}\n`));
+    recorder?.sent(JSON.parse(text), text);
+  }
+
+  /**
+   * A line from the upstream over the line limit, never delivered. A response ends its request
+   * with -32603 "Response too large" (the client stops waiting); a request is answered upstream
+   * with -32600; anything else is recorded (and answered -32700 upstream when its id is unreadable).
+   */
+  oversizeFromUpstream(line: OversizeLine): void {
+    const { idText, method, response } = line.envelope;
+    const detail = oversizeDetail(line);
+    const preview = `${line.head}…`;
+    if (response && idText !== undefined) {
+      const p = this.findPending(JSON.parse(idText), idText);
+      if (p !== undefined && !p.done) {
+        this.answer(p, RpcErrorCode.INTERNAL_ERROR, 'Response too large', detail);
+        return;
+      }
+    }
+    if (method !== undefined && idText !== undefined) {
+      this.rejectUpstreamLine(preview, RpcErrorCode.INVALID_REQUEST, 'Request too large', detail, idText);
+      return;
+    }
+    if (response || method !== undefined) this.options.recorder?.malformed('sent', preview, detail);
+    else this.rejectUpstreamLine(preview, RpcErrorCode.PARSE_ERROR, 'Parse error', detail, 'null');
+  }
+
   /** The upstream is gone: no more forwarding; later requests are answered with an error. */
   upstreamClosed(): void {
     this.upstreamOpen = false;
@@ -243,20 +305,24 @@ export class MessageRouter {
    * Returns 'dropped' for answers to requests we already answered ourselves.
    */
   private settle(id: unknown, text: string | undefined): 'ok' | 'dropped' {
-    let p: Pending | undefined;
-    if (isLossyId(id)) {
-      const raw = text === undefined ? undefined : rawIdToken(text);
-      p = raw === undefined ? undefined : this.pendingLossy.get(raw);
-      if (p === undefined) for (const q of this.pendingLossy.values()) if (q.id === id) p = q;
-    } else if (typeof id === 'string' || typeof id === 'number') {
-      p = this.pending.get(id);
-    }
+    const p = this.findPending(id, isLossyId(id) && text !== undefined ? rawIdToken(text) : undefined);
     if (p !== undefined) {
       this.untrack(p);
       if (p.done) return 'dropped';
       p.done = true;
     }
     return 'ok';
+  }
+
+  /** The pending request `id` answers: by `idText` (the id's JSON text) first for ids JSON.parse rounds, then by value. */
+  private findPending(id: unknown, idText: string | undefined): Pending | undefined {
+    if (isLossyId(id)) {
+      const p = idText === undefined ? undefined : this.pendingLossy.get(idText);
+      if (p !== undefined) return p;
+      for (const q of this.pendingLossy.values()) if (q.id === id) return q;
+      return undefined;
+    }
+    return typeof id === 'string' || typeof id === 'number' ? this.pending.get(id) : undefined;
   }
 
   /** Forwards one message upstream; `requests` are the pending requests it carries (answered if it cannot go). */
@@ -374,6 +440,10 @@ export class MessageRouter {
     this.toClientCount++;
     this.options.writeClient(framed);
   }
+}
+
+function oversizeDetail(line: OversizeLine): string {
+  return `line of ${line.bytes} bytes is over the proxy's limit of ${line.limit} bytes (mcpscope proxy --max-line-bytes)`;
 }
 
 function idJson(p: Pending): string {

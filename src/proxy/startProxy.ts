@@ -3,7 +3,8 @@ import { InspectorError, describeError } from '../core/errors.js';
 import { assertSessionId, newSessionId } from '../core/ids.js';
 import type { RequestGate } from '../sessions/requestGate.js';
 import type { HttpUpstreamSpec } from './httpUpstream.js';
-import { createLineFramer } from './lineFramer.js';
+import { oversizeReader, type OversizeLine } from './envelopeSniffer.js';
+import { createLineFramer, DEFAULT_MAX_LINE_BYTES } from './lineFramer.js';
 import { MessageRouter, RpcErrorCode } from './messageRouter.js';
 import type { ProxyRecorder } from './proxyRecorder.js';
 import { createStdioUpstream, type StdioUpstreamSpec } from './stdioUpstream.js';
@@ -54,6 +55,11 @@ export interface ProxyOptions {
   gate?: RequestGate;
   /** Grace period for the upstream to end on its own when closing, before escalating. Default 2000 ms. */
   graceMs?: number;
+  /**
+   * Longest line accepted on stdio (from the client, and from a stdio upstream), in bytes. A longer
+   * line is passed over without being held, answered with a JSON-RPC error and recorded. Default 64 MiB.
+   */
+  maxLineBytes?: number;
 }
 
 /** A running proxy session. */
@@ -98,11 +104,26 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const recording = options.openRecording ? await options.openRecording({ sessionId, title, transport: options.clientTransport ?? 'stdio' }) : undefined;
 
   let clientGone = false;
+  // Backpressure, both ways: while the client's side holds more than its high-water mark unwritten,
+  // the upstream is not read; while the upstream's input does, the client is not read.
+  let upstreamPaused = false;
+  let clientPaused = false;
+  const resumeUpstream = (): void => {
+    upstreamPaused = false;
+    upstream.resume?.();
+  };
   const router = new MessageRouter({
     writeClient: (framed) => {
-      if (!clientGone) clientOut.write(framed);
+      if (clientGone || clientOut.write(framed) || upstreamPaused || upstream.pause === undefined) return;
+      upstreamPaused = true;
+      upstream.pause();
+      clientOut.once('drain', resumeUpstream);
     },
-    sendUpstream: (framed, end, meta) => upstream.send(framed, end, meta),
+    sendUpstream: (framed, end, meta) => {
+      if (upstream.send(framed, end, meta) !== false || clientPaused) return;
+      clientPaused = true;
+      clientIn.pause();
+    },
     ...(recording ? { recorder: recording.recorder } : {}),
     ...(options.gate ? { gate: options.gate } : {}),
   });
@@ -124,17 +145,28 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     closed: onUpstreamClosed,
     chunkStart: () => clientOut.cork(),
     chunkEnd: () => clientOut.uncork(),
+    oversize: (line: OversizeLine) => router.oversizeFromUpstream(line),
+    drained: () => {
+      if (!clientPaused) return;
+      clientPaused = false;
+      if (!ending) clientIn.resume();
+    },
     log,
   };
   const graceMs = options.graceMs ?? 2000;
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   // httpUpstream is loaded only for an HTTP upstream: undici adds ~150 ms to start-up here.
   const upstream: Upstream =
     spec.kind === 'stdio'
-      ? createStdioUpstream({ ...spec, handlers, stderr, graceMs })
+      ? createStdioUpstream({ ...spec, handlers, stderr, graceMs, maxLineBytes })
       : (await import('./httpUpstream.js')).createHttpUpstream({ url: spec.url, ...(spec.headers ? { headers: spec.headers } : {}), ...(spec.resume ? { resume: spec.resume } : {}), handlers, graceMs });
 
   const framer = createLineFramer((framed, e) => router.fromClient(framed, e), {
-    onOversize: (bytes) => log(`client sent a line over the size limit (${bytes} bytes): dropped`),
+    maxLineBytes,
+    oversize: oversizeReader(maxLineBytes, (line) => {
+      log(`client sent a line of ${line.bytes} bytes, over the limit of ${maxLineBytes}: not forwarded`);
+      router.oversizeFromClient(line);
+    }),
     ...(upstream.cork && upstream.uncork ? { group: { start: () => upstream.cork!(), end: () => upstream.uncork!() } } : {}),
   });
   const onData = (chunk: Buffer | string): void => framer.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
@@ -165,6 +197,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       // A client that left gets no answers (the recorder ends its open requests as ERROR);
       // one we are stopping under (close/cancel) hears why its requests will not complete.
       if (answerPending) router.failPending(RpcErrorCode.UPSTREAM_CLOSED, reason.startsWith('proxy closed') ? reason : `proxy closed: ${reason}`);
+    } else {
+      // It closed by itself; what it started may still run (npx's server): end that too.
+      await upstream.close();
     }
     clientIn.off('data', onData);
     clientIn.off('end', onEnd);

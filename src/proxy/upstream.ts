@@ -1,3 +1,5 @@
+import type { OversizeLine } from './envelopeSniffer.js';
+
 /** How an upstream connection ended. */
 export interface UpstreamOutcome {
   /** True when the upstream ended in error (non-zero exit, killed, unreachable, session lost). */
@@ -29,19 +31,31 @@ export interface UpstreamHandlers {
   /** Optional: brackets the messages of one chunk from the upstream that holds several, so they can go out in one write. */
   chunkStart?(): void;
   chunkEnd?(): void;
+  /** Optional: the upstream's input is below its high-water mark again, after `send` returned false. */
+  drained?(): void;
+  /** Optional: a line from the upstream went over the line limit and was passed over. */
+  oversize?(line: OversizeLine): void;
   /** Diagnostics for people (stderr). */
   log(line: string): void;
 }
 
 /** A connection to the proxied MCP server (stdio child process or Streamable HTTP endpoint). */
 export interface Upstream {
-  /** Forwards one message; `framed` includes the line terminator, `end` is where the content ends. */
-  send(framed: Buffer, end: number, meta: SendMeta): void;
+  /**
+   * Forwards one message; `framed` includes the line terminator, `end` is where the content ends.
+   * Returns false when the upstream's input is over its high-water mark (the message is still
+   * sent): the caller should stop reading what it forwards until `handlers.drained`.
+   */
+  send(framed: Buffer, end: number, meta: SendMeta): boolean | void;
   /**
    * Ends the connection gracefully (stdin EOF / HTTP DELETE), escalating after the grace period.
-   * Resolves once the upstream is gone and `closed` has been called. Idempotent.
+   * Resolves once the upstream is gone and `closed` has been called. Idempotent. Also called
+   * after the upstream closed by itself, to end what it left behind (a stdio upstream's process group).
    */
   close(): Promise<void>;
+  /** Optional backpressure: stops delivering messages (and reading them) until `resume()`. */
+  pause?(): void;
+  resume?(): void;
   /** Optional batching: sends between `cork()` and `uncork()` may go out in one write. */
   cork?(): void;
   uncork?(): void;

@@ -57,14 +57,29 @@ describe('createLineFramer', () => {
     expect(lines[1]!.content.toString()).toBe('{"next":1}');
   });
 
-  it('drops lines over the limit up to their newline and goes on', () => {
-    const oversize: number[] = [];
-    const { framer, lines } = collect({ maxLineBytes: 16, onOversize: (n) => oversize.push(n) });
-    framer.push(Buffer.from('{"this line":"is far too long"'));
+  it('passes lines over the limit on in pieces, without keeping them, and goes on', () => {
+    const over: Array<{ text: string; bytes: number }> = [];
+    let pieces: Buffer[] = [];
+    const oversize = {
+      data: (piece: Buffer) => pieces.push(Buffer.from(piece)),
+      end: (bytes: number) => {
+        over.push({ text: Buffer.concat(pieces).toString(), bytes });
+        pieces = [];
+      },
+    };
+    const { framer, lines } = collect({ maxLineBytes: 16, oversize });
+    framer.push(Buffer.from('{"this line":'));
+    framer.push(Buffer.from('"is far too long"'));
     framer.push(Buffer.from(',"more":"still going"}\n{"ok":1}\n'));
-    framer.push(Buffer.from('{"also too long in one chunk"}\n'));
-    expect(lines.map((l) => l.content.toString())).toEqual(['{"ok":1}']);
-    expect(oversize).toHaveLength(2);
+    framer.push(Buffer.from('{"also too long in one chunk"}\n{"ok":2}\n'));
+    framer.push(Buffer.from('{"cut off by the end of the stream"'));
+    framer.end();
+    expect(lines.map((l) => l.content.toString())).toEqual(['{"ok":1}', '{"ok":2}']);
+    expect(over).toEqual([
+      { text: '{"this line":"is far too long","more":"still going"}', bytes: 52 },
+      { text: '{"also too long in one chunk"}', bytes: 30 },
+      { text: '{"cut off by the end of the stream"', bytes: 35 },
+    ]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rawIdToken } from '../../src/proxy/rawIdToken.js';
+import { rawIdToken } from '../../src/core/rawIdToken.js';
 
 describe('rawIdToken', () => {
   it('returns the exact text of a huge numeric id', () => {
