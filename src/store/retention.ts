@@ -9,6 +9,8 @@ import { isLive } from './rebuildMeta.js';
 export const DEFAULT_RETENTION_DAYS = 7;
 
 const META_TMP = /^([A-Za-z0-9_-]{6,128})\.meta\.json\.[^/]*\.tmp$/;
+/** The open-request sidecar, its temp files and claims (see inflightSidecar, settleAbandoned). */
+const INFLIGHT = /^([A-Za-z0-9_-]{6,128})\.inflight\.json(?:\.[^/]*\.(?:tmp|claim))?$/;
 const DAY_MS = 86_400_000;
 
 /**
@@ -33,7 +35,7 @@ export async function applyRetention(tracesDir: string, options: { days?: number
   }
   const files = new Map<string, string[]>();
   for (const name of names) {
-    const id = parseTraceDirEntry(name)?.sessionId ?? META_TMP.exec(name)?.[1];
+    const id = parseTraceDirEntry(name)?.sessionId ?? META_TMP.exec(name)?.[1] ?? INFLIGHT.exec(name)?.[1];
     if (id === undefined) continue;
     let list = files.get(id);
     if (!list) files.set(id, (list = []));

@@ -2,14 +2,16 @@ import { assertSessionId } from '../core/ids.js';
 import { capJsonAttributes } from '../core/jsonAttributes.js';
 import { FINAL_STATUSES, type SessionMeta, type SessionStatus } from '../core/session.js';
 import type { Span } from '../core/span.js';
-import type { SpanSink } from '../core/spanSink.js';
+import type { OpenRequestSource, OpenRequestTracking, SpanSink } from '../core/spanSink.js';
 import { durationMs, nowIso } from '../core/time.js';
+import { createInflightSidecar, type InflightSidecar } from './inflightSidecar.js';
 import { createMemberCompressor, type MemberCompressor } from './memberCompressor.js';
 import { readMetaFile, writeMetaFile } from './metaFile.js';
 import { ensureTracesDir, metaFilePath } from './paths.js';
 import { createTracePart, reopenTracePart, type TracePartFile } from './tracePartFile.js';
 import { findTraceParts } from './traceParts.js';
 import { readTrace } from './traceReader.js';
+import { settleAbandonedRequests } from './settleAbandoned.js';
 import { resolveWriterOptions, type ResolvedWriterOptions, type TraceWriterOptions } from './traceWriterOptions.js';
 
 export type { TraceWriterOptions } from './traceWriterOptions.js';
@@ -89,6 +91,8 @@ class GzipTraceWriter implements TraceWriter {
   private metaWrite: Promise<void> | undefined;
   private metaDirty = false;
   private lastMetaAt = 0;
+  /** Crash evidence: the open requests of the recorders feeding this writer, kept beside the trace. */
+  private readonly openRequests: InflightSidecar;
 
   constructor(private readonly o: ResolvedWriterOptions) {
     this.sessionId = o.sessionId;
@@ -111,6 +115,12 @@ class GzipTraceWriter implements TraceWriter {
         return false;
       },
     );
+    this.openRequests = createInflightSidecar({ tracesDir: o.tracesDir, sessionId: o.sessionId, intervalMs: o.flushIntervalMs, ready: this.ready, onError: (err) => this.report(err) });
+  }
+
+  /** Keeps `source`'s long-open requests in `<id>.inflight.json` until close (see createInflightSidecar). */
+  trackOpenRequests(source: OpenRequestSource): OpenRequestTracking {
+    return this.openRequests.track(source);
   }
 
   write(span: Span): void {
@@ -180,6 +190,7 @@ class GzipTraceWriter implements TraceWriter {
     this.timer = undefined;
     this.flushPending();
     await this.drain();
+    await this.openRequests.close();
     const s = this.state;
     s.status = final.status ?? (FINAL_STATUSES.has(s.status) ? s.status : 'completed');
     if (final.reason !== undefined) s.reason = final.reason;
@@ -199,12 +210,14 @@ class GzipTraceWriter implements TraceWriter {
   private async open(): Promise<void> {
     const { tracesDir, sessionId } = this.o;
     await ensureTracesDir(tracesDir);
+    // A dead writer's requests left in flight become spans before this one counts or appends.
+    const settled = await settleAbandonedRequests(tracesDir, sessionId, (err) => this.report(err));
     const previous = await readMetaFile(metaFilePath(tracesDir, sessionId));
     const parts = await findTraceParts(tracesDir, sessionId);
     if (previous) {
       this.state.started_at = previous.started_at;
-      this.state.span_count += previous.span_count;
-      this.state.error_count += previous.error_count;
+      this.state.span_count += previous.span_count + settled.spans;
+      this.state.error_count += previous.error_count + settled.errors;
       if (previous.tags) this.state.tags = { ...previous.tags, ...this.state.tags };
     } else if (parts.gz.length > 0) {
       const { spans } = await readTrace(tracesDir, sessionId);
