@@ -33,7 +33,7 @@ const NOTHING: SettleResult = { spans: 0, errors: 0 };
  * part's mtime); then deletes the sidecar. Call it before counting or reading the trace of a
  * session found dead, so that every view counts the same spans.
  *
- * Does nothing while the session's meta says its writer is live. Safe when several callers
+ * Does nothing while the session's meta says its writer is live, or when it has no meta. Safe when several callers
  * (processes or calls) find the same dead session at once: the sidecar is claimed by an atomic
  * rename, so exactly one appends; the others wait (bounded) until that claim is gone, so they
  * return after the trace is complete. Idempotent: spans already in the trace (same span id)
@@ -45,7 +45,8 @@ export async function settleAbandonedRequests(tracesDir: string, sessionId: stri
   const id = assertSessionId(sessionId);
   const path = inflightFilePath(tracesDir, id);
   const meta = await readMetaFile(metaFilePath(tracesDir, id));
-  if (meta && isLive(meta)) return NOTHING;
+  // Writers write the meta before any sidecar: without one (a new session) there is nothing to do.
+  if (!meta || isLive(meta)) return NOTHING;
   const mine = () => `${path}.${process.pid}-${randomBytes(4).toString('hex')}.claim`;
   const first = mine();
   const claims: string[] = (await claim(path, first)) ? [first] : [];

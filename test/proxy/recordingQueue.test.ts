@@ -59,6 +59,21 @@ describe('createRecordingQueue', () => {
     expect(sink.spans.map((s) => s.attributes['jsonrpc.request.id'])).toEqual(Array.from({ length: 200 }, (_, i) => String(i)));
   });
 
+  it('never lets a message wait more than maxLagMs: an older backlog is recorded in one slice', async () => {
+    const { sink, queue, pair } = setup({ delayMs: 0, sliceMs: 0, maxLagMs: 15 });
+    for (let i = 0; i < 200; i++) pair(i);
+    const until = Date.now() + 25;
+    while (Date.now() < until) {
+      // the event loop is held past maxLagMs (a burst of forwarding, say)
+    }
+    // Younger than maxLagMs when the slice starts: these wait for later slices as usual.
+    for (let i = 200; i < 400; i++) pair(i);
+    await turn();
+    expect(sink.spans.length).toBeGreaterThanOrEqual(200);
+    expect(sink.spans.length).toBeLessThan(400);
+    expect(queue.stats().spans).toBe(400);
+  });
+
   it('waits delayMs after the first message of a batch, then records the whole batch', async () => {
     const { sink, queue, pair } = setup({ delayMs: 40 });
     pair(1);
