@@ -59,8 +59,8 @@ export interface TraceWriter extends SpanSink {
  * Starts recording a session to `<tracesDir>/<sessionId>.jsonl.gz`. Synchronous: the directory
  * (mode 0700), the meta record and the file are set up asynchronously, and spans written
  * meanwhile wait in memory. `write` serialises the span once, straight into the current
- * batch's UTF-8 buffer; batches (every `flushIntervalMs` or `flushBytes`) move without a copy
- * to the shared compression worker thread (see createMemberCompressor), which keeps working
+ * batch's UTF-8 buffer; batches (every `flushIntervalMs` or `flushBytes`) go to the shared
+ * compression worker thread (see createMemberCompressor: a batch waits for it 30 ms at most), which keeps working
  * while the caller's event loop is busy, and are appended as one gzip member each, in order
  * (members ready together go out in one writev), so a crash loses at most the unflushed batch. An existing trace
  * of the same session is continued after its torn tail (if any) is cut off. I/O errors go to
