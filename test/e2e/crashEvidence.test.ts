@@ -2,7 +2,10 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SessionEvent } from '../../src/core/events.js';
+import { createEventBus } from '../../src/sessions/eventBus.js';
 import { markSessionAbandoned } from '../../src/sessions/markSessionAbandoned.js';
+import { createSessionControl } from '../../src/sessions/sessionControl.js';
 import { inflightFilePath } from '../../src/store/paths.js';
 import { readTrace } from '../../src/store/traceReader.js';
 import { connectInspector } from '../fixtures/traces/inspectorClient.js';
@@ -178,6 +181,39 @@ describe('a proxy SIGKILLed mid-call keeps the call as evidence (built CLI, serv
       expect([summary.span_count, summary.error_count]).toEqual([spans.length, meta.error_count]);
     } finally {
       await conn.close();
+    }
+  }, 60_000);
+
+  it('watched live by a serve-like inspector: the death is discovered, and every view agrees with the trace', async () => {
+    const sessionId = 'crash-watched-live';
+    const bus = createEventBus();
+    const events: SessionEvent[] = [];
+    bus.subscribe((e) => events.push(e));
+    const control = await createSessionControl({ tracesDir: dir.path, bus, rescanMs: 100 });
+    const conn = await connectInspector({ tracesDir: dir.path, watch: false, control });
+    try {
+      const proxy = await proxiedEverything(dir.path, sessionId);
+      await proxy.client.callTool({ name: 'echo', arguments: { message: 'one' } });
+      let progress = 0;
+      const call = proxy.client
+        .callTool({ name: 'trigger-long-running-operation', arguments: { duration: 20, steps: 20 } }, undefined, { onprogress: () => void progress++, timeout: 60_000 })
+        .catch((err: Error) => err);
+      await until(() => progress >= 1 && existsSync(inflightFilePath(dir.path, sessionId)), 'the call to be under way');
+      await until(() => control.getLive(sessionId) !== undefined, 'serve to see the live session');
+      await proxy.kill();
+      await call;
+      await until(() => events.some((e) => e.type === 'SessionFinished' && e.session_id === sessionId), 'serve to notice the death');
+
+      const row = ((await conn.call('list_sessions', {})).structuredContent as { sessions: any[] }).sessions.find((s) => s.id === sessionId);
+      const summary = ((await conn.call('get_trace', { session_id: sessionId })).structuredContent as { summary: any }).summary;
+      const { spans } = await readTrace(dir.path, sessionId);
+      const errors = spans.filter((s) => s.status.status_code === 'ERROR').length;
+      expect(row).toMatchObject({ status: 'failed', reason: 'abandoned', span_count: spans.length, error_count: errors });
+      expect([summary.span_count, summary.error_count]).toEqual([spans.length, errors]);
+      expect(spans.filter((s) => s.attributes['error.type'] === 'abandoned').map((s) => s.name)).toEqual(['tools/call trigger-long-running-operation']);
+    } finally {
+      await conn.close();
+      await control.close();
     }
   }, 60_000);
 
