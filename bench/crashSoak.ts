@@ -96,7 +96,8 @@ export async function crashTrial(tracesDir: string, sessionId: string, killAfter
         }, killAfterMs);
       }
     });
-    // Bounded: a proxy that never answers is killed after 10 s.
+    // Bounded: a proxy that exits by itself ends the trial; one that never answers is killed after 10 s.
+    proxy.once('exit', () => resolve());
     setTimeout(() => {
       killed = true;
       proxy.kill('SIGKILL');

@@ -113,8 +113,12 @@ export function createMemberCompressor(level: number, handles = COMPRESSOR_HANDL
     });
     pending.push(job);
     const pool = sharedPool();
-    // While the worker boots, batches would only queue up behind it: compress them here.
-    if (pool && !pool.online) job.queuedAt = Number.NEGATIVE_INFINITY;
+    if (pool && !pool.online) {
+      // While the worker boots, batches would only queue up behind it: compress them here.
+      job.queuedAt = Number.NEGATIVE_INFINITY;
+      enforce();
+      return p;
+    }
     const work = pool ? pool.compress(data, level, (id) => (job.poolId = id), () => lanes().compress(data)) : lanes().compress(data);
     work.then(
       (member) => settle(job, member),

@@ -136,8 +136,7 @@ export function createSessionIndex(tracesDir: string): SessionIndex {
    */
   async function rebuild(id: string, base: SessionMeta | undefined, keys: { metaKey?: string; traceKey?: string }): Promise<Entry> {
     // A dead writer's in-flight requests join the trace first, so the count includes them.
-    const settled = await settleAbandonedRequests(tracesDir, id);
-    if (settled.spans > 0) keys = {};
+    await settleAbandonedRequests(tracesDir, id);
     const meta = await rebuildMeta(tracesDir, id, base);
     const saved = await writeMetaFile(metaFilePath(tracesDir, id), meta).then(() => true, () => false);
     const e = entry(meta, saved ? undefined : keys.metaKey);
