@@ -60,8 +60,8 @@ export interface TraceWriter extends SpanSink {
  * (mode 0700), the meta record and the file are set up asynchronously, and spans written
  * meanwhile wait in memory. `write` serialises the span once, straight into the current
  * batch's UTF-8 buffer; batches (every `flushIntervalMs` or `flushBytes`) go to the shared
- * compression worker thread (see createMemberCompressor: a batch waits for it 30 ms at most), which keeps working
- * while the caller's event loop is busy, and are appended as one gzip member each, in order
+ * compression worker thread (see createMemberCompressor; a batch waits for it 30 ms at most),
+ * which keeps working while the caller's event loop is busy, and are appended as one gzip member each, in order
  * (members ready together go out in one writev), so a crash loses at most the unflushed batch. An existing trace
  * of the same session is continued after its torn tail (if any) is cut off. I/O errors go to
  * `onError` and never throw. Throws INVALID_SESSION_ID / INVALID_ARGUMENT for bad options.
