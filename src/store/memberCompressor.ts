@@ -240,7 +240,11 @@ function sharedPool(): WorkerPool | undefined {
   worker.on('exit', die);
   cancelJob = (id) => Atomics.store(cancelled, id % CANCEL_SLOTS, id + 1);
   let online = false;
-  worker.once('online', () => (online = true));
+  worker.once('online', () => {
+    online = true;
+    // An unref() before the thread started does not hold (Node 20): say it again, unless busy.
+    if (jobs.size === 0) worker.unref();
+  });
   pool = {
     get online() {
       return online;

@@ -1,11 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkMember } from '../../src/store/gzipMember.js';
 import { createMemberCompressor } from '../../src/store/memberCompressor.js';
-import { tempDir } from './storeTestKit.js';
+import { ensureBuilt, ROOT, tempDir } from './storeTestKit.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -58,4 +58,18 @@ describe('createMemberCompressor', () => {
     await hurried.close();
     await patient.close();
   });
+
+  it('never keeps a process alive: one that compressed while the worker was starting exits after close', () => {
+    ensureBuilt();
+    const script = `
+      const { createMemberCompressor } = await import(${JSON.stringify(join(ROOT, 'dist/src/store/memberCompressor.js'))});
+      const c = createMemberCompressor(1);
+      const m = await c.compress(Buffer.from('hello'));
+      await c.close();
+      console.log('member', m.length);`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 10_000 });
+    expect(run.stdout).toMatch(/member \d+/);
+    expect(run.signal).toBeNull();
+    expect(run.status).toBe(0);
+  }, 60_000);
 });
