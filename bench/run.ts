@@ -11,6 +11,7 @@ const suites: Record<string, () => Promise<BenchSuite>> = {
   server: async () => (await import('./serverBench.js')).serverBench,
   sessions: async () => (await import('./sessionsBench.js')).sessionsBench,
   http: async () => (await import('./httpBench.js')).httpBench,
+  crash: async () => (await import('./crashSoak.js')).crashSoakBench,
 };
 
 async function main(): Promise<void> {

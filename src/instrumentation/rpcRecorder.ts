@@ -49,7 +49,10 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
     onError: options.onError,
     prepare: requestSpanAttributes,
     autoFlush: options.autoFlush ?? true,
+    onBegin: () => tracking?.changed(),
   });
+  // Crash evidence: a sink that can keep it (the trace writer) learns of requests left open.
+  const tracking = options.sink.trackOpenRequests?.({ openCount: () => spans.openCount(), abandonedSpans: (before) => spans.abandonedSpans(before) });
   const plainJson: JsonText = (v) => JSON.stringify(v) ?? 'null';
   const redactedJson: JsonText = (v) => JSON.stringify(redactor.redactValue(v)) ?? 'null';
 
@@ -246,7 +249,10 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
       }
     },
     flush: () => spans.flush(),
-    close: (reason) => spans.close(reason ?? 'connection closed'),
+    close(reason) {
+      spans.close(reason ?? 'connection closed');
+      tracking?.stop();
+    },
     stats: () => spans.stats(),
     openRequests: () => spans.openCount(),
     spanContextOf: (direction, id) => spans.open(direction, id)?.ctx,

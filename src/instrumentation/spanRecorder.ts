@@ -31,7 +31,13 @@ export interface OpenRequest {
   /** Its original text, when known. */
   raw: string | undefined;
   params: Record<string, unknown> | undefined;
+  /** Its abandoned-span skeleton, built once (again when events were added since). */
+  abandoned?: { span: Span; events: number } | undefined;
 }
+
+/** `error.type` of a request that was in flight when the recording process died. */
+export const ABANDONED_ERROR_TYPE = 'abandoned';
+const ABANDONED_DESCRIPTION = 'abandoned: the recording process died with this request in flight (end time: when it was last known alive)';
 
 export interface SpanRecorderOptions {
   sink: SpanSink;
@@ -46,6 +52,8 @@ export interface SpanRecorderOptions {
   prepare: (req: OpenRequest, responseJson: string | undefined) => Attributes;
   /** Default true: deferred work runs on the next turn of the event loop; false: only at flush(). */
   autoFlush?: boolean;
+  /** Called when a request begins (the sink's open-request tracking wakes up on it). */
+  onBegin?: (() => void) | undefined;
 }
 
 /** Bookkeeping behind the RPC recorder: open requests, span output, counts and hooks. */
@@ -76,6 +84,13 @@ export interface SpanRecorder {
   close(reason: string): void;
   stats(): { requests: number; toolCalls: number; errors: number; spans: number };
   openCount(): number;
+  /**
+   * Spans for the requests open since `startedBefore` (µs) or earlier, as they would be written
+   * had the process died now: ERROR `abandoned`, request JSON, real start; end = start (the
+   * writer of the evidence sets it). Open requests are kept in begin order, so the scan stops
+   * at the first younger one.
+   */
+  abandonedSpans(startedBefore: number): Span[];
 }
 
 /** Most open requests kept per direction; past it the oldest ends as ERROR `evicted`. */
@@ -176,6 +191,29 @@ export function createSpanRecorder(o: SpanRecorderOptions): SpanRecorder {
     }
   };
 
+  /** The request's span as if the process had died: built like `finish` would, never written here. */
+  const abandonedSpan = (req: OpenRequest): Span => {
+    const events = req.events?.length ?? 0;
+    if (req.abandoned && req.abandoned.events === events) return req.abandoned.span;
+    const attributes = o.prepare(req, undefined);
+    if (req.droppedEvents) attributes['mcp.events.dropped'] = req.droppedEvents;
+    const span = buildSpan({
+      traceId: req.ctx.traceId,
+      spanId: req.ctx.spanId,
+      parentSpanId: req.parentSpanId,
+      name: req.name,
+      kind: req.dir === 'inbound' ? 'SERVER' : 'CLIENT',
+      startMicros: req.start,
+      endMicros: req.start,
+      outcome: failureOutcome(ABANDONED_ERROR_TYPE, ABANDONED_DESCRIPTION),
+      attributes,
+      events: req.events ? [...req.events] : undefined,
+      jsonCapBytes: o.jsonCapBytes,
+    });
+    req.abandoned = { span, events };
+    return span;
+  };
+
   return {
     get closed() {
       return closed;
@@ -195,6 +233,7 @@ export function createSpanRecorder(o: SpanRecorderOptions): SpanRecorder {
       }
       (map as Map<RpcId, OpenRequest>).set(key, req);
       if (req.progressToken !== undefined) tokens.set(req.progressToken, req);
+      o.onBegin?.();
       counts.requests++;
       if (req.method === 'tools/call') counts.toolCalls++;
     },
@@ -268,5 +307,20 @@ export function createSpanRecorder(o: SpanRecorderOptions): SpanRecorder {
       return { ...counts };
     },
     openCount: () => maps.inbound.size + maps.outbound.size + byText.inbound.size + byText.outbound.size,
+    abandonedSpans(startedBefore) {
+      const out: Span[] = [];
+      // Each map holds its requests in start order, so a map's scan stops at the first too young.
+      for (const map of [maps.inbound, byText.inbound, maps.outbound, byText.outbound]) {
+        for (const req of map.values()) {
+          if (req.start > startedBefore) break;
+          try {
+            out.push(abandonedSpan(req));
+          } catch (err) {
+            report(err);
+          }
+        }
+      }
+      return out;
+    },
   };
 }

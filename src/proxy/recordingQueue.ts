@@ -29,6 +29,13 @@ export interface RecordingQueueOptions {
    * Default 2 (one request at a time is ping-pong).
    */
   busyInFlight?: number;
+  /**
+   * Most time a message may wait unrecorded: past it a slice keeps recording beyond `sliceMs`
+   * until the oldest waiting message is younger again. It bounds what a crash can cost (what
+   * waits here is lost with the process) and, when recording cannot keep up with the traffic,
+   * slows forwarding to the pace of recording (each turn still ends). Default 20 ms.
+   */
+  maxLagMs?: number;
 }
 
 const RECEIVED = 0;
@@ -46,7 +53,8 @@ const SLOTS = 4;
  * array's growth); the recorder sees the messages in order, with those times, later: `delayMs`
  * after the first message of a batch (sooner once `backlogMessages` are waiting), then in slices
  * of at most `sliceMs` with I/O let in between (setImmediate), so that a backlog never holds up
- * the next message to forward. Why batch rather than record at the next turn: the proxy's
+ * the next message to forward, unless its oldest message has waited `maxLagMs`: then the slice
+ * records until it is younger, which bounds what a crash can lose here. Why batch rather than record at the next turn: the proxy's
  * peers (client, upstream) often share its core, and a pipe write wakes the reader onto the
  * writer's core expecting the writer to sleep; recording right after each forward put ~20 µs
  * of cold-cache work between every wake-up and the woken peer. Batched, the same work runs with
@@ -62,6 +70,7 @@ export function createRecordingQueue(target: QueuedRecorderTarget, options: Reco
   const delayMs = options.delayMs ?? 10;
   const backlogSlots = SLOTS * Math.max(1, options.backlogMessages ?? 256);
   const busyInFlight = options.busyInFlight ?? 2;
+  const maxLagUs = 1000 * (options.maxLagMs ?? 20);
   /** Requests seen and not yet answered, as far as ids tell (a request never answered keeps counting). */
   let inFlight = 0;
   let queue: unknown[] = [];
@@ -126,7 +135,7 @@ export function createRecordingQueue(target: QueuedRecorderTarget, options: Reco
     while (head < queue.length) {
       recordOne();
       target.flush();
-      if (performance.now() >= deadline) break;
+      if (performance.now() >= deadline && (head >= queue.length || now() - (queue[head + 3] as number) < maxLagUs)) break;
     }
     if (head >= queue.length) reset();
     else sliceSoon(); // a backlog: keep at it, letting I/O in between

@@ -1,13 +1,14 @@
 import { Worker } from 'node:worker_threads';
-import { constants, createGzip, type Gzip } from 'node:zlib';
+import { performance } from 'node:perf_hooks';
+import { constants, createGzip, gzipSync, type Gzip } from 'node:zlib';
 
 /** Turns batches into complete gzip members off the event loop. */
 export interface MemberCompressor {
-  /** Resolves to one complete gzip member holding `data` (copied: the caller keeps `data`). */
+  /** Resolves to one complete gzip member holding `data` (the caller keeps `data`, unchanged until then). */
   compress(data: Buffer): Promise<Buffer>;
   /**
-   * Like `compress`, but takes over `data` (from `batchBuffer`): its memory moves to the worker
-   * without a copy and comes back for reuse, so the caller must not touch `data` afterwards.
+   * Like `compress`, but takes over `data` (from `batchBuffer`): its memory is reused for a
+   * later batch once the member is made, so the caller must not touch `data` afterwards.
    */
   compressOwned(data: Buffer): Promise<Buffer>;
   /** A buffer of at least `bytes` to fill with the next batch: recycled when one is free. */
@@ -20,30 +21,110 @@ export interface MemberCompressor {
 export const COMPRESSOR_HANDLES = 2;
 
 /**
+ * Longest a batch waits for the worker before the caller's thread compresses it itself. It bounds
+ * what a crash can cost: the worker starts lazily (tens of ms, hundreds on a loaded machine) and
+ * runs at a lower priority, so under full load it may fall behind, and every batch behind a slow
+ * one is held in memory, unwritten, however fast the rest goes.
+ */
+export const MAX_PENDING_MS = 30;
+/** Most batches waiting for the worker at once (a burst past it is compressed on the caller's thread). */
+export const MAX_PENDING_BATCHES = 8;
+
+/** Limits of one compressor; see MAX_PENDING_MS and MAX_PENDING_BATCHES (the defaults). */
+export interface CompressorBounds {
+  maxPendingMs?: number;
+  maxPendingBatches?: number;
+}
+
+interface Job {
+  data: Buffer;
+  owned: boolean;
+  queuedAt: number;
+  settled: boolean;
+  /** The worker's id for it, to tell the worker it need not bother once done here. */
+  poolId: number | undefined;
+  resolve(member: Buffer): void;
+  reject(err: Error): void;
+}
+
+/**
  * Creates a compressor. Batches go to one process-wide compression worker thread (started on
  * first use, unref'd while idle so it never keeps the process alive) that gzips them one after
  * another from its own queue: compression keeps going while the event loop is busy, e.g. in a
  * long synchronous burst of writes, and each batch costs the event loop one message each way.
- * Members come back in the order given. If the worker cannot start or dies, its unfinished and
- * later batches are compressed on the libuv threadpool through reused zlib handles instead.
+ * Members come back in the order given. The wait is bounded: a batch still pending after
+ * `maxPendingMs`, or beyond `maxPendingBatches` pending, or sent while the worker is still
+ * starting, is compressed at once on the caller's thread (about 0.5 ms per 64 KB at level 1),
+ * oldest first, and the worker skips it. If the
+ * worker cannot start or dies, its unfinished and later batches are compressed on the libuv
+ * threadpool through reused zlib handles instead.
  */
-export function createMemberCompressor(level: number, handles = COMPRESSOR_HANDLES): MemberCompressor {
-  let outstanding = 0;
+export function createMemberCompressor(level: number, handles = COMPRESSOR_HANDLES, bounds: CompressorBounds = {}): MemberCompressor {
+  const maxPendingMs = bounds.maxPendingMs ?? MAX_PENDING_MS;
+  const maxPending = bounds.maxPendingBatches ?? MAX_PENDING_BATCHES;
+  /** Jobs not yet settled, oldest first. */
+  const pending: Job[] = [];
   let idle: (() => void) | undefined;
   let drained: Promise<void> | undefined;
   let fallback: ReturnType<typeof createLaneCompressor> | undefined;
-  const settle = () => {
-    if (--outstanding > 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const lanes = () => (fallback ??= createLaneCompressor(level, handles));
+
+  const settle = (job: Job, member: Buffer | undefined, err?: Error): void => {
+    if (job.settled) return;
+    job.settled = true;
+    const at = pending.indexOf(job);
+    if (at !== -1) pending.splice(at, 1);
+    if (member) job.resolve(member);
+    else job.reject(err ?? new Error('compression failed'));
+    if (job.owned) recycle(job.data.buffer as ArrayBuffer);
+    if (pending.length > 0) return;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
     idle?.();
     idle = undefined;
     drained = undefined;
   };
-  const lanes = () => (fallback ??= createLaneCompressor(level, handles));
-  const run = (data: Buffer, owned: boolean) => {
-    outstanding++;
+
+  /** Compresses here, now, the jobs past the bounds (oldest first: members go out in order). */
+  const enforce = (): void => {
+    timer = undefined;
+    const now = performance.now();
+    while (pending.length > 0 && (pending.length > maxPending || now - pending[0]!.queuedAt >= maxPendingMs)) {
+      const job = pending[0]!;
+      try {
+        const member = gzipSync(job.data, { level });
+        if (job.poolId !== undefined) cancelPoolJob(job.poolId);
+        settle(job, member);
+      } catch (err) {
+        settle(job, undefined, err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    if (pending.length > 0 && !timer) {
+      timer = setTimeout(enforce, Math.max(1, maxPendingMs - (now - pending[0]!.queuedAt)));
+      timer.unref();
+    }
+  };
+
+  const run = (data: Buffer, owned: boolean): Promise<Buffer> => {
+    let job!: Job;
+    const p = new Promise<Buffer>((resolve, reject) => {
+      job = { data, owned, queuedAt: performance.now(), settled: false, poolId: undefined, resolve, reject };
+    });
+    pending.push(job);
     const pool = sharedPool();
-    const p = pool ? pool.compress(data, level, owned, () => lanes().compress(data)) : lanes().compress(data);
-    p.then(settle, settle);
+    if (pool && !pool.online) {
+      // While the worker boots, batches would only queue up behind it: compress them here.
+      job.queuedAt = Number.NEGATIVE_INFINITY;
+      enforce();
+      return p;
+    }
+    const work = pool ? pool.compress(data, level, (id) => (job.poolId = id), () => lanes().compress(data)) : lanes().compress(data);
+    work.then(
+      (member) => settle(job, member),
+      (err: unknown) => settle(job, undefined, err instanceof Error ? err : new Error(String(err))),
+    );
+    enforce();
     return p;
   };
   return {
@@ -56,7 +137,7 @@ export function createMemberCompressor(level: number, handles = COMPRESSOR_HANDL
       return Buffer.allocUnsafeSlow(bytes);
     },
     async close() {
-      if (outstanding > 0) await (drained ??= new Promise<void>((resolve) => (idle = resolve)));
+      if (pending.length > 0) await (drained ??= new Promise<void>((resolve) => (idle = resolve)));
       await fallback?.close();
     },
   };
@@ -64,19 +145,26 @@ export function createMemberCompressor(level: number, handles = COMPRESSOR_HANDL
 
 // ---- the shared worker ----
 
+/** Slots of the shared array through which the caller tells the worker which jobs it did itself. */
+const CANCEL_SLOTS = 1024;
+
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
 const { gzipSync } = require('node:zlib');
+const cancelled = new Int32Array(workerData.cancelled);
 // Compression is background work: on Linux the nice value is per thread, so this lowers only
 // this worker, and the threads that carry traffic (ours and our peers') win the cores first.
 try { require('node:os').setPriority(0, 10); } catch {}
 parentPort.on('message', (m) => {
+  // Already compressed by the caller (it waited too long): skip the work, say so.
+  if (Atomics.load(cancelled, m.id % ${CANCEL_SLOTS}) === m.id + 1) {
+    parentPort.postMessage({ id: m.id, skipped: true });
+    return;
+  }
   try {
     const out = gzipSync(m.data, { level: m.level });
     const own = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : new Uint8Array(out);
-    const transfer = [own.buffer];
-    if (m.owned) transfer.push(m.data.buffer);
-    parentPort.postMessage({ id: m.id, member: own, input: m.owned ? m.data.buffer : undefined }, transfer);
+    parentPort.postMessage({ id: m.id, member: own }, [own.buffer]);
   } catch (err) {
     parentPort.postMessage({ id: m.id, error: String(err && err.message || err) });
   }
@@ -90,23 +178,37 @@ interface PoolJob {
 }
 
 interface WorkerPool {
-  compress(data: Buffer, level: number, owned: boolean, retry: () => Promise<Buffer>): Promise<Buffer>;
+  /** True once the worker runs: until then (tens of ms, more on a loaded machine) batches are better compressed here. */
+  readonly online: boolean;
+  /** `onId` learns the job's id before the worker can see it. */
+  compress(data: Buffer, level: number, onId: (id: number) => void, retry: () => Promise<Buffer>): Promise<Buffer>;
 }
 
-/** Batch buffers back from the worker, ready for reuse (a few, so idle memory stays small). */
+/** Batch buffers done with, ready for reuse (a few, so idle memory stays small). */
 const freeBuffers: ArrayBuffer[] = [];
 const MAX_FREE_BUFFERS = 4;
 const MAX_FREE_BUFFER_BYTES = 1024 * 1024;
 
+function recycle(buffer: ArrayBuffer): void {
+  if (buffer.byteLength > Buffer.poolSize && buffer.byteLength <= MAX_FREE_BUFFER_BYTES && freeBuffers.length < MAX_FREE_BUFFERS && !freeBuffers.includes(buffer)) freeBuffers.push(buffer);
+}
+
 let pool: WorkerPool | undefined;
 let poolUnavailable = false;
+/** Job id + 1 in slot id % CANCEL_SLOTS: the worker skips that job (a later job may reuse the slot: then it is merely done twice). */
+const cancelled = new Int32Array(new SharedArrayBuffer(4 * CANCEL_SLOTS));
+let cancelJob: ((id: number) => void) | undefined;
+
+function cancelPoolJob(id: number): void {
+  cancelJob?.(id);
+}
 
 /** The process-wide worker, started lazily; undefined once it could not start or has died. */
 function sharedPool(): WorkerPool | undefined {
   if (pool || poolUnavailable) return pool;
   let worker: Worker;
   try {
-    worker = new Worker(WORKER_SOURCE, { eval: true, stdout: false, stderr: false });
+    worker = new Worker(WORKER_SOURCE, { eval: true, stdout: false, stderr: false, workerData: { cancelled: cancelled.buffer } });
   } catch {
     poolUnavailable = true;
     return undefined;
@@ -120,32 +222,45 @@ function sharedPool(): WorkerPool | undefined {
     dead = true;
     poolUnavailable = true;
     pool = undefined;
+    cancelJob = undefined;
     for (const job of jobs.values()) job.retry().then(job.resolve, job.reject);
     jobs.clear();
     void worker.terminate().catch(() => undefined);
   };
-  worker.on('message', (m: { id: number; member?: Uint8Array; input?: ArrayBuffer; error?: string }) => {
-    if (m.input && freeBuffers.length < MAX_FREE_BUFFERS && m.input.byteLength <= MAX_FREE_BUFFER_BYTES) freeBuffers.push(m.input);
+  worker.on('message', (m: { id: number; member?: Uint8Array; skipped?: boolean; error?: string }) => {
     const job = jobs.get(m.id);
     if (!job) return;
     jobs.delete(m.id);
     if (jobs.size === 0) worker.unref();
     if (m.member) job.resolve(Buffer.from(m.member.buffer, m.member.byteOffset, m.member.byteLength));
+    else if (m.skipped) job.reject(new Error('compressed by the caller'));
     else job.reject(new Error(`compression failed: ${m.error ?? 'unknown error'}`));
   });
   worker.on('error', die);
   worker.on('exit', die);
+  cancelJob = (id) => Atomics.store(cancelled, id % CANCEL_SLOTS, id + 1);
+  let online = false;
+  worker.once('online', () => {
+    online = true;
+    // An unref() before the thread started does not hold (Node 20): say it again, unless busy.
+    if (jobs.size === 0) worker.unref();
+  });
   pool = {
-    compress(data, level, owned, retry) {
-      // Only a buffer with memory of its own moves (never a slice of Buffer's shared pool).
-      const move = owned && data.buffer.byteLength > Buffer.poolSize;
+    get online() {
+      return online;
+    },
+    compress(data, level, onId, retry) {
       return new Promise<Buffer>((resolve, reject) => {
-        const id = nextId++;
+        // Ids wrap well before Int32 does: slots hold id + 1.
+        const id = nextId;
+        nextId = (nextId + 1) % 0x7ffffff0;
+        onId(id);
+        Atomics.store(cancelled, id % CANCEL_SLOTS, 0);
         if (jobs.size === 0) worker.ref();
-        // A moved batch cannot be compressed again elsewhere if the worker dies.
-        jobs.set(id, { resolve, reject, retry: move ? () => Promise.reject(new Error('compression worker exited')) : retry });
+        jobs.set(id, { resolve, reject, retry });
         try {
-          worker.postMessage({ id, data, level, owned: move }, move ? [data.buffer as ArrayBuffer] : []);
+          // Copied, not moved: the caller keeps the batch, to compress it itself if the worker is slow.
+          worker.postMessage({ id, data, level });
         } catch (err) {
           jobs.delete(id);
           if (jobs.size === 0) worker.unref();

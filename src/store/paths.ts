@@ -26,6 +26,14 @@ export function metaFilePath(tracesDir: string, sessionId: string): string {
   return join(tracesDir, `${assertSessionId(sessionId)}.meta.json`);
 }
 
+/**
+ * Path of the session's open-request sidecar `<id>.inflight.json`: the spans a live writer's
+ * process would owe the trace if it died now (replaced atomically; removed on a normal close).
+ */
+export function inflightFilePath(tracesDir: string, sessionId: string): string {
+  return join(tracesDir, `${assertSessionId(sessionId)}.inflight.json`);
+}
+
 /** Path of the sidecar member index of one trace file: `<trace file>.idx`. */
 export function memberIndexPath(traceFile: string): string {
   return `${traceFile}.idx`;

@@ -10,6 +10,8 @@ export const DEFAULT_RETENTION_DAYS = 7;
 
 /** Temp files a writer leaves if it dies mid-write (meta, a new part, a lock). */
 const TEMP_FILE = /^([A-Za-z0-9_-]{6,128})\.(?:meta\.json|(?:\d{1,6}\.)?jsonl\.gz|lock)\.[^/]*\.tmp$/;
+/** The open-request sidecar, its temp files and claims (see inflightSidecar, settleAbandoned). */
+const INFLIGHT = /^([A-Za-z0-9_-]{6,128})\.inflight\.json(?:\.[^/]*\.(?:tmp|claim))?$/;
 const DAY_MS = 86_400_000;
 
 /**
@@ -34,7 +36,7 @@ export async function applyRetention(tracesDir: string, options: { days?: number
   }
   const files = new Map<string, string[]>();
   for (const name of names) {
-    const id = parseTraceDirEntry(name)?.sessionId ?? TEMP_FILE.exec(name)?.[1];
+    const id = parseTraceDirEntry(name)?.sessionId ?? TEMP_FILE.exec(name)?.[1] ?? INFLIGHT.exec(name)?.[1];
     if (id === undefined) continue;
     let list = files.get(id);
     if (!list) files.set(id, (list = []));

@@ -7,6 +7,7 @@ import { parseMicros } from '../core/time.js';
 import { parseMeta, writeMetaFile } from './metaFile.js';
 import { metaFilePath, parseTraceDirEntry, plainTraceFilePath, traceFilePath } from './paths.js';
 import { isLive, isProcessAlive, rebuildMeta } from './rebuildMeta.js';
+import { settleAbandonedRequests } from './settleAbandoned.js';
 
 /** Lists sessions from their small meta records, never by decompressing every trace. */
 export interface SessionIndex {
@@ -134,6 +135,8 @@ export function createSessionIndex(tracesDir: string): SessionIndex {
    * directory) the entry stays keyed to the stale meta, so the trace is not re-read every scan.
    */
   async function rebuild(id: string, base: SessionMeta | undefined, keys: { metaKey?: string; traceKey?: string }): Promise<Entry> {
+    // A dead writer's in-flight requests join the trace first, so the count includes them.
+    await settleAbandonedRequests(tracesDir, id);
     const meta = await rebuildMeta(tracesDir, id, base);
     const saved = await writeMetaFile(metaFilePath(tracesDir, id), meta).then(() => true, () => false);
     const e = entry(meta, saved ? undefined : keys.metaKey);

@@ -4,8 +4,9 @@ import { capJsonAttributes } from '../core/jsonAttributes.js';
 import { isErrorKind, OutcomeTally, sessionOutcome } from '../core/outcome.js';
 import { FINAL_STATUSES, type SessionMeta, type SessionStatus } from '../core/session.js';
 import type { Span } from '../core/span.js';
-import type { SpanSink } from '../core/spanSink.js';
+import type { OpenRequestSource, OpenRequestTracking, SpanSink } from '../core/spanSink.js';
 import { durationMs, nowIso } from '../core/time.js';
+import { createInflightSidecar, type InflightSidecar } from './inflightSidecar.js';
 import { createMemberCompressor, type MemberCompressor } from './memberCompressor.js';
 import { readMetaFile, writeMetaFile } from './metaFile.js';
 import { ensureTracesDir, metaFilePath } from './paths.js';
@@ -14,6 +15,7 @@ import { acquireSessionLock, type SessionLock } from './sessionLock.js';
 import { createTracePart, reopenTracePart, type AppendMember, type TracePartFile } from './tracePartFile.js';
 import { findTraceParts } from './traceParts.js';
 import { readTrace } from './traceReader.js';
+import { settleAbandonedRequests } from './settleAbandoned.js';
 import { resolveWriterOptions, type ResolvedWriterOptions, type TraceWriterOptions } from './traceWriterOptions.js';
 
 export type { TraceWriterOptions } from './traceWriterOptions.js';
@@ -63,9 +65,9 @@ export interface TraceWriter extends SpanSink {
  * Starts recording a session to `<tracesDir>/<sessionId>.jsonl.gz`. Synchronous: the directory
  * (mode 0700), the meta record and the file are set up asynchronously, and spans written
  * meanwhile wait in memory. `write` serialises the span once, straight into the current
- * batch's UTF-8 buffer; batches (every `flushIntervalMs` or `flushBytes`) move without a copy
- * to the shared compression worker thread (see createMemberCompressor), which keeps working
- * while the caller's event loop is busy, and are appended as one gzip member each, in order
+ * batch's UTF-8 buffer; batches (every `flushIntervalMs` or `flushBytes`) go to the shared
+ * compression worker thread (see createMemberCompressor; a batch waits for it 30 ms at most),
+ * which keeps working while the caller's event loop is busy, and are appended as one gzip member each, in order
  * (members ready together go out in one writev), so a crash loses at most the unflushed batch. An existing trace
  * of the same session is continued after its torn tail (if any) is cut off, its counts taken
  * from the files (not from a meta a crashed writer left behind). No part file exists until its
@@ -116,6 +118,8 @@ class GzipTraceWriter implements TraceWriter {
   private lastMetaAt = 0;
   private metaTimer: NodeJS.Timeout | undefined;
   private readonly tally = new OutcomeTally();
+  /** Crash evidence: the open requests of the recorders feeding this writer, kept beside the trace. */
+  private readonly openRequests: InflightSidecar;
 
   constructor(private readonly o: ResolvedWriterOptions) {
     this.sessionId = o.sessionId;
@@ -139,6 +143,12 @@ class GzipTraceWriter implements TraceWriter {
         return false;
       },
     );
+    this.openRequests = createInflightSidecar({ tracesDir: o.tracesDir, sessionId: o.sessionId, intervalMs: o.flushIntervalMs, ready: this.ready, onError: (err) => this.report(err) });
+  }
+
+  /** Keeps `source`'s long-open requests in `<id>.inflight.json` until close (see createInflightSidecar). */
+  trackOpenRequests(source: OpenRequestSource): OpenRequestTracking {
+    return this.openRequests.track(source);
   }
 
   write(span: Span): void {
@@ -209,6 +219,7 @@ class GzipTraceWriter implements TraceWriter {
     if (this.metaTimer) clearTimeout(this.metaTimer);
     this.flushPending();
     await this.drain();
+    await this.openRequests.close();
     const s = this.state;
     s.status = final.status ?? (FINAL_STATUSES.has(s.status) ? s.status : 'completed');
     if (final.reason !== undefined) s.reason = final.reason;
@@ -232,6 +243,8 @@ class GzipTraceWriter implements TraceWriter {
   private async open(): Promise<void> {
     const { tracesDir, sessionId } = this.o;
     await ensureTracesDir(tracesDir);
+    // A dead writer's requests left in flight become spans first, so the count below includes them.
+    await settleAbandonedRequests(tracesDir, sessionId, (err) => this.report(err));
     const previous = await readMetaFile(metaFilePath(tracesDir, sessionId));
     const parts = await findTraceParts(tracesDir, sessionId);
     // Counts come from the files: a meta left by a writer that died is behind them.

@@ -19,7 +19,7 @@ export interface TraceWriterOptions {
   title: string;
   engine: z.infer<typeof EngineSchema>;
   tags?: Record<string, string>;
-  /** Longest time a written span waits before its batch is compressed and appended. Default 100 ms. */
+  /** Longest time a written span waits before its batch is compressed and appended (what a crash may lose). Default 50 ms. */
   flushIntervalMs?: number;
   /** Pending serialised size that triggers a flush at once. Default 65,536 bytes. */
   flushBytes?: number;
@@ -44,7 +44,7 @@ const OptionsSchema = z.object({
   title: z.string().max(10_000),
   engine: EngineSchema,
   tags: z.record(z.string(), z.string()).optional(),
-  flushIntervalMs: z.number().int().min(1).max(3_600_000).default(100),
+  flushIntervalMs: z.number().int().min(1).max(3_600_000).default(50),
   flushBytes: z.number().int().min(1).max(256 * 1024 * 1024).default(65_536),
   rotateBytes: z.number().int().min(1024).max(2 ** 47).default(DEFAULT_ROTATE_BYTES),
   gzipLevel: z.number().int().min(0).max(9).default(DEFAULT_GZIP_LEVEL),

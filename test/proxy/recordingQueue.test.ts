@@ -59,6 +59,24 @@ describe('createRecordingQueue', () => {
     expect(sink.spans.map((s) => s.attributes['jsonrpc.request.id'])).toEqual(Array.from({ length: 200 }, (_, i) => String(i)));
   });
 
+  it('never lets a message wait more than maxLagMs: an older backlog is recorded in one slice', async () => {
+    const backlogAfterOneTurn = async (maxLagMs: number) => {
+      const { sink, queue, pair } = setup({ delayMs: 0, sliceMs: 0, maxLagMs });
+      for (let i = 0; i < 200; i++) pair(i);
+      const until = Date.now() + 25;
+      while (Date.now() < until) {
+        // the event loop is held past maxLagMs (a burst of forwarding, say)
+      }
+      await turn();
+      const recorded = sink.spans.length;
+      expect(queue.stats().spans).toBe(200);
+      return recorded;
+    };
+    expect(await backlogAfterOneTurn(15)).toBe(200);
+    // Within the lag bound, a slice stops at sliceMs as before (here: after one message).
+    expect(await backlogAfterOneTurn(10_000)).toBeLessThan(10);
+  });
+
   it('waits delayMs after the first message of a batch, then records the whole batch', async () => {
     const { sink, queue, pair } = setup({ delayMs: 40 });
     pair(1);

@@ -137,7 +137,8 @@ describe('createSessionControl across processes', () => {
       await until(() => events.filter((e) => e.type === 'SessionFinished').length === 2);
       expect(events.filter((e) => e.type === 'SessionFinished').map((e) => e.session_id).sort()).toEqual(['stale-dead', 'stale-refuse']);
       expect(control.listLive()).toEqual([]);
-      expect(JSON.parse(await readFile(join(dir, 'stale-dead.meta.json'), 'utf8'))).toMatchObject({ status: 'failed', reason: 'abandoned', span_count: 3 });
+      // Counted from its trace (it has none), not carried over from the dead writer's last meta.
+      expect(JSON.parse(await readFile(join(dir, 'stale-dead.meta.json'), 'utf8'))).toMatchObject({ status: 'failed', reason: 'abandoned', span_count: 0 });
       expect((await readdir(live)).sort()).toEqual(['garbage-one.json', 'mismatch.json']);
     } finally {
       sleeper.kill('SIGKILL');

@@ -134,7 +134,7 @@ describe('createTraceWriter', () => {
     const written = Date.now();
     w.write(makeSpan(1));
     await expect.poll(async () => (await readTrace(dir, SID)).spans.length, { timeout: 3000, interval: 20 }).toBe(1);
-    // Default flushIntervalMs is 100 ms; allow for a loaded machine, not for minutes.
+    // Default flushIntervalMs is 50 ms; allow for a loaded machine, not for minutes.
     expect(Date.now() - written).toBeLessThan(2000);
     await w.close();
   });
