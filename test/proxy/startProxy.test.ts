@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GateDecision, RequestGate } from '../../src/sessions/requestGate.js';
+import type { GateDecision, RequestGate } from '../../src/sessions/gateTypes.js';
 import type { Span } from '../../src/core/span.js';
 import { InMemorySpanSink } from '../../src/core/spanSink.js';
 import { recordTo } from '../../src/proxy/recordTo.js';

@@ -3,7 +3,8 @@ import type { SessionEvent } from '../../src/core/events.js';
 import { isInspectorError } from '../../src/core/errors.js';
 import { createEventBus } from '../../src/sessions/eventBus.js';
 import { createLiveSessionRegistry, registerLiveSession, type LiveSessionRegistry } from '../../src/sessions/liveSessionRegistry.js';
-import { createRequestGate, type GateDecision } from '../../src/sessions/requestGate.js';
+import type { GateDecision } from '../../src/sessions/gateTypes.js';
+import { createRequestGate } from '../../src/sessions/requestGate.js';
 import { createLocalSessionControl } from '../../src/sessions/sessionControl.js';
 
 const io = { notifyClient: () => undefined };

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SessionEvent } from '../../src/core/events.js';
 import { createEventBus } from '../../src/sessions/eventBus.js';
-import { CANCELLED_ERROR_CODE, REJECTED_ERROR_CODE, createRequestGate, type ControlledGate, type GateDecision, type GatedRequest } from '../../src/sessions/requestGate.js';
+import type { ControlledGate, GateDecision, GatedRequest } from '../../src/sessions/gateTypes.js';
+import { CANCELLED_ERROR_CODE, REJECTED_ERROR_CODE, createRequestGate } from '../../src/sessions/requestGate.js';
 
 const SID = 'gate-session';
 
