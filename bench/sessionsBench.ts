@@ -6,7 +6,8 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import type { SessionEvent } from '../src/core/events.js';
 import { createEventBus } from '../src/sessions/eventBus.js';
-import { createRequestGate, type GateDecision } from '../src/sessions/requestGate.js';
+import type { GateDecision } from '../src/sessions/gateTypes.js';
+import { createRequestGate } from '../src/sessions/requestGate.js';
 import { createSessionControl } from '../src/sessions/sessionControl.js';
 import { fmt, percentile, type BenchRow, type BenchSuite } from './benchRow.js';
 

@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve, dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { findCycles, importGraph, tsFilesUnder, type ImportGraph } from './importGraph.js';
 
 // DESIGN section 3: which layer may import which. server.ts, cli.ts, index.ts and commands wire everything.
 const allowed: Record<string, string[]> = {
@@ -15,42 +16,118 @@ const allowed: Record<string, string[]> = {
   http: ['core', 'store', 'instrumentation', 'sessions'],
 };
 
-const srcDir = resolve(__dirname, '..', 'src');
+// commands/ sit above every layer and the root modules; only cli.ts (which picks a command) is above them.
+const commandsMayImport = [...Object.keys(allowed), 'server.ts', 'index.ts'];
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : path.endsWith('.ts') ? [path] : [];
-  });
+const srcDir = resolve(__dirname, '..', 'src');
+const graph = importGraph(srcDir);
+
+/** 'sessions' for 'sessions/liveSession.ts'; the file itself for the root modules ('server.ts'). */
+function layerOf(module: string): string {
+  const parts = module.split(/[\\/]/);
+  return parts.length > 1 ? parts[0]! : module;
 }
 
-function layerOf(file: string): string | undefined {
-  const rel = relative(srcDir, file).split(/[\\/]/);
-  return rel.length > 1 ? rel[0] : undefined;
+/** The imports of `graph` that break the layer map, as `from imports to`. */
+function layerViolations(g: ImportGraph): string[] {
+  const violations: string[] = [];
+  for (const [from, targets] of g) {
+    const layer = layerOf(from);
+    const mayImport = layer === 'commands' ? commandsMayImport : allowed[layer];
+    if (!mayImport) continue;
+    for (const to of targets) {
+      const targetLayer = layerOf(to);
+      if (targetLayer !== layer && !mayImport.includes(targetLayer)) violations.push(`${from} imports ${to}`);
+    }
+  }
+  return violations;
 }
 
 describe('architecture', () => {
+  it('places every directory of src/ in the layer map', () => {
+    const layers = new Set([...graph.keys()].filter((m) => /[\\/]/.test(m)).map(layerOf));
+    expect([...layers].filter((l) => l !== 'commands' && !(l in allowed))).toEqual([]);
+  });
+
+  it('resolves every relative import of src/ to a file', () => {
+    const unresolved = [...graph].flatMap(([from, targets]) => targets.filter((t) => t.startsWith('?')).map((t) => `${from} imports ${t.slice(1)}`));
+    expect(unresolved).toEqual([]);
+  });
+
   it('keeps the dependency direction of DESIGN section 3', () => {
-    const violations: string[] = [];
-    for (const file of filesUnder(srcDir)) {
-      const layer = layerOf(file);
-      if (!layer || !(layer in allowed)) continue;
-      const source = readFileSync(file, 'utf8');
-      for (const match of source.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
-        const target = resolve(dirname(file), match[1]!);
-        const targetLayer = layerOf(target) ?? relative(srcDir, target);
-        if (targetLayer === layer) continue;
-        if (!allowed[layer]!.includes(targetLayer)) violations.push(`${relative(srcDir, file)} imports ${match[1]}`);
-      }
-    }
-    expect(violations).toEqual([]);
+    expect(layerViolations(graph)).toEqual([]);
+  });
+
+  it('lets only cli.ts import commands/, and nothing import cli.ts', () => {
+    const offenders = [...graph].flatMap(([from, targets]) =>
+      targets
+        .filter((to) => (layerOf(to) === 'commands' && from !== 'cli.ts' && layerOf(from) !== 'commands') || to === 'cli.ts')
+        .map((to) => `${from} imports ${to}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it('has no import cycle in src/, type-only imports included', () => {
+    expect(findCycles(graph).map((c) => c.join(' → '))).toEqual([]);
   });
 
   it('writes nothing to stdout from library code', () => {
-    const offenders = filesUnder(srcDir)
+    const offenders = tsFilesUnder(srcDir)
       .filter((f) => !f.endsWith('cli.ts'))
       .filter((f) => /\bconsole\.(log|info)\(/.test(readFileSync(f, 'utf8')))
-      .map((f) => relative(srcDir, f));
+      .map((f) => f.slice(srcDir.length + 1));
     expect(offenders).toEqual([]);
+  });
+});
+
+describe('the architecture checks themselves', () => {
+  const g = (edges: Record<string, string[]>): ImportGraph => new Map(Object.entries(edges));
+
+  it('finds no cycle in a diamond, a chain, or across edges to unknown modules', () => {
+    expect(findCycles(g({ a: ['b', 'c'], b: ['d'], c: ['d'], d: [] }))).toEqual([]);
+    expect(findCycles(g({ a: ['b'], b: ['c'], c: ['outside'] }))).toEqual([]);
+    expect(findCycles(g({}))).toEqual([]);
+  });
+
+  it('finds a self import, a two-file cycle and a cycle deep in a chain', () => {
+    expect(findCycles(g({ a: ['a'] }))).toEqual([['a', 'a']]);
+    expect(findCycles(g({ a: ['b'], b: ['a'] }))).toEqual([['a', 'b', 'a']]);
+    const deep = findCycles(g({ a: ['b'], b: ['c'], c: ['d'], d: ['e'], e: ['c'], x: ['a'] }));
+    expect(deep).toEqual([['c', 'd', 'e', 'c']]);
+  });
+
+  it('finds every cycle of a graph with two disjoint ones, whichever module the search starts from', () => {
+    const cycles = findCycles(g({ z: ['y'], y: ['z'], m: ['n'], n: ['o'], o: ['m'] }));
+    expect(cycles.map((c) => c.join('>')).sort()).toEqual(['m>n>o>m', 'y>z>y']);
+  });
+
+  it('finds a cycle through a type-only import in real files', async () => {
+    const { mkdtempSync, writeFileSync, mkdirSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'import-graph-'));
+    try {
+      mkdirSync(join(dir, 'sessions'));
+      writeFileSync(join(dir, 'sessions', 'a.ts'), "import type { B } from './b.js';\nexport interface A { b?: B }\n");
+      writeFileSync(join(dir, 'sessions', 'b.ts'), "import {\n  type A,\n} from './a.js';\nexport type B = A;\n");
+      writeFileSync(join(dir, 'sessions', 'c.ts'), "export { type A } from './a.js';\nconst later = () => import('../missing.js');\n");
+      const planted = importGraph(dir);
+      expect(findCycles(planted).map((c) => c.join(' → '))).toEqual([`${join('sessions', 'a.ts')} → ${join('sessions', 'b.ts')} → ${join('sessions', 'a.ts')}`]);
+      expect(planted.get(join('sessions', 'c.ts'))).toEqual([join('sessions', 'a.ts'), '?../missing.js']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports an edge importing another edge, a lower layer importing upward, and a layer importing commands/', () => {
+    expect(
+      layerViolations(
+        g({
+          'tools/a.ts': ['http/router.ts', 'sessions/b.ts'],
+          'core/c.ts': ['store/d.ts'],
+          'http/e.ts': ['commands/serveCommand.ts'],
+          'commands/f.ts': ['server.ts', 'http/router.ts', 'cli.ts'],
+        }),
+      ),
+    ).toEqual(['tools/a.ts imports http/router.ts', 'core/c.ts imports store/d.ts', 'http/e.ts imports commands/serveCommand.ts', 'commands/f.ts imports cli.ts']);
   });
 });

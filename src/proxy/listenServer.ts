@@ -7,7 +7,7 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { createAccessPolicy, newAccessToken } from '../core/accessPolicy.js';
 import { InspectorError, describeError } from '../core/errors.js';
 import { newSessionId } from '../core/ids.js';
-import type { RequestGate } from '../sessions/requestGate.js';
+import type { RequestGate } from '../sessions/gateTypes.js';
 import { acceptNegotiatedVersion, readBody, reply } from './listenHttp.js';
 import { createRelatedRouter, type RelatedRouter } from './relatedRouter.js';
 import { startProxy, type OpenRecording, type ProxyHandle, type UpstreamSpec } from './startProxy.js';

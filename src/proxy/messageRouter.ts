@@ -1,4 +1,4 @@
-import type { GateDecision, GateIo, GatedRequest, RequestGate } from '../sessions/requestGate.js';
+import type { GateDecision, GateIo, GatedRequest, RequestGate } from '../sessions/gateTypes.js';
 import { classifyMessage, detectableId, invalidReason, isLossyId, type JsonRpcId } from './classifyMessage.js';
 import type { ProxyRecorder } from './proxyRecorder.js';
 import { rawIdToken } from '../core/rawIdToken.js';

@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { InspectorError, describeError } from '../core/errors.js';
 import { assertSessionId, newSessionId } from '../core/ids.js';
-import type { RequestGate } from '../sessions/requestGate.js';
+import type { RequestGate } from '../sessions/gateTypes.js';
 import type { HttpUpstreamSpec } from './httpUpstream.js';
 import { oversizeReader, type OversizeLine } from './envelopeSniffer.js';
 import { createLineFramer, DEFAULT_MAX_LINE_BYTES } from './lineFramer.js';

@@ -1,8 +1,7 @@
 import { InspectorError } from '../core/errors.js';
 import type { EventBus } from './eventBus.js';
-import type { LiveSession, LiveSessionOptions } from './liveSession.js';
-import type { ControlledGate } from './requestGate.js';
-import type { SignalResult } from './sessionControl.js';
+import type { ControlledGate } from './gateTypes.js';
+import type { LiveSession, LiveSessionOptions, SignalResult } from './liveSessionTypes.js';
 import { assertSignalName, isBuiltinSignal, parseSignalPayload } from './signalPayloads.js';
 
 /**

@@ -1,8 +1,8 @@
 import { describeError } from '../core/errors.js';
 import { FINAL_STATUSES, type Engine, type SessionStatus } from '../core/session.js';
-import type { LiveSession, LiveSessionStats, StatusWriter } from './liveSession.js';
+import type { LiveSession, LiveSessionStats, StatusWriter } from './liveSessionTypes.js';
 import { registerLiveSession, type LiveSessionRegistry } from './liveSessionRegistry.js';
-import type { ControlledGate } from './requestGate.js';
+import type { ControlledGate } from './gateTypes.js';
 
 /** What attachLiveControl needs of a proxy session (ProxyHandle fits). */
 export interface SteerableSession {

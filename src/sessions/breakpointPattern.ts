@@ -1,5 +1,5 @@
 import { InspectorError } from '../core/errors.js';
-import type { GatedRequest } from './requestGate.js';
+import type { GatedRequest } from './gateTypes.js';
 
 /** A parsed `--break-on` pattern: a method glob and an optional target glob. */
 export interface BreakpointPattern {

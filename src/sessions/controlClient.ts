@@ -4,8 +4,7 @@ import { InspectorError, type InspectorErrorCode } from '../core/errors.js';
 import { SessionEventSchema, type SessionEvent } from '../core/events.js';
 import { MAX_JSON_DEPTH, jsonValueTooDeep } from '../core/jsonDepth.js';
 import { SessionMetaSchema } from '../core/session.js';
-import type { LiveSessionState } from './liveSession.js';
-import type { SignalResult } from './sessionControl.js';
+import type { LiveSessionState, SignalResult } from './liveSessionTypes.js';
 
 const HeldSchema = z.object({ request_id: z.union([z.string(), z.number()]), method: z.string(), target: z.string().optional(), awaiting_approval: z.boolean() });
 /** LiveSessionState as it crosses the socket. */

@@ -6,7 +6,7 @@ import type { SessionEvent } from '../core/events.js';
 import { MAX_JSON_DEPTH, jsonTextTooDeep } from '../core/jsonDepth.js';
 import type { EventBus } from './eventBus.js';
 import { chooseSocketPath, ensurePrivateDir, liveDirPath, removeRegistration, writeRegistration } from './liveRegistration.js';
-import type { LiveSession } from './liveSession.js';
+import type { LiveSession } from './liveSessionTypes.js';
 
 /** A running control endpoint. */
 export interface ControlServerHandle {

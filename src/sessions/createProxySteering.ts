@@ -1,9 +1,10 @@
 import { describeError } from '../core/errors.js';
 import { attachLiveControl, type SteerableSession } from './attachLiveControl.js';
 import { createEventBus } from './eventBus.js';
-import type { LiveSession, StatusWriter } from './liveSession.js';
+import type { LiveSession, StatusWriter } from './liveSessionTypes.js';
 import { createLiveSessionRegistry, type LiveSessionRegistry } from './liveSessionRegistry.js';
-import { createRequestGate, type ControlledGate } from './requestGate.js';
+import type { ControlledGate } from './gateTypes.js';
+import { createRequestGate } from './requestGate.js';
 
 /** The live-control side of one `mcpscope proxy` process. */
 export interface ProxySteering {

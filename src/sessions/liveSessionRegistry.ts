@@ -2,7 +2,8 @@ import { InspectorError, describeError } from '../core/errors.js';
 import { assertSessionId } from '../core/ids.js';
 import { startControlServer, type ControlServerHandle } from './controlServer.js';
 import type { EventBus } from './eventBus.js';
-import { createLiveSession, type LiveSession, type LiveSessionOptions } from './liveSession.js';
+import { createLiveSession } from './liveSession.js';
+import type { LiveSession, LiveSessionOptions } from './liveSessionTypes.js';
 
 /** Options of {@link createLiveSessionRegistry}. */
 export interface LiveSessionRegistryOptions {

@@ -9,7 +9,7 @@ import { createControlClient, isRefused, type ControlClient, type ControlStreamI
 import type { EventBus } from './eventBus.js';
 import { ensurePrivateDir, isProcessAlive, liveDirPath, readRegistration, removeRegistration, type LiveRegistration } from './liveRegistration.js';
 import { markSessionAbandoned } from './markSessionAbandoned.js';
-import type { SignalResult } from './sessionControl.js';
+import type { SignalResult } from './liveSessionTypes.js';
 
 /** Options of {@link watchRemoteSessions}. */
 export interface RemoteSessionsOptions {

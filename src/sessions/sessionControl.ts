@@ -5,17 +5,8 @@ import type { SessionMeta } from '../core/session.js';
 import { join } from 'node:path';
 import type { EventBus } from './eventBus.js';
 import { createLiveSessionRegistry, type LiveSessionRegistry } from './liveSessionRegistry.js';
+import type { SignalResult } from './liveSessionTypes.js';
 import { watchRemoteSessions } from './remoteSessions.js';
-
-/** What a signal did. */
-export interface SignalResult {
-  session_id: string;
-  signal: string;
-  /** Status after the signal was applied. */
-  status: SessionMeta['status'];
-  /** Human-readable outcome, e.g. "released 1 held request". */
-  message: string;
-}
 
 /**
  * Steering of live sessions, in this process and in other processes (DESIGN section 7).

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InspectorError } from '../core/errors.js';
 import { assertSessionId } from '../core/ids.js';
-import type { SignalResult } from '../sessions/sessionControl.js';
+import type { SignalResult } from '../sessions/liveSessionTypes.js';
 import type { ToolContext } from './toolContext.js';
 import { toolResult } from './toolResult.js';
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SessionMetaSchema } from '../../src/core/session.js';
 import { createTraceWriter } from '../../src/store/traceWriter.js';
 import { ensureBuilt, makeSpan, ROOT, tempDir } from '../store/storeTestKit.js';
@@ -24,17 +24,22 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<{ 
 beforeAll(async () => {
   ensureBuilt();
   ({ dir, cleanup } = await tempDir('cli-sessions-'));
+  // The list is newest first: give the three sessions start times a second apart.
+  const t0 = Date.now();
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(t0);
   const a = createTraceWriter({ tracesDir: dir, sessionId: 'first-session', title: 'first\ttitle', engine: 'proxy' });
   a.write(makeSpan(1));
   a.write(makeSpan(2, { status: { status_code: 'ERROR', description: 'bad' } }));
   await a.close({ status: 'failed', reason: 'upstream exited' });
-  await new Promise((r) => setTimeout(r, 5));
+  vi.setSystemTime(t0 + 1000);
   const b = createTraceWriter({ tracesDir: dir, sessionId: 'second-session', title: 'second', engine: 'workflow' });
   b.write(makeSpan(3));
   await b.close();
-  await new Promise((r) => setTimeout(r, 5));
+  vi.setSystemTime(t0 + 2000);
   const c = createTraceWriter({ tracesDir: dir, sessionId: 'third-session', title: 'third', engine: 'proxy' });
   await c.close({ status: 'failed', reason: `cannot start upstream "npx -y @modelcontextprotocol/server-everything stdio": ${'x'.repeat(200)}` });
+  vi.useRealTimers();
 }, 120_000);
 afterAll(() => cleanup());
 

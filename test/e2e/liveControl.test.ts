@@ -7,6 +7,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTrace } from '../../src/store/traceReader.js';
 import { ensureBuilt } from '../sessions/helpers/liveChild.js';
+import { heldBy as heldIn, untilHeld as untilHeldIn } from './heldRequests.js';
 
 const ROOT = resolve(__dirname, '../..');
 const CLI = join(ROOT, 'dist/src/cli.js');
@@ -28,8 +29,10 @@ const proxied = (id: string, extra: string[] = []) => connect(['proxy', '--trace
 type ToolOut = { isError?: boolean; content: { type: string; text: string }[]; structuredContent?: Record<string, unknown> };
 const call = async (client: Client, name: string, args: Record<string, unknown>) => (await client.callTool({ name, arguments: args })) as ToolOut;
 const text = (r: unknown) => (r as ToolOut).content[0]!.text;
-const settledWithin = (p: Promise<unknown>, ms: number) => Promise.race([p.then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const untilHeld = (sessionId: string, n: number) => untilHeldIn(dir, sessionId, n);
+const heldBy = (sessionId: string) => heldIn(dir, sessionId);
 
 /** Calls a steering tool on serve, retrying (bounded) while serve has not discovered the session yet. */
 async function steer(name: string, args: Record<string, unknown>): Promise<ToolOut> {
@@ -61,21 +64,23 @@ describe('live control across processes (proxy + serve)', () => {
     expect(paused.structuredContent).toMatchObject({ status: 'paused' });
 
     const held = call(client, 'echo', { message: 'second' });
-    expect(await settledWithin(held, 500)).toBe(false);
+    expect(await untilHeld('e2e-pause-1', 1)).toMatchObject([{ method: 'tools/call', target: 'echo', awaiting_approval: false }]);
     const resumed = await call(serve, 'resume_workflow', { session_id: 'e2e-pause-1' });
     expect(resumed.isError).toBeFalsy();
+    expect(resumed.structuredContent).toMatchObject({ message: expect.stringMatching(/released 1 held request/) });
     expect(text(await held)).toMatch(/second/);
 
     await call(serve, 'pause_workflow', { session_id: 'e2e-pause-1' });
     const a = call(client, 'echo', { message: 'alpha' });
-    await sleep(100);
+    await untilHeld('e2e-pause-1', 1);
     const b = call(client, 'echo', { message: 'beta' });
     const bOutcome = b.then(() => undefined, (err: unknown) => err);
-    await sleep(200);
+    await untilHeld('e2e-pause-1', 2);
     const stepped = await call(serve, 'send_signal', { session_id: 'e2e-pause-1', signal: 'step' });
     expect(stepped.structuredContent).toMatchObject({ status: 'paused', message: expect.stringMatching(/released 1/) });
     expect(text(await a)).toMatch(/alpha/);
-    expect(await settledWithin(b, 300)).toBe(false);
+    // beta still waits: the gate says so, and the cancel below answers it (a released beta would have echoed).
+    expect(await heldBy('e2e-pause-1')).toHaveLength(1);
 
     const cancelled = await call(serve, 'cancel_workflow', { session_id: 'e2e-pause-1', reason: 'enough' });
     expect(cancelled.isError).toBeFalsy();
@@ -100,14 +105,14 @@ describe('live control across processes (proxy + serve)', () => {
     const { client } = await proxied('e2e-break-1', ['--break-on', 'tools/call:echo']);
     expect(text(await call(client, 'get-sum', { a: 2, b: 3 }))).toMatch(/5/);
     const waiting = call(client, 'echo', { message: 'may I' });
-    expect(await settledWithin(waiting, 500)).toBe(false);
+    expect(await untilHeld('e2e-break-1', 1)).toMatchObject([{ method: 'tools/call', target: 'echo', awaiting_approval: true }]);
     const approved = await steer('send_signal', { session_id: 'e2e-break-1', signal: 'approve' });
     expect(approved.isError).toBeFalsy();
     expect(text(await waiting)).toMatch(/may I/);
 
     const second = call(client, 'echo', { message: 'and this?' });
     const secondOutcome = second.then(() => undefined, (err: unknown) => err);
-    await sleep(300);
+    await untilHeld('e2e-break-1', 1);
     const rejected = await call(serve, 'send_signal', { session_id: 'e2e-break-1', signal: 'reject', payload: { reason: 'not on my watch' } });
     expect(rejected.isError).toBeFalsy();
     expect(String(await secondOutcome)).toMatch(/-32010.*not on my watch/);

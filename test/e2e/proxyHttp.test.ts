@@ -12,6 +12,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { readTrace } from '../../src/store/traceReader.js';
 import { CLI, EVERYTHING, ROOT, exitOf, freePort, tempDir, waitForOutput } from './proxyHelpers.js';
+import { until } from '../until.js';
 
 async function conversation(client: Client) {
   const tools = await client.listTools();
@@ -75,8 +76,8 @@ describe('proxy --url in front of server-everything in Streamable HTTP mode (bui
 
 /**
  * An SDK server that polls (MCP 2025-11-25): its `poll` tool closes its reply stream at once
- * (`closeSSEStream`), after a priming event with an id and `retry: 100`, and answers 200 ms later;
- * the answer waits in the event store until the client resumes with Last-Event-ID.
+ * (`closeSSEStream`), after a priming event with an id and `retry: 100`, and answers once the
+ * client has resumed with Last-Event-ID (the event store replays anything it missed).
  */
 async function pollingSdkServer(): Promise<{ url: string; server: Server; resumes: string[] }> {
   const transports = new Map<string, StreamableHTTPServerTransport>();
@@ -95,7 +96,8 @@ async function pollingSdkServer(): Promise<{ url: string; server: Server; resume
       const mcp = new McpServer({ name: 'polling', version: '1.0.0' });
       mcp.registerTool('poll', { description: 'answers after closing its stream' }, async (extra) => {
         extra.closeSSEStream?.();
-        await new Promise((r) => setTimeout(r, 200));
+        // Answer only once the client came back: the result can reach it on no other stream.
+        await until(() => resumes.length > 0, 'the client to resume with Last-Event-ID');
         return { content: [{ type: 'text', text: 'after polling' }] };
       });
       await mcp.connect(transport);

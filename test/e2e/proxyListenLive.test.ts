@@ -6,6 +6,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../sessions/helpers/liveChild.js';
+import { heldBy, untilHeld } from './heldRequests.js';
 import { CLI, EVERYTHING, ROOT, exitOf, spawnProxy, tempDir, waitForOutput } from './proxyHelpers.js';
 
 const TOKEN = 'listen-live-token-0123456789';
@@ -13,7 +14,6 @@ const TOKEN = 'listen-live-token-0123456789';
 type ToolOut = { isError?: boolean; content: { type: string; text: string }[]; structuredContent?: Record<string, unknown> };
 const text = (r: unknown) => (r as ToolOut).content[0]!.text;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const settledWithin = (p: Promise<unknown>, ms: number) => Promise.race([p.then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
 
 let dir: { path: string; cleanup: () => Promise<void> };
 let serve: Client;
@@ -79,7 +79,7 @@ describe('proxy --listen sessions are live and steerable (built CLI)', () => {
 
       expect(text(await call(client, 'get-sum', { a: 2, b: 3 }))).toMatch(/5/);
       const waiting = call(client, 'echo', { message: 'may I' });
-      expect(await settledWithin(waiting, 500)).toBe(false);
+      expect(await untilHeld(dir.path, id, 1)).toMatchObject([{ method: 'tools/call', target: 'echo', awaiting_approval: true }]);
       const row = await sessionRow(id, (r) => r?.waiting_on === 'approve');
       expect(row).toMatchObject({ waiting_on: 'approve' });
       // The status change reached the session's index entry through its own trace writer.
@@ -90,7 +90,7 @@ describe('proxy --listen sessions are live and steerable (built CLI)', () => {
 
       const second = call(client, 'echo', { message: 'and this?' });
       const outcome = second.then(() => undefined, (err: unknown) => err);
-      expect(await settledWithin(second, 300)).toBe(false);
+      await untilHeld(dir.path, id, 1);
       const rejected = await steer('send_signal', { session_id: id, signal: 'reject', payload: { reason: 'not on my watch' } });
       expect(rejected.isError).toBeFalsy();
       expect(String(await outcome)).toMatch(/-32010.*not on my watch/);
@@ -105,9 +105,11 @@ describe('proxy --listen sessions are live and steerable (built CLI)', () => {
       const paused = await steer('pause_workflow', { session_id: idB });
       expect(paused.structuredContent).toMatchObject({ status: 'paused' });
       const heldB = call(b, 'get-sum', { a: 1, b: 1 });
-      expect(await settledWithin(heldB, 300)).toBe(false);
+      await untilHeld(dir.path, idB, 1);
       expect(text(await call(client, 'get-sum', { a: 4, b: 4 }))).toMatch(/8/); // session A is not paused
-      expect((await call(serve, 'resume_workflow', { session_id: idB })).isError).toBeFalsy();
+      expect(await heldBy(dir.path, idB)).toHaveLength(1); // and B still holds its call
+      const resumedB = await call(serve, 'resume_workflow', { session_id: idB });
+      expect(resumedB.structuredContent).toMatchObject({ message: expect.stringMatching(/released 1 held request/) });
       expect(text(await heldB)).toMatch(/2/);
 
       await client.close();

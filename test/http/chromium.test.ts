@@ -7,8 +7,11 @@ import { createLiveSessionRegistry } from '../../src/sessions/liveSessionRegistr
 import { createLocalSessionControl } from '../../src/sessions/sessionControl.js';
 import { spanLine, startFixture, writeTrace, type GatewayFixture } from './gatewayFixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
+// CI must run these: a runner without the browser fails rather than passing with nothing checked.
+const inCi = /^(1|true|yes)$/i.test(process.env.CI ?? '');
+const title = hasChromium ? 'in Chromium' : `in Chromium (skipped: no browser at ${CHROMIUM}; set CHROMIUM_PATH; under CI=true its absence fails)`;
 const ID = 'chromium-trace-1';
 
 let fx: GatewayFixture;
@@ -33,7 +36,11 @@ afterAll(async () => {
   await fx?.close();
 });
 
-describe.skipIf(!hasChromium)('in Chromium (skipped only when /usr/bin/chromium is absent)', () => {
+it.runIf(inCi)('has a Chromium to run against (CI)', () => {
+  expect(hasChromium, `CI=${process.env.CI} and no Chromium at ${CHROMIUM}: install it or set CHROMIUM_PATH`).toBe(true);
+});
+
+describe.skipIf(!hasChromium)(title, () => {
   it('decodes the whole gzip-compressed multi-member trace', async () => {
     const page = await browser!.newPage();
     try {

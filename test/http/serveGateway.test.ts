@@ -8,7 +8,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 
-// Runs the built CLI (`npx tsc -p .` first), as `npm start` does.
+// Runs the built CLI (the suite's globalSetup builds it), as `npm start` does.
 const ROOT = resolve(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 
@@ -77,9 +77,17 @@ describe('mcpscope serve and the gateway (built CLI)', () => {
     await status.body.dump();
     const second = await startCli(['serve', '--port', port, '--traces-dir', dir], /warning: HTTP gateway not started[^\n]*\n/);
     expect(second.stderr()).toMatch(/already in use/);
-    // stdio still serves: closing stdin ends both processes cleanly.
-    await new Promise((r) => setTimeout(r, 100));
-    expect(second.child.exitCode).toBe(null);
+    // stdio still serves: it answers a ping, and closing stdin ends both processes cleanly.
+    const pong = new Promise<string>((resolveLine, reject) => {
+      let out = '';
+      second.child.stdout!.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.includes('\n')) resolveLine(out.slice(0, out.indexOf('\n')));
+      });
+      second.child.once('exit', (code) => reject(new Error(`serve exited ${code} instead of answering`)));
+    });
+    second.child.stdin!.write('{"jsonrpc":"2.0","id":1,"method":"ping"}\n');
+    expect(JSON.parse(await pong)).toEqual({ jsonrpc: '2.0', id: 1, result: {} });
     for (const { child } of [first, second]) child.stdin!.end();
     expect(await exitOf(second.child)).toBe(0);
     expect(await exitOf(first.child)).toBe(0);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GateDecision, RequestGate } from '../../src/sessions/requestGate.js';
+import type { GateDecision, RequestGate } from '../../src/sessions/gateTypes.js';
 import type { Span } from '../../src/core/span.js';
 import { InMemorySpanSink } from '../../src/core/spanSink.js';
 import { recordTo } from '../../src/proxy/recordTo.js';
@@ -164,7 +164,7 @@ describe('startProxy (stdio upstream)', () => {
   it('cancel() answers pending with -32800 and tells the upstream', async () => {
     h = await startHarness({ upstream: raw });
     h.send(req(1, 'hang'));
-    await new Promise((r) => setTimeout(r, 100));
+    await h.waitFor(() => h.proxy.stats().pending === 1, 'the call to be pending');
     await h.proxy.cancel('user asked');
     expect(await h.proxy.done).toMatchObject({ status: 'cancelled', reason: 'user asked' });
     expect(JSON.parse(h.lines()[0]!)).toMatchObject({ id: 1, error: { code: -32800 } });
@@ -191,15 +191,20 @@ describe('startProxy (stdio upstream)', () => {
   });
 
   it('drops a held request the client cancelled', async () => {
-    let release!: (d: GateDecision) => void;
-    const gate: RequestGate = { admit: () => new Promise((r) => (release = r)) };
+    let release: ((d: GateDecision) => void) | undefined;
+    // Only `notify` is held; the raw server answers it with a notification the client would see.
+    const gate: RequestGate = { admit: (r) => (r.method === 'notify' ? new Promise((res) => (release = res)) : undefined) };
     h = await startHarness({ upstream: raw, gate });
-    h.send(req(1, 'x'));
+    h.send(req(1, 'notify'));
     h.send('{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}\n');
-    await new Promise((r) => setTimeout(r, 50));
-    release({ action: 'forward' });
-    await new Promise((r) => setTimeout(r, 100));
-    expect(h.lines()).toEqual([]);
+    // The cancel reached the upstream, so the proxy has handled it.
+    await h.waitFor(() => h.stderr().includes('raw server: cancelled {"requestId":1}'), 'the cancel upstream');
+    expect(h.proxy.stats().pending).toBe(0);
+    release!({ action: 'forward' });
+    // A later request's answer comes after anything the release could have caused upstream.
+    h.send(req(2, 'x'));
+    await h.waitFor((l) => l.length >= 1, 'the answer to the later request');
+    expect(h.lines().map((l) => JSON.parse(l))).toEqual([{ jsonrpc: '2.0', id: 2, result: { received: req(2, 'x').trim() } }]);
     expect(h.proxy.stats().pending).toBe(0);
   });
 
@@ -227,7 +232,8 @@ describe('startProxy (stdio upstream)', () => {
     // The gate letting go later changes nothing: no second answer, nothing written after close.
     releases[0]!({ action: 'forward' });
     releases[1]!({ action: 'reject', code: -32010, message: 'too late' });
-    await new Promise((r) => setTimeout(r, 50));
+    // The proxy reacts to a decision in the promise's continuation: one macrotask turn runs them all.
+    await new Promise((r) => setImmediate(r));
     expect(h.lines()).toHaveLength(3);
     expect(sink.late).toEqual([]);
     expect(h.proxy.stats().pending).toBe(0);

@@ -110,10 +110,15 @@ describe('resources', () => {
     expect(text.split('\n')[0]).toContain('"span_id"');
     await conn.client.unsubscribeResource({ uri: 'inspector://sessions/res-live-writer' });
     await conn.client.unsubscribeResource({ uri: 'inspector://traces/res-live-writer' });
-    await new Promise<void>((r) => (child!.exitCode !== null ? r() : child!.once('exit', () => r())));
+    // The server answers in order: no notification for the writer may follow the unsubscribe answer.
     const before = updated.length;
-    await new Promise((r) => setTimeout(r, 200));
-    expect(updated.length).toBe(before); // nothing after unsubscribing
+    await new Promise<void>((r) => (child!.exitCode !== null ? r() : child!.once('exit', () => r())));
+    // A session written after the writer's last write is reported after anything the writer caused.
+    await conn.client.subscribeResource({ uri: 'inspector://traces/res-witness' });
+    await writeFixtureTrace({ tracesDir: dir, sessionId: 'res-witness', spans: 3 });
+    await until(() => updated.includes('inspector://traces/res-witness'));
+    await conn.client.unsubscribeResource({ uri: 'inspector://traces/res-witness' });
+    expect(updated.slice(before).filter((u) => u.includes('res-live-writer'))).toEqual([]); // nothing after unsubscribing
   });
 
   it('relays live events from the session control to subscribers', async () => {

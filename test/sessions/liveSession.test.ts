@@ -1,14 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SessionEvent } from '../../src/core/events.js';
 import { isInspectorError } from '../../src/core/errors.js';
 import { createEventBus } from '../../src/sessions/eventBus.js';
 import { createLiveSessionRegistry, registerLiveSession, type LiveSessionRegistry } from '../../src/sessions/liveSessionRegistry.js';
-import { createRequestGate, type GateDecision } from '../../src/sessions/requestGate.js';
+import type { GateDecision } from '../../src/sessions/gateTypes.js';
+import { createRequestGate } from '../../src/sessions/requestGate.js';
 import { createLocalSessionControl } from '../../src/sessions/sessionControl.js';
 
 const io = { notifyClient: () => undefined };
 let registries: LiveSessionRegistry[] = [];
 afterEach(async () => {
+  vi.useRealTimers();
   await Promise.all(registries.map((r) => r.close()));
   registries = [];
 });
@@ -116,23 +118,26 @@ describe('live sessions', () => {
     expect(gate.admit({ id: 2, method: 'ping' }, io)).toBeInstanceOf(Promise);
   });
 
-  it('heartbeats carry deltas and the span count', async () => {
-    const { events, counters, session } = await setup({ heartbeatMs: 20 });
+  it('heartbeats every period carry deltas and the span count, and stop at finish', async () => {
+    vi.useFakeTimers();
+    const { events, counters, session } = await setup({ heartbeatMs: 1000 });
+    const beats = () => events.filter((e) => e.type === 'Heartbeat');
     counters.requests = 5;
     counters.toolCalls = 2;
     counters.spans = 5;
-    const deadline = Date.now() + 3000;
-    const beats = () => events.filter((e) => e.type === 'Heartbeat');
-    while (beats().length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await vi.advanceTimersByTimeAsync(999);
+    expect(beats()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(beats()).toHaveLength(1);
     counters.requests = 6;
     counters.spans = 6;
-    while (beats().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(beats()).toHaveLength(2);
     expect(beats()[0]).toMatchObject({ requests: 5, tool_calls: 2, errors: 0, span_count: 5, status: 'running' });
     expect(beats()[1]).toMatchObject({ requests: 1, tool_calls: 0, span_count: 6 });
     await session.finish('completed');
-    const n = beats().length;
-    await new Promise((r) => setTimeout(r, 60));
-    expect(beats().length).toBe(n);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(beats()).toHaveLength(2);
   });
 
   it('finish is idempotent, rejects non-final statuses, and refuses duplicate ids', async () => {

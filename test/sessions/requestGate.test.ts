@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SessionEvent } from '../../src/core/events.js';
 import { createEventBus } from '../../src/sessions/eventBus.js';
-import { CANCELLED_ERROR_CODE, REJECTED_ERROR_CODE, createRequestGate, type ControlledGate, type GateDecision, type GatedRequest } from '../../src/sessions/requestGate.js';
+import type { ControlledGate, GateDecision, GatedRequest } from '../../src/sessions/gateTypes.js';
+import { CANCELLED_ERROR_CODE, REJECTED_ERROR_CODE, createRequestGate } from '../../src/sessions/requestGate.js';
 
 const SID = 'gate-session';
 
@@ -32,6 +33,7 @@ const req = (id: number, method = 'tools/call', name = 'echo', progressToken?: s
 
 let gates: ControlledGate[] = [];
 afterEach(() => {
+  vi.useRealTimers();
   for (const g of gates) g.cancelAll('test over');
   gates = [];
 });
@@ -118,31 +120,33 @@ describe('createRequestGate', () => {
     expect(gate.state()).toMatchObject({ cancelled: true, held: [] });
   });
 
-  it('sends progress keep-alives only for held requests with a progress token', async () => {
-    const { gate, proxy } = setup({ progressIntervalMs: 15 });
+  it('sends a progress keep-alive every period only for held requests with a progress token', async () => {
+    vi.useFakeTimers();
+    const { gate, proxy } = setup({ progressIntervalMs: 1000 });
     gate.pause();
     proxy.send(req(1, 'tools/call', 'echo', 'tok-1'));
     proxy.send(req(2));
-    const deadline = Date.now() + 2000;
-    while (proxy.notifications.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await vi.advanceTimersByTimeAsync(999);
+    expect(proxy.notifications).toEqual([]);
+    await vi.advanceTimersByTimeAsync(2001);
+    expect(proxy.notifications).toHaveLength(3);
+    const progress = proxy.notifications.map((n) => n.params as { progressToken: string; progress: number; message: string });
+    expect(progress.map((p) => [p.progressToken, p.progress])).toEqual([['tok-1', 1], ['tok-1', 2], ['tok-1', 3]]);
+    expect(progress[0]!.message).toMatch(/session paused/);
     gate.resume();
     await proxy.flush();
-    expect(proxy.notifications.length).toBeGreaterThanOrEqual(3);
-    const progress = proxy.notifications.map((n) => n.params as { progressToken: string; progress: number });
-    expect(progress.every((p) => p.progressToken === 'tok-1')).toBe(true);
-    expect(progress.map((p) => p.progress)).toEqual(progress.map((_, i) => i + 1));
-    const count = proxy.notifications.length;
-    await new Promise((r) => setTimeout(r, 60));
-    expect(proxy.notifications.length).toBe(count); // stops once released
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(proxy.notifications).toHaveLength(3); // stops once released
   });
 
   it('a throwing notifyClient does not lose the request', async () => {
-    const { gate } = setup({ progressIntervalMs: 10 });
+    vi.useFakeTimers();
+    const { gate } = setup({ progressIntervalMs: 1000 });
     gate.pause();
     let calls = 0;
     const pending = gate.admit(req(1, 'tools/call', 'echo', 't'), { notifyClient: () => { calls++; throw new Error('client gone'); } });
-    const deadline = Date.now() + 2000;
-    while (calls < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(calls).toBe(2);
     gate.resume();
     await expect(pending).resolves.toEqual({ action: 'forward' });
   });

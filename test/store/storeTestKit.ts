@@ -1,10 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Span } from '../../src/core/span.js';
 import { formatMicros } from '../../src/core/time.js';
+import { assertDistFresh } from '../distBuild.js';
 
 /** A realistic MCP tools/call span; `i` goes into the name, the request id and the times. */
 export function makeSpan(i: number, extra: Partial<Span> = {}): Span {
@@ -40,17 +39,9 @@ export const SID = 'sess-abcdef-0001';
 export const ROOT = new URL('../../', import.meta.url).pathname;
 
 /**
- * Makes sure dist/ holds a build of the current sources (child processes import it):
- * runs `npx tsc -p .` when a source file is newer than its output. Type errors in files
- * others are editing do not stop tsc from emitting.
+ * Fails clearly when dist/ is older than src/ (child processes import it). The suite's
+ * globalSetup builds once before any test; workers never run tsc.
  */
 export function ensureBuilt(): void {
-  const stale = readdirSync(join(ROOT, 'src'), { recursive: true })
-    .map(String)
-    .filter((f) => f.endsWith('.ts'))
-    .some((f) => {
-      const out = join(ROOT, 'dist', 'src', f.replace(/\.ts$/, '.js'));
-      return !existsSync(out) || statSync(out).mtimeMs < statSync(join(ROOT, 'src', f)).mtimeMs;
-    });
-  if (stale) spawnSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, stdio: 'ignore', timeout: 120_000 });
+  assertDistFresh();
 }

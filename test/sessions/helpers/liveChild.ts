@@ -1,21 +1,16 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { assertDistFresh } from '../../distBuild.js';
 
 const root = resolve(__dirname, '..', '..', '..');
 
-/** Builds dist/ with tsc when the built sessions layer is missing or older than its sources. */
-export function ensureBuilt(layers: string[] = ['sessions']): void {
-  const stale = layers.some((layer) => {
-    const srcDir = join(root, 'src', layer);
-    return readdirSync(srcDir).some((f) => {
-      if (!f.endsWith('.ts')) return false;
-      const built = join(root, 'dist', 'src', layer, f.replace(/\.ts$/, '.js'));
-      return !existsSync(built) || statSync(built).mtimeMs < statSync(join(srcDir, f)).mtimeMs;
-    });
-  });
-  if (stale) spawnSync('npx', ['tsc', '-p', '.'], { cwd: root, stdio: 'ignore', timeout: 120_000 });
+/**
+ * Fails clearly when dist/ is older than src/: the children run the built JS, which the suite's
+ * globalSetup builds once (workers never run tsc). `layers` is kept for the callers; every layer is checked.
+ */
+export function ensureBuilt(_layers?: string[]): void {
+  assertDistFresh();
 }
 
 /** A live session in a child process (test/sessions/fixtures/liveChild.mjs). */

@@ -1,0 +1,73 @@
+import type { Engine, SessionMeta, SessionStatus } from '../core/session.js';
+import type { ControlledGate, GateState } from './gateTypes.js';
+
+// The shapes of a live session, apart from its implementation: the control server, the
+// signal handler, the registry and the control client all name them.
+
+/** What a signal did. */
+export interface SignalResult {
+  session_id: string;
+  signal: string;
+  /** Status after the signal was applied. */
+  status: SessionMeta['status'];
+  /** Human-readable outcome, e.g. "released 1 held request". */
+  message: string;
+}
+
+/** Where status changes go on disk; TraceWriter fits. Failures are logged, never thrown. */
+export interface StatusWriter {
+  setStatus(status: SessionStatus, extra?: { waiting_on?: string; reason?: string }): unknown;
+  /** The recorded meta, when the writer keeps one: its `started_at` is the session's start. */
+  meta?(): SessionMeta;
+}
+
+/** Running totals of a session (heartbeats publish their deltas). */
+export interface LiveSessionStats {
+  requests: number;
+  toolCalls: number;
+  errors: number;
+  spans: number;
+}
+
+/** What registerLiveSession needs to know about a session. */
+export interface LiveSessionOptions {
+  sessionId: string;
+  title: string;
+  engine: Engine;
+  /** Receives every status change (the session index on disk). */
+  writer?: StatusWriter;
+  /** The proxy's gate; without one, pause/resume/step/approve/reject are SIGNAL_NOT_EXPECTED. */
+  gate?: ControlledGate;
+  /** Stops the session's traffic (e.g. ProxyHandle.cancel). Called once by the `cancel` signal. */
+  cancel?: (reason: string) => Promise<void>;
+  /** Running totals for heartbeats and meta; default all zero. */
+  stats?: () => LiveSessionStats;
+  /**
+   * Handles `human_input_answer` and signals that are not built in (a workflow's own). Returns a
+   * message, or undefined when it does not know the signal (then UNKNOWN_SIGNAL / SIGNAL_NOT_EXPECTED).
+   */
+  onSignal?: (signal: string, payload: unknown) => string | undefined | Promise<string | undefined>;
+  /** Default now. */
+  startedAt?: string;
+  tags?: Record<string, string>;
+}
+
+/** Live state: the meta plus what the gate holds. */
+export interface LiveSessionState {
+  meta: SessionMeta;
+  gate?: GateState;
+}
+
+/** A live session of this process. */
+export interface LiveSession {
+  readonly sessionId: string;
+  readonly finished: boolean;
+  meta(): SessionMeta;
+  state(): LiveSessionState;
+  /** Applies a signal (see SessionControl.signal for the errors). */
+  signal(signal: string, payload?: unknown): Promise<SignalResult>;
+  /** Ends the session with a final status: answers anything still held, records and publishes it. Idempotent. */
+  finish(status: SessionStatus, reason?: string): Promise<void>;
+  /** Called after every state change (status, held requests, finish). Returns the unsubscribe function. */
+  onChange(listener: () => void): () => void;
+}
