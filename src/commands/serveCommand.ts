@@ -8,12 +8,15 @@ import { createInspectorContext, createInspectorServer, type InspectorContext } 
 import { createEventBus } from '../sessions/eventBus.js';
 import { createSessionControl } from '../sessions/sessionControl.js';
 import type { SessionControl } from '../sessions/sessionControl.js';
+import { DEFAULT_RETENTION_DAYS, DEFAULT_RETENTION_MAX_MB } from '../store/retention.js';
+import { startRetention, type RetentionSchedule } from '../store/retentionSchedule.js';
 import { startGateway, type GatewayHandle, type GatewayOptions } from '../http/startGateway.js';
 import { UsageError, type Command, type CommandContext } from './command.js';
 import { withUsageErrors } from './parseFlags.js';
 
 const usage = `usage: mcpscope serve [--traces-dir DIR] [--http] [--host HOST] [--port PORT] [--token TOKEN]
                      [--allowed-host NAME[:PORT]]... [--allowed-origin ORIGIN]... [--no-gateway]
+                     [--retention-days N] [--retention-max-mb N]
 
 Serves the inspector as an MCP server over stdio (what Claude Desktop launches): tools
 list_sessions, get_trace, get_span, search_spans, pause_workflow, resume_workflow,
@@ -38,6 +41,13 @@ options:
                     or comma-separated; default: $MCPSCOPE_ALLOWED_ORIGINS), e.g.
                     https://inspector.example.com
   --no-gateway      stdio only: do not start the HTTP gateway beside it
+  --retention-days N
+                    delete sessions last written more than N days ago (default: $MCPSCOPE_RETENTION_DAYS
+                    or ${DEFAULT_RETENTION_DAYS}; 0 keeps them forever)
+  --retention-max-mb N
+                    then delete the oldest sessions while the traces total more than N MiB (default:
+                    $MCPSCOPE_RETENTION_MAX_MB or ${DEFAULT_RETENTION_MAX_MB}; 0: no size limit)
+                    Retention runs at start and hourly, and never touches a live session.
 
 Over stdio the gateway starts too, unless --no-gateway; when its port is taken it is skipped
 with a warning. The gateway URL, with its token, is printed on stderr.`;
@@ -52,6 +62,8 @@ const flags = {
   'allowed-host': { type: 'string', multiple: true },
   'allowed-origin': { type: 'string', multiple: true },
   'no-gateway': { type: 'boolean' },
+  'retention-days': { type: 'string' },
+  'retention-max-mb': { type: 'string' },
 } as const;
 
 /** Options of {@link startServe}. */
@@ -157,26 +169,47 @@ export const serveCommand: Command = {
         ...(values.token === undefined ? {} : { token: values.token }),
         ...(values['allowed-host'] === undefined ? {} : { allowedHosts: values['allowed-host'] }),
         ...(values['allowed-origin'] === undefined ? {} : { allowedOrigins: values['allowed-origin'] }),
+        ...(values['retention-days'] === undefined ? {} : { retentionDays: values['retention-days'] }),
+        ...(values['retention-max-mb'] === undefined ? {} : { retentionMaxMb: values['retention-max-mb'] }),
       },
       ctx.env,
     );
     const log = (line: string) => void ctx.stderr.write(`${line}\n`);
-    if (values.http) return serveHttp(config, log, ctx.signal, values['no-control'] !== true);
-    const handle = await startServe({ tracesDir: config.tracesDir, stdin: ctx.stdin, stdout: ctx.stdout, log, signal: ctx.signal, control: values['no-control'] !== true });
-    log(`mcpscope: serving MCP on stdio; traces in ${config.tracesDir}${handle.control ? '' : ' (read-only)'}`);
-    let gateway: GatewayHandle | undefined;
-    if (values['no-gateway'] !== true) {
-      try {
-        gateway = await startGateway(gatewayOptions(config, handle.context, handle.control, log));
-      } catch (err) {
-        log(`mcpscope: warning: HTTP gateway not started (${describeError(err)}); serving stdio only`);
-      }
+    const retention = startServeRetention(config, log);
+    try {
+      return await serveUntilDone(values, config, log, ctx);
+    } finally {
+      await retention.close();
     }
-    await handle.closed;
-    await gateway?.close();
-    return 0;
   },
 };
+
+/** Starts retention with the configured (or default) limits and says on stderr what they are. */
+function startServeRetention(config: InspectorConfig, log: (line: string) => void): RetentionSchedule {
+  const days = config.retentionDays ?? DEFAULT_RETENTION_DAYS;
+  const maxMb = config.retentionMaxMb ?? DEFAULT_RETENTION_MAX_MB;
+  const limits = [days > 0 ? `last written over ${days} days ago` : '', maxMb > 0 ? `the oldest while traces exceed ${maxMb} MiB` : ''].filter(Boolean);
+  log(limits.length === 0 ? 'mcpscope: retention off: sessions are kept forever' : `mcpscope: retention: deleting finished sessions ${limits.join(', and ')} (--retention-days, --retention-max-mb)`);
+  return startRetention({ tracesDir: config.tracesDir, days, maxBytes: maxMb * 1048576, log });
+}
+
+/** `serve` proper: the gateway alone (`--http`), or MCP on stdio with the gateway beside it; resolves to the exit code. */
+async function serveUntilDone(values: { http?: boolean; 'no-control'?: boolean; 'no-gateway'?: boolean }, config: InspectorConfig, log: (line: string) => void, ctx: CommandContext): Promise<number> {
+  if (values.http) return serveHttp(config, log, ctx.signal, values['no-control'] !== true);
+  const handle = await startServe({ tracesDir: config.tracesDir, stdin: ctx.stdin, stdout: ctx.stdout, log, signal: ctx.signal, control: values['no-control'] !== true });
+  log(`mcpscope: serving MCP on stdio; traces in ${config.tracesDir}${handle.control ? '' : ' (read-only)'}`);
+  let gateway: GatewayHandle | undefined;
+  if (values['no-gateway'] !== true) {
+    try {
+      gateway = await startGateway(gatewayOptions(config, handle.context, handle.control, log));
+    } catch (err) {
+      log(`mcpscope: warning: HTTP gateway not started (${describeError(err)}); serving stdio only`);
+    }
+  }
+  await handle.closed;
+  await gateway?.close();
+  return 0;
+}
 
 function gatewayOptions(config: InspectorConfig, context: InspectorContext, control: SessionControl | undefined, log: (line: string) => void): GatewayOptions {
   return {

@@ -16,6 +16,10 @@ export interface InspectorConfig {
   allowedHosts?: string[];
   /** Extra `Origin` values the HTTP front ends accept (and send CORS headers to), e.g. `https://inspector.example.com`. */
   allowedOrigins?: string[];
+  /** Retention age limit in days from flags or MCPSCOPE_RETENTION_DAYS (0: none); undefined means the default. */
+  retentionDays?: number;
+  /** Retention size limit in MiB from flags or MCPSCOPE_RETENTION_MAX_MB (0: none); undefined means the default. */
+  retentionMaxMb?: number;
 }
 
 /** Values given on the command line; undefined means "not given". */
@@ -27,6 +31,8 @@ export interface ConfigFlags {
   /** Each value may itself be a comma-separated list. */
   allowedHosts?: string[];
   allowedOrigins?: string[];
+  retentionDays?: string;
+  retentionMaxMb?: string;
 }
 
 /**
@@ -41,10 +47,14 @@ export function resolveConfig(flags: ConfigFlags, env: Record<string, string | u
   // A flag given at all replaces the variable's list (it does not add to it).
   const allowedHosts = parseList(flags.allowedHosts ?? nonEmpty(env.MCPSCOPE_ALLOWED_HOSTS), parseAllowedHost);
   const allowedOrigins = parseList(flags.allowedOrigins ?? nonEmpty(env.MCPSCOPE_ALLOWED_ORIGINS), parseAllowedOrigin);
+  const retentionDays = parseLimit('retention days', flags.retentionDays ?? nonEmpty(env.MCPSCOPE_RETENTION_DAYS));
+  const retentionMaxMb = parseLimit('retention size (MiB)', flags.retentionMaxMb ?? nonEmpty(env.MCPSCOPE_RETENTION_MAX_MB));
   return {
     tracesDir,
     host,
     port,
+    ...(retentionDays === undefined ? {} : { retentionDays }),
+    ...(retentionMaxMb === undefined ? {} : { retentionMaxMb }),
     ...(token === undefined ? {} : { token }),
     ...(allowedHosts === undefined ? {} : { allowedHosts }),
     ...(allowedOrigins === undefined ? {} : { allowedOrigins }),
@@ -94,6 +104,14 @@ function nonEmpty(value: string | undefined): string | undefined {
 }
 
 /** Parses a TCP port (0 picks a free one); throws INVALID_ARGUMENT otherwise. */
+/** A retention limit: a number >= 0 (0 turns that limit off). Throws INVALID_ARGUMENT. */
+function parseLimit(what: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(n)) throw new InspectorError('INVALID_ARGUMENT', `invalid ${what} ${JSON.stringify(value.slice(0, 40))}: expected a number >= 0 (0 turns it off)`);
+  return n;
+}
+
 export function parsePort(value: string | number): number {
   const n = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(n) || n < 0 || n > 65535) {

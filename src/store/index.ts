@@ -8,7 +8,10 @@ export { loadTraceLayout, openGzipRange, openNdjsonRange } from './traceLayout.j
 export type { TraceLayout, TraceMember } from './traceLayout.js';
 export { createSessionIndex } from './sessionIndex.js';
 export type { SessionIndex } from './sessionIndex.js';
-export { applyRetention, DEFAULT_RETENTION_DAYS } from './retention.js';
+export { applyRetention, DEFAULT_RETENTION_DAYS, DEFAULT_RETENTION_MAX_MB } from './retention.js';
+export type { RetentionOptions } from './retention.js';
+export { startRetention } from './retentionSchedule.js';
+export type { RetentionSchedule, RetentionScheduleOptions } from './retentionSchedule.js';
 export { readMetaFile, writeMetaFile } from './metaFile.js';
 export { isProcessAlive, rebuildMeta } from './rebuildMeta.js';
 export { findTraceParts } from './traceParts.js';

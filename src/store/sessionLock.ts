@@ -149,6 +149,16 @@ function breakStale(path: string, staleText: string): void {
   }
 }
 
+/**
+ * Whether a writer holds the session's lock now: a lock file naming a live process (one on
+ * another host counts as live). For readers that must not touch a session being recorded.
+ */
+export function isSessionLocked(tracesDir: string, sessionId: string): boolean {
+  const path = sessionLockPath(tracesDir, sessionId);
+  const holder = readHolder(path);
+  return holder !== undefined && !isStale(holder, path);
+}
+
 function isStale(holder: LockHolder, path: string): boolean {
   if (holder.host !== undefined && holder.host !== hostname()) return false; // cannot tell: assume alive
   if (holder.pid === process.pid) return !held.has(path);

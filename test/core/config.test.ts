@@ -49,4 +49,13 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({ allowedHosts: ['ok.example.com', 'http://bad'] }, {})).toThrow(/invalid allowed host "http:\/\/bad"/);
     expect(() => resolveConfig({}, { MCPSCOPE_ALLOWED_ORIGINS: 'bad' })).toThrow(/invalid allowed origin "bad"/);
   });
+
+  it('reads retention limits from flags or the environment, 0 included, and rejects anything but a number >= 0', () => {
+    expect(resolveConfig({}, {}, '/h')).not.toHaveProperty('retentionDays');
+    expect(resolveConfig({}, { MCPSCOPE_RETENTION_DAYS: '7', MCPSCOPE_RETENTION_MAX_MB: '0' }, '/h')).toMatchObject({ retentionDays: 7, retentionMaxMb: 0 });
+    expect(resolveConfig({ retentionDays: '1.5' }, { MCPSCOPE_RETENTION_DAYS: '7' }, '/h').retentionDays).toBe(1.5);
+    for (const bad of ['-1', 'lots', '1e3', ' ']) {
+      expect(() => resolveConfig({ retentionMaxMb: bad }, {}, '/h'), bad).toThrow(/expected a number >= 0/);
+    }
+  });
 });

@@ -99,7 +99,7 @@ describe('mcpscope serve and the gateway (built CLI)', () => {
     expect(stderr()).not.toContain('gateway');
     child.stdin!.end();
     expect(await exitOf(child)).toBe(0);
-    for (const args of [['serve', '--http', '--no-gateway'], ['serve', '--http', '--port', 'abc'], ['serve', '--http', '--host', '0.0.0.0', '--port', '0']]) {
+    for (const args of [['serve', '--http', '--no-gateway'], ['serve', '--http', '--port', 'abc'], ['serve', '--http', '--host', '0.0.0.0', '--port', '0'], ['serve', '--http', '--retention-days', '-1'], ['serve', '--http', '--retention-max-mb', 'lots']]) {
       const bad = spawn(process.execPath, [CLI, ...args, '--traces-dir', dir], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MCPSCOPE_TOKEN: '' } });
       children.push(bad);
       let err = '';
@@ -107,6 +107,32 @@ describe('mcpscope serve and the gateway (built CLI)', () => {
       expect(await exitOf(bad), args.join(' ')).toBe(2);
       expect(err).toMatch(/mcpscope: /);
     }
+  });
+
+  it('applies retention at start: says its limits, deletes finished sessions past them, keeps recent ones; 0 turns it off', async () => {
+    const dir = await tempDir();
+    const { createTraceWriter } = await import('../../src/store/traceWriter.js');
+    const { utimes, readdir } = await import('node:fs/promises');
+    for (const id of ['retained-old-1', 'retained-new-2']) {
+      const w = createTraceWriter({ tracesDir: dir, sessionId: id, title: id, engine: 'proxy' });
+      await w.close();
+    }
+    const old = new Date(Date.now() - 3 * 86_400_000);
+    for (const name of (await readdir(dir)).filter((n) => n.startsWith('retained-old-1'))) await utimes(join(dir, name), old, old);
+
+    const off = await startCli(['serve', '--http', '--port', '0', '--traces-dir', dir, '--retention-days', '0', '--retention-max-mb', '0'], /gateway at http/);
+    expect(off.stderr()).toContain('retention off: sessions are kept forever');
+    off.child.kill('SIGTERM');
+    expect(await exitOf(off.child)).toBe(0);
+    expect((await readdir(dir)).some((n) => n.startsWith('retained-old-1'))).toBe(true);
+
+    const on = await startCli(['serve', '--http', '--port', '0', '--traces-dir', dir], /retention deleted 1 session/, { MCPSCOPE_RETENTION_DAYS: '2' });
+    expect(on.stderr()).toMatch(/retention: deleting finished sessions last written over 2 days ago, and the oldest while traces exceed 2048 MiB/);
+    const names = await readdir(dir);
+    expect(names.some((n) => n.startsWith('retained-old-1'))).toBe(false);
+    expect(names.some((n) => n.startsWith('retained-new-2'))).toBe(true);
+    on.child.kill('SIGTERM');
+    expect(await exitOf(on.child)).toBe(0);
   });
 
   it('--allowed-host / --allowed-origin (or MCPSCOPE_ALLOWED_HOSTS/ORIGINS) let a reverse proxy\'s Host and Origin through', async () => {

@@ -1,7 +1,8 @@
-import { readdir, utimes, writeFile } from 'node:fs/promises';
+import { readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isInspectorError } from '../../src/core/errors.js';
 import { applyRetention } from '../../src/store/retention.js';
+import { startRetention } from '../../src/store/retentionSchedule.js';
 import { createTraceWriter } from '../../src/store/traceWriter.js';
 import { makeSpan, tempDir } from './storeTestKit.js';
 
@@ -42,11 +43,54 @@ describe('applyRetention', () => {
     await live.close();
   });
 
-  it('is off with 0 days, uses `now`, and validates days', async () => {
+  it('is off with 0 days, keeps 30 days by default, uses `now`, and validates its limits', async () => {
     await session('old-session-2');
-    expect(await applyRetention(dir, { days: 0, now: Date.now() + 1e12 })).toEqual({ deleted: [] });
-    expect((await applyRetention(dir, { now: Date.now() + 8 * 86_400_000 })).deleted).toEqual(['old-session-2']);
+    expect(await applyRetention(dir, { days: 0, now: Date.now() + 1e12 })).toEqual({ deleted: [], freedBytes: 0 });
+    expect((await applyRetention(dir, { now: Date.now() + 31 * 86_400_000 })).deleted).toEqual(['old-session-2']);
     await expect(applyRetention(dir, { days: -1 })).rejects.toSatisfy((e) => isInspectorError(e, 'INVALID_ARGUMENT'));
-    expect(await applyRetention(`${dir}/missing`)).toEqual({ deleted: [] });
+    expect(await applyRetention(`${dir}/missing`)).toEqual({ deleted: [], freedBytes: 0 });
+    await expect(applyRetention(dir, { maxBytes: Number.NaN })).rejects.toSatisfy((e) => isInspectorError(e, 'INVALID_ARGUMENT'));
+  });
+
+  it('with a size limit, deletes the least recently written sessions until the rest fit, never a live or locked one', async () => {
+    const ids = ['size-old-1', 'size-old-2', 'size-new-3'];
+    for (const [i, id] of ids.entries()) {
+      await session(id);
+      const t = new Date(Date.now() - (10 - i) * 60_000); // size-old-1 least recently written
+      for (const name of (await readdir(dir)).filter((n) => n.startsWith(id))) await utimes(`${dir}/${name}`, t, t);
+    }
+    // A live writer, written longest ago of all: the size pass must pass over it.
+    const live = await session('size-live-0', false);
+    const t = new Date(Date.now() - 3_600_000);
+    for (const name of (await readdir(dir)).filter((n) => n.startsWith('size-live-0'))) await utimes(`${dir}/${name}`, t, t);
+    const sizeOf = async (id: string) => {
+      let bytes = 0;
+      for (const name of (await readdir(dir)).filter((n) => n.startsWith(`${id}.`))) bytes += (await stat(`${dir}/${name}`)).size;
+      return bytes;
+    };
+    const sizes = Object.fromEntries(await Promise.all([...ids, 'size-live-0'].map(async (id) => [id, await sizeOf(id)] as const)));
+    const total = Object.values(sizes).reduce((a, b) => a + b, 0);
+    // Room for all but (a little more than) the oldest finished session.
+    const result = await applyRetention(dir, { days: 0, maxBytes: total - sizes['size-old-1']! });
+    expect(result).toEqual({ deleted: ['size-old-1'], freedBytes: sizes['size-old-1'] });
+    const again = await applyRetention(dir, { days: 0, maxBytes: 1 });
+    expect(again.deleted).toEqual(['size-new-3', 'size-old-2']);
+    expect((await readdir(dir)).filter((n) => n.startsWith('size-live-0')).length).toBeGreaterThan(0);
+    await live.close();
+  });
+
+  it('runs on a schedule: at once, then per interval, logging what it deleted; close stops it', async () => {
+    await session('sched-old-1');
+    await age(40);
+    const lines: string[] = [];
+    const schedule = startRetention({ tracesDir: dir, days: 30, log: (l) => lines.push(l), intervalMs: 3_600_000 });
+    await schedule.idle();
+    expect(lines).toEqual([expect.stringMatching(/^mcpscope: retention deleted 1 session \(\d+\.\d MiB\)$/)]);
+    expect((await readdir(dir)).some((n) => n.startsWith('sched-old-1'))).toBe(false);
+    await schedule.close();
+    const off = startRetention({ tracesDir: dir, days: 0, maxBytes: 0, log: (l) => lines.push(l) });
+    await off.idle();
+    await off.close();
+    expect(lines).toHaveLength(1);
   });
 });
