@@ -191,7 +191,7 @@ export const proxyCommand: Command = {
       return 0;
     }
 
-    // Live control (issue 5): the gate holds requests on pause/--break-on; serve steers over a socket.
+    // Live control: the gate holds requests on pause/--break-on; serve steers over a socket.
     const steering = createProxySteering({ tracesDir: config.tracesDir, sessionId: sessionId ?? newSessionId(), breakOn, log });
     const handle = await startProxy({
       upstream,
