@@ -10,10 +10,10 @@ import type { SessionControl } from './sessions/sessionControl.js';
 import { createSessionIndex, type SessionIndex } from './store/sessionIndex.js';
 import { createTracesDirWatcher, type TracesDirWatcher } from './store/tracesDirWatcher.js';
 import { registerTools } from './tools/registerTools.js';
-import { didYouMean } from './tools/suggestIds.js';
-import type { LoadedTrace } from './tools/toolContext.js';
-import { createTraceCache } from './tools/traceCache.js';
-import { summarizeTrace, type TraceSummary } from './tools/traceSummary.js';
+import { didYouMean } from './catalog/suggestIds.js';
+import type { LoadedTrace } from './catalog/loadedTrace.js';
+import { createTraceCache } from './catalog/traceCache.js';
+import { summarizeTrace, type TraceSummary } from './catalog/traceSummary.js';
 
 /** Default upper bound of one tool result (text plus structured content), in bytes. */
 export const DEFAULT_BYTE_BUDGET = 20_000;

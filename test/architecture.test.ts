@@ -8,11 +8,12 @@ const allowed: Record<string, string[]> = {
   store: ['core'],
   instrumentation: ['core'],
   sessions: ['core', 'store', 'instrumentation'],
-  proxy: ['core', 'store', 'instrumentation', 'sessions'],
-  tools: ['core', 'store', 'instrumentation', 'sessions'],
-  resources: ['core', 'store', 'instrumentation', 'sessions'],
-  prompts: ['core', 'store', 'instrumentation', 'sessions'],
-  http: ['core', 'store', 'instrumentation', 'sessions'],
+  catalog: ['core', 'store', 'instrumentation', 'sessions'],
+  proxy: ['core', 'store', 'instrumentation', 'sessions', 'catalog'],
+  tools: ['core', 'store', 'instrumentation', 'sessions', 'catalog'],
+  resources: ['core', 'store', 'instrumentation', 'sessions', 'catalog'],
+  prompts: ['core', 'store', 'instrumentation', 'sessions', 'catalog'],
+  http: ['core', 'store', 'instrumentation', 'sessions', 'catalog'],
 };
 
 const srcDir = resolve(__dirname, '..', 'src');

@@ -5,15 +5,15 @@ import type { SessionMeta } from '../core/session.js';
 import type { Span } from '../core/span.js';
 import { parseMicros } from '../core/time.js';
 import { formatDuration, plural } from '../core/formatDuration.js';
-import { clipText } from './clipText.js';
-import { decodeCursor, encodeCursor, queryFingerprint } from './pageCursor.js';
-import { argsPreview } from './argsPreview.js';
-import { traceFacts, type SpanFacts } from './spanFacts.js';
-import { outcomeMark } from './spanRow.js';
-import { describeFilter, spanMatcher } from './spanFilter.js';
-import type { LoadedTrace, ToolContext } from './toolContext.js';
-import { noMatch, resultBytes, runTool, toolResult } from './toolResult.js';
-import { PAGE_RESERVE_BYTES } from './budgetPage.js';
+import { clipText } from '../catalog/clipText.js';
+import { decodeCursor, encodeCursor, queryFingerprint } from '../catalog/pageCursor.js';
+import { argsPreview } from '../catalog/argsPreview.js';
+import { outcomeMark, traceFacts, type SpanFacts } from '../catalog/spanFacts.js';
+import { describeFilter, spanMatcher } from '../catalog/spanFilter.js';
+import type { LoadedTrace } from '../catalog/loadedTrace.js';
+import type { ToolContext } from './toolContext.js';
+import { noMatch, runTool, toolResult } from './toolResult.js';
+import { PAGE_RESERVE_BYTES, resultBytes } from '../catalog/budgetPage.js';
 
 const input = {
   query: z.string().min(1).max(200).optional().describe('Case-insensitive text to find in span names and attribute values (request/response bodies, tool names, errors).'),

@@ -1,27 +1,6 @@
 import type { SessionMeta } from '../core/session.js';
-import type { Span } from '../core/span.js';
+import type { LoadedTrace } from '../catalog/loadedTrace.js';
 import type { SessionControl } from '../sessions/sessionControl.js';
-
-/** Read statistics of one trace file, as the trace reader reports them. */
-export interface TraceStats {
-  spans: number;
-  corruptLines: number;
-  truncated: boolean;
-}
-
-/**
- * One session's spans, parsed once and shared by every tool call until the file changes.
- * `spans` is in file order (the order spans ended). `memo` caches values derived from the
- * spans (indexes, aggregates) for as long as this trace stays cached.
- */
-export interface LoadedTrace {
-  readonly sessionId: string;
-  readonly spans: readonly Span[];
-  readonly stats: TraceStats;
-  /** Identity of the file contents this was read from (size and mtime). */
-  readonly version: string;
-  memo<T>(key: string, compute: () => T): T;
-}
 
 /**
  * What the tools need from the server: implemented by the InspectorContext in server.ts.
