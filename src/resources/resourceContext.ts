@@ -1,12 +1,6 @@
 import type { SessionMeta } from '../core/session.js';
 import type { Span } from '../core/span.js';
-
-/** A change of one session, as resources relay it to subscribed clients. */
-export interface SessionChange {
-  sessionId: string;
-  /** `added` / `removed`: the session list changed; the others: this session's content changed. */
-  kind: 'added' | 'removed' | 'trace' | 'meta' | 'status';
-}
+import type { SessionChange } from '../catalog/sessionChanges.js';
 
 /** What the resources need from the server: implemented by the InspectorContext in server.ts. */
 export interface ResourceContext {

@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { EngineSchema, SessionStatusSchema } from '../core/session.js';
-import { querySessions, type SessionFilter } from '../sessions/sessionQuery.js';
+import { querySessions, type SessionFilter } from '../catalog/sessionQuery.js';
 import { formatDuration, plural } from '../core/formatDuration.js';
 import { budgetPage } from '../catalog/budgetPage.js';
 import { SessionRowSchema, sessionRow, type SessionRow } from '../catalog/sessionRow.js';
