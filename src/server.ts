@@ -4,7 +4,7 @@ import type { SessionMeta } from './core/session.js';
 import { packageInfo } from './core/version.js';
 import { registerDebugSessionPrompt } from './prompts/registerDebugSessionPrompt.js';
 import { registerResources } from './resources/registerResources.js';
-import type { SessionControl } from './sessions/sessionControl.js';
+import type { SessionControl, SignalResult } from './sessions/sessionControl.js';
 import { registerTools } from './tools/registerTools.js';
 import type { LoadedTrace } from './catalog/loadedTrace.js';
 import { createSessionCatalog, type SessionCatalog } from './catalog/sessionCatalog.js';
@@ -56,6 +56,7 @@ export interface InspectorContext {
   getSession(sessionId: string): Promise<SessionMeta>;
   loadTrace(sessionId: string): Promise<LoadedTrace>;
   describeSession(sessionId: string): Promise<{ meta: SessionMeta; summary: TraceSummary }>;
+  signalSession(sessionId: string, signal: string, payload?: unknown): Promise<SignalResult>;
   subscribeChanges(listener: (change: SessionChange) => void): () => void;
   /** Stops the watcher and the relay (the control stays open: its owner closes it). Idempotent. */
   close(): Promise<void>;
@@ -83,6 +84,7 @@ export function createInspectorContext(options: InspectorContextOptions): Inspec
     getSession: (id) => catalog.get(id),
     loadTrace: (id) => catalog.loadTrace(id),
     describeSession: (id) => catalog.describe(id, byteBudget),
+    signalSession: (id, signal, payload) => catalog.signal(id, signal, payload),
     subscribeChanges: (listener) => catalog.subscribe(listener),
     close: () => catalog.close(),
   };

@@ -1,12 +1,13 @@
 import { describeError, InspectorError } from '../core/errors.js';
 import { assertSessionId } from '../core/ids.js';
 import type { SessionMeta } from '../core/session.js';
-import type { SessionControl } from '../sessions/sessionControl.js';
+import type { SessionControl, SignalResult } from '../sessions/sessionControl.js';
 import { createSessionIndex, type SessionIndex } from '../store/sessionIndex.js';
 import type { LoadedTrace } from './loadedTrace.js';
 import { mergeLive, mergeSessionLists } from './mergeLive.js';
 import { createSessionChanges, type SessionChange } from './sessionChanges.js';
 import { querySessions, type SessionFilter, type SessionPage } from './sessionQuery.js';
+import { steerSession } from './steerSession.js';
 import { didYouMean } from './suggestIds.js';
 import { createTraceCache } from './traceCache.js';
 import { summarizeTrace, type TraceSummary } from './traceSummary.js';
@@ -49,6 +50,12 @@ export interface SessionCatalog {
   loadTrace(sessionId: string): Promise<LoadedTrace>;
   /** Meta plus the summary view of its trace, fitted to `byteBudget`. */
   describe(sessionId: string, byteBudget: number): Promise<{ meta: SessionMeta; summary: TraceSummary }>;
+  /**
+   * Delivers a signal to a live session (see steerSession): UNAVAILABLE without a control,
+   * SESSION_NOT_LIVE for a recorded session that no longer runs, SESSION_NOT_FOUND (with close
+   * matches) for an unknown id; the control's own errors pass through.
+   */
+  signal(sessionId: string, signal: string, payload?: unknown): Promise<SignalResult>;
   /** Listens to session changes (traces directory and live events); returns the unsubscribe function. */
   subscribe(listener: (change: SessionChange) => void): () => void;
   /** Stops watching (the control stays open: its owner closes it). Idempotent. */
@@ -99,6 +106,7 @@ export function createSessionCatalog(options: SessionCatalogOptions): SessionCat
       const trace = await cache.get(meta.id);
       return { meta, summary: summarizeTrace(meta, trace, byteBudget).summary };
     },
+    signal: (id, signal, payload) => steerSession({ control, find, get }, id, signal, payload),
     subscribe: (listener) => changes.subscribe(listener),
     close: () => changes.close(),
   };

@@ -124,7 +124,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     sessionsRoute(catalog),
     traceRoute({ tracesDir, log }),
     events.route,
-    ...controlRoutes(control, (id) => catalog.find(id)),
+    ...controlRoutes(catalog),
     mcp.route,
   ]);
 

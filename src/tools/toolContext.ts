@@ -1,6 +1,6 @@
 import type { SessionMeta } from '../core/session.js';
 import type { LoadedTrace } from '../catalog/loadedTrace.js';
-import type { SessionControl } from '../sessions/sessionControl.js';
+import type { SignalResult } from '../sessions/sessionControl.js';
 
 /**
  * What the tools need from the server: implemented by the InspectorContext in server.ts.
@@ -9,12 +9,12 @@ import type { SessionControl } from '../sessions/sessionControl.js';
 export interface ToolContext {
   /** Upper bound of every tool result, in UTF-8 bytes of its text plus its structured content. */
   readonly byteBudget: number;
-  /** Live-session control; absent when the server only reads traces. */
-  readonly control?: SessionControl;
   /** Every known session, on disk and live (live status wins), newest first. */
   listSessions(): Promise<SessionMeta[]>;
   /** One session's meta; throws INVALID_SESSION_ID or SESSION_NOT_FOUND (naming close matches). */
   getSession(sessionId: string): Promise<SessionMeta>;
   /** The session's parsed trace (empty when no span was written yet); cached by file size and mtime. */
   loadTrace(sessionId: string): Promise<LoadedTrace>;
+  /** Delivers a signal to a live session (UNAVAILABLE without live control, SESSION_NOT_LIVE, SESSION_NOT_FOUND...). */
+  signalSession(sessionId: string, signal: string, payload?: unknown): Promise<SignalResult>;
 }
