@@ -6,7 +6,7 @@ import type { SessionChange } from '../catalog/sessionChanges.js';
 export interface ResourceContext {
   /** Upper bound of one resource read, in bytes (NDJSON traces are cut to it, with a note). */
   readonly resourceByteBudget: number;
-  /** Every known session, newest first (live status wins). */
+  /** Every known session, newest first (a live session's status, waiting_on and counts win over its record: see mergeLive). */
   listSessions(): Promise<SessionMeta[]>;
   /** One session's meta; throws INVALID_SESSION_ID or SESSION_NOT_FOUND (naming close matches). */
   getSession(sessionId: string): Promise<SessionMeta>;

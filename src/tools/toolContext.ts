@@ -9,7 +9,7 @@ import type { SignalResult } from '../sessions/sessionControl.js';
 export interface ToolContext {
   /** Upper bound of every tool result, in UTF-8 bytes of its text plus its structured content. */
   readonly byteBudget: number;
-  /** Every known session, on disk and live (live status wins), newest first. */
+  /** Every known session, on disk and live, newest first (a live session's status, waiting_on and counts win over its record: see mergeLive). */
   listSessions(): Promise<SessionMeta[]>;
   /** One session's meta; throws INVALID_SESSION_ID or SESSION_NOT_FOUND (naming close matches). */
   getSession(sessionId: string): Promise<SessionMeta>;
