@@ -68,6 +68,7 @@ describe('session catalog', () => {
     await readOnly?.close();
     await control?.close();
     await registry?.close();
+    await writer?.close();
     await cleanup?.();
   });
 
