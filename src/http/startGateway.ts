@@ -13,7 +13,7 @@ import { healthRoute } from './routes/healthRoute.js';
 import { mcpRoute, type McpServerFactory } from './routes/mcpRoute.js';
 import { sessionsRoute } from './routes/sessionsRoute.js';
 import { traceRoute } from './routes/traceRoute.js';
-import { CORS_ALLOWED_HEADERS, createSecurity, isLoopbackHost, newAccessToken } from './security.js';
+import { CORS_ALLOWED_HEADERS, createSecurity, isLoopbackHost, newAccessToken, type Security } from './security.js';
 
 /** Options of {@link startGateway}. */
 export interface GatewayOptions {
@@ -111,9 +111,8 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   }
   const token = options.token ?? newAccessToken();
   const { control } = options;
-  const ownCatalog = options.catalog
-    ? undefined
-    : createSessionCatalog({ tracesDir, ...(control ? { control } : {}), index: options.index ?? NO_RECORDED_SESSIONS, watch: false, log });
+  // A catalog made here (none was given) is closed with the gateway.
+  const ownCatalog = options.catalog ? undefined : createSessionCatalog({ tracesDir, ...(control ? { control } : {}), index: options.index ?? NO_RECORDED_SESSIONS, watch: false, log });
   const catalog = options.catalog ?? ownCatalog!;
 
   const events = eventsRoute(control?.bus, options.sse ?? {}, log);
@@ -150,30 +149,8 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const security = createSecurity({ host, port: boundPort, token, ...pick(parsed.data, 'allowedHosts', 'allowedOrigins') });
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    void handle(req, res);
+    void handleRequest(req, res, security, route, log);
   });
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    try {
-      rejectRepeatedFields(req);
-      security.checkHostAndOrigin(req);
-      const cors = security.corsHeaders(req);
-      for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
-      const target = req.url ?? '/';
-      if (req.method === 'OPTIONS' && cors['Access-Control-Allow-Origin'] && req.headers['access-control-request-method']) {
-        res.writeHead(204, { 'Access-Control-Allow-Methods': 'GET, HEAD, POST, DELETE', 'Access-Control-Allow-Headers': CORS_ALLOWED_HEADERS, 'Access-Control-Max-Age': '600' });
-        res.end();
-        return;
-      }
-      const isPage = target === '/' || target.startsWith('/?');
-      if (security.tokenEverywhere && !isPage) security.checkToken(req);
-      const match = route(req.method ?? 'GET', target);
-      if (match.route.auth === 'token') security.checkToken(req);
-      await match.handler({ req, res, params: match.params, query: match.query });
-    } catch (err) {
-      sendError(res, err, log);
-    }
-  }
 
   const bracketHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   const url = `http://${bracketHost}:${boundPort}`;
@@ -199,6 +176,34 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       return closing;
     },
   };
+}
+
+/**
+ * Answers one request: repeated singleton fields (400), Host/Origin (403), CORS preflight,
+ * routing (404/405), the token where needed (401), then the route's handler; any error is
+ * answered by sendError.
+ */
+async function handleRequest(req: IncomingMessage, res: ServerResponse, security: Security, route: ReturnType<typeof createRouter>, log: (line: string) => void): Promise<void> {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  try {
+    rejectRepeatedFields(req);
+    security.checkHostAndOrigin(req);
+    const cors = security.corsHeaders(req);
+    for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
+    const target = req.url ?? '/';
+    if (req.method === 'OPTIONS' && cors['Access-Control-Allow-Origin'] && req.headers['access-control-request-method']) {
+      res.writeHead(204, { 'Access-Control-Allow-Methods': 'GET, HEAD, POST, DELETE', 'Access-Control-Allow-Headers': CORS_ALLOWED_HEADERS, 'Access-Control-Max-Age': '600' });
+      res.end();
+      return;
+    }
+    const isPage = target === '/' || target.startsWith('/?');
+    if (security.tokenEverywhere && !isPage) security.checkToken(req);
+    const match = route(req.method ?? 'GET', target);
+    if (match.route.auth === 'token') security.checkToken(req);
+    await match.handler({ req, res, params: match.params, query: match.query });
+  } catch (err) {
+    sendError(res, err, log);
+  }
 }
 
 /**
