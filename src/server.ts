@@ -1,19 +1,16 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { InspectorError } from './core/errors.js';
-import { assertSessionId } from './core/ids.js';
 import type { SessionMeta } from './core/session.js';
 import { packageInfo } from './core/version.js';
 import { registerDebugSessionPrompt } from './prompts/registerDebugSessionPrompt.js';
 import { registerResources } from './resources/registerResources.js';
-import type { SessionChange } from './resources/resourceContext.js';
 import type { SessionControl } from './sessions/sessionControl.js';
-import { createSessionIndex, type SessionIndex } from './store/sessionIndex.js';
-import { createTracesDirWatcher, type TracesDirWatcher } from './store/tracesDirWatcher.js';
+import type { SignalResult } from './sessions/liveSessionTypes.js';
 import { registerTools } from './tools/registerTools.js';
-import { didYouMean } from './tools/suggestIds.js';
-import type { LoadedTrace } from './tools/toolContext.js';
-import { createTraceCache } from './tools/traceCache.js';
-import { summarizeTrace, type TraceSummary } from './tools/traceSummary.js';
+import type { LoadedTrace } from './catalog/loadedTrace.js';
+import { createSessionCatalog, type SessionCatalog } from './catalog/sessionCatalog.js';
+import type { SessionChange } from './catalog/sessionChanges.js';
+import type { TraceSummary } from './catalog/traceSummary.js';
 
 /** Default upper bound of one tool result (text plus structured content), in bytes. */
 export const DEFAULT_BYTE_BUDGET = 20_000;
@@ -46,20 +43,21 @@ export interface InspectorContextOptions {
 }
 
 /**
- * State shared by every connection of one inspector: the session index, the parsed-trace
- * cache, the traces-directory watcher and the live event relay. It satisfies the context
- * interfaces of the tools, resources and prompts.
+ * State shared by every connection of one inspector: the session catalog (sessions, traces,
+ * change notifications) and the result budgets. It satisfies the context interfaces of the
+ * tools, resources and prompts, which read through the catalog and only format.
  */
 export interface InspectorContext {
   readonly tracesDir: string;
   readonly control?: SessionControl;
   readonly byteBudget: number;
   readonly resourceByteBudget: number;
-  readonly index: SessionIndex;
+  readonly catalog: SessionCatalog;
   listSessions(): Promise<SessionMeta[]>;
   getSession(sessionId: string): Promise<SessionMeta>;
   loadTrace(sessionId: string): Promise<LoadedTrace>;
   describeSession(sessionId: string): Promise<{ meta: SessionMeta; summary: TraceSummary }>;
+  signalSession(sessionId: string, signal: string, payload?: unknown): Promise<SignalResult>;
   subscribeChanges(listener: (change: SessionChange) => void): () => void;
   /** Stops the watcher and the relay (the control stays open: its owner closes it). Idempotent. */
   close(): Promise<void>;
@@ -71,103 +69,25 @@ export function createInspectorContext(options: InspectorContextOptions): Inspec
   const byteBudget = options.byteBudget ?? DEFAULT_BYTE_BUDGET;
   const resourceByteBudget = options.resourceByteBudget ?? DEFAULT_RESOURCE_BYTE_BUDGET;
   if (!Number.isInteger(byteBudget) || byteBudget < 2000) throw new InspectorError('INVALID_ARGUMENT', `byteBudget must be an integer of at least 2000, got ${byteBudget}`);
-  const log = options.log ?? (() => undefined);
-  const index = createSessionIndex(tracesDir);
-  const cache = createTraceCache({ tracesDir });
-  const listeners = new Set<(change: SessionChange) => void>();
-  let known: Set<string> | undefined;
-  let closed = false;
-
-  const emit = (change: SessionChange) => {
-    if (closed) return;
-    for (const l of [...listeners]) {
-      try {
-        l(change);
-      } catch (err) {
-        log(`inspector: change listener failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
-  };
-  /** Emits `added` first when the session was not known. */
-  const touch = (sessionId: string, kind: SessionChange['kind']) => {
-    if (known && !known.has(sessionId)) {
-      known.add(sessionId);
-      emit({ sessionId, kind: 'added' });
-    }
-    emit({ sessionId, kind });
-  };
-
-  const listSessions = async (): Promise<SessionMeta[]> => {
-    const disk = await index.list();
-    known ??= new Set(disk.map((m) => m.id));
-    const live = control?.listLive() ?? [];
-    if (live.length === 0) return disk;
-    const byId = new Map(live.map((m) => [m.id, m]));
-    const merged = disk.map((m) => {
-      const l = byId.get(m.id);
-      if (!l) return m;
-      byId.delete(m.id);
-      return { ...m, ...l };
-    });
-    if (byId.size === 0) return merged;
-    merged.push(...byId.values());
-    return merged.sort((a, b) => (a.started_at === b.started_at ? (a.id < b.id ? 1 : -1) : a.started_at < b.started_at ? 1 : -1));
-  };
-
-  const getSession = async (sessionId: string): Promise<SessionMeta> => {
-    const id = assertSessionId(sessionId);
-    const live = control?.getLive(id);
-    const disk = await index.get(id);
-    if (disk && live) return { ...disk, ...live };
-    const meta = live ?? disk;
-    if (meta) return meta;
-    const ids = (await listSessions()).map((m) => m.id);
-    throw new InspectorError('SESSION_NOT_FOUND', `no session ${JSON.stringify(id)} (${ids.length} session${ids.length === 1 ? '' : 's'} known).${didYouMean(id, ids)}`);
-  };
-
-  let watcher: TracesDirWatcher | undefined;
-  if (options.watch !== false) {
-    watcher = createTracesDirWatcher({ dir: tracesDir, onError: (err) => log(`inspector: traces watcher: ${err instanceof Error ? err.message : String(err)}`) });
-    watcher.subscribe((change) => {
-      if (change.kind === 'removed') {
-        cache.invalidate(change.sessionId);
-        known?.delete(change.sessionId);
-        emit(change);
-      } else touch(change.sessionId, change.kind);
-    });
-  }
-  const stopBus = control?.bus.subscribe((event) => {
-    if (event.type === 'SessionStarted') touch(event.session_id, 'status');
-    else touch(event.session_id, event.type === 'Heartbeat' ? 'trace' : 'status');
+  const catalog = createSessionCatalog({
+    tracesDir,
+    ...(control ? { control } : {}),
+    ...(options.watch === undefined ? {} : { watch: options.watch }),
+    ...(options.log ? { log: options.log } : {}),
   });
-  // Warm the index (and learn the known ids) in the background.
-  listSessions().catch((err: unknown) => log(`inspector: listing ${tracesDir} failed: ${err instanceof Error ? err.message : String(err)}`));
-
   return {
     tracesDir,
     ...(control ? { control } : {}),
     byteBudget,
     resourceByteBudget,
-    index,
-    listSessions,
-    getSession,
-    loadTrace: (id) => cache.get(id),
-    async describeSession(sessionId) {
-      const meta = await getSession(sessionId);
-      const trace = await cache.get(meta.id);
-      return { meta, summary: summarizeTrace(meta, trace, byteBudget).summary };
-    },
-    subscribeChanges(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      stopBus?.();
-      listeners.clear();
-      await watcher?.close();
-    },
+    catalog,
+    listSessions: () => catalog.list(),
+    getSession: (id) => catalog.get(id),
+    loadTrace: (id) => catalog.loadTrace(id),
+    describeSession: (id) => catalog.describe(id, byteBudget),
+    signalSession: (id, signal, payload) => catalog.signal(id, signal, payload),
+    subscribeChanges: (listener) => catalog.subscribe(listener),
+    close: () => catalog.close(),
   };
 }
 

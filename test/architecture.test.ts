@@ -9,11 +9,12 @@ const allowed: Record<string, string[]> = {
   store: ['core'],
   instrumentation: ['core'],
   sessions: ['core', 'store', 'instrumentation'],
-  proxy: ['core', 'store', 'instrumentation', 'sessions'],
-  tools: ['core', 'store', 'instrumentation', 'sessions'],
-  resources: ['core', 'store', 'instrumentation', 'sessions'],
-  prompts: ['core', 'store', 'instrumentation', 'sessions'],
-  http: ['core', 'store', 'instrumentation', 'sessions'],
+  catalog: ['core', 'store', 'instrumentation', 'sessions'],
+  proxy: ['core', 'store', 'instrumentation', 'sessions', 'catalog'],
+  tools: ['core', 'store', 'instrumentation', 'sessions', 'catalog'],
+  resources: ['core', 'store', 'instrumentation', 'sessions', 'catalog'],
+  prompts: ['core', 'store', 'instrumentation', 'sessions', 'catalog'],
+  http: ['core', 'store', 'instrumentation', 'sessions', 'catalog'],
 };
 
 // commands/ sit above every layer and the root modules; only cli.ts (which picks a command) is above them.
@@ -38,6 +39,45 @@ function layerViolations(g: ImportGraph): string[] {
     for (const to of targets) {
       const targetLayer = layerOf(to);
       if (targetLayer !== layer && !mayImport.includes(targetLayer)) violations.push(`${from} imports ${to}`);
+    }
+  }
+  return violations;
+}
+
+/** The edges: each formats for one audience and never imports another. */
+const EDGES = ['tools', 'resources', 'prompts', 'http', 'proxy'];
+/** Edges that answer questions about sessions and traces: they read them through the catalog. */
+const READING_EDGES = ['tools', 'resources', 'prompts', 'http'];
+/** What the reading edges may take from the store directly: the stored bytes of a trace, for downloads. */
+const STORE_FOR_EDGES = new Set(['store/traceLayout']);
+/** The one module per edge that the wiring (server.ts, cli.ts, index.ts, commands/) may import. */
+const ENTRY_POINTS: Record<string, string[]> = {
+  tools: ['tools/registerTools'],
+  resources: ['resources/registerResources'],
+  prompts: ['prompts/registerDebugSessionPrompt'],
+  http: ['http/startGateway'],
+  proxy: ['proxy/startProxy', 'proxy/recordTo', 'proxy/listenServer'],
+};
+
+/** `sessions/liveSession` for `sessions/liveSession.ts` (or `sessions\\liveSession.ts`). */
+const moduleName = (file: string) => file.replace(/\\/g, '/').replace(/\.ts$/, '');
+
+/**
+ * Imports that put query logic in an edge: a reading edge importing the store's readers
+ * (sessions and traces are read through the catalog), or the wiring importing an edge's
+ * internals instead of its entry point (so one edge's query code cannot serve another).
+ */
+function queryLogicViolations(g: ImportGraph): string[] {
+  const violations: string[] = [];
+  for (const [fromFile, targets] of g) {
+    const from = moduleName(fromFile);
+    const fromLayer = from.includes('/') ? from.split('/')[0]! : undefined;
+    for (const toFile of targets) {
+      const to = moduleName(toFile);
+      const toLayer = to.includes('/') ? to.split('/')[0]! : undefined;
+      if (fromLayer && READING_EDGES.includes(fromLayer) && toLayer === 'store' && !STORE_FOR_EDGES.has(to)) violations.push(`${from} reads the store directly (${to}); read through catalog/`);
+      const wiring = fromLayer === undefined || fromLayer === 'commands';
+      if (wiring && toLayer && EDGES.includes(toLayer) && !ENTRY_POINTS[toLayer]!.includes(to)) violations.push(`${from} imports ${to}, not an entry point of ${toLayer}/`);
     }
   }
   return violations;
@@ -69,6 +109,10 @@ describe('architecture', () => {
 
   it('has no import cycle in src/, type-only imports included', () => {
     expect(findCycles(graph).map((c) => c.join(' → '))).toEqual([]);
+  });
+
+  it('keeps query logic out of the edges: they read through the catalog, the wiring imports only entry points', () => {
+    expect(queryLogicViolations(graph)).toEqual([]);
   });
 
   it('writes nothing to stdout from library code', () => {
@@ -129,5 +173,17 @@ describe('the architecture checks themselves', () => {
         }),
       ),
     ).toEqual(['tools/a.ts imports http/router.ts', 'core/c.ts imports store/d.ts', 'http/e.ts imports commands/serveCommand.ts', 'commands/f.ts imports cli.ts']);
+  });
+
+  it('reports the catalog importing an edge, sessions importing the catalog, and query logic in an edge', () => {
+    expect(layerViolations(g({ 'http/routes/x.ts': ['tools/suggestIds.ts'], 'catalog/x.ts': ['tools/registerTools.ts'], 'sessions/x.ts': ['catalog/sessionCatalog.ts'], 'tools/x.ts': ['catalog/spanFacts.ts'] }))).toEqual([
+      'http/routes/x.ts imports tools/suggestIds.ts',
+      'catalog/x.ts imports tools/registerTools.ts',
+      'sessions/x.ts imports catalog/sessionCatalog.ts',
+    ]);
+    expect(queryLogicViolations(g({ 'server.ts': ['tools/traceCache.ts'] }))).toHaveLength(1);
+    expect(queryLogicViolations(g({ 'commands/x.ts': ['http/routes/sessionsRoute.ts'] }))).toHaveLength(1);
+    expect(queryLogicViolations(g({ 'resources/x.ts': ['store/traceReader.ts'] }))).toHaveLength(1);
+    expect(queryLogicViolations(g({ 'server.ts': ['tools/registerTools.ts'], 'http/x.ts': ['store/traceLayout.ts'] }))).toEqual([]);
   });
 });

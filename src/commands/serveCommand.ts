@@ -220,7 +220,7 @@ function gatewayOptions(config: InspectorConfig, context: InspectorContext, cont
     ...(config.allowedHosts === undefined ? {} : { allowedHosts: config.allowedHosts }),
     ...(config.allowedOrigins === undefined ? {} : { allowedOrigins: config.allowedOrigins }),
     ...(control ? { control } : {}),
-    index: context.index,
+    catalog: context.catalog,
     createMcpServer: () => createInspectorServer(context),
     log,
   };

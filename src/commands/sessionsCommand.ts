@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { resolveConfig } from '../core/config.js';
 import { formatDuration } from '../core/formatDuration.js';
 import { shownReason, type SessionMeta } from '../core/session.js';
-import { createSessionIndex } from '../store/sessionIndex.js';
+import { createSessionCatalog } from '../catalog/sessionCatalog.js';
 import type { Command } from './command.js';
 import { withUsageErrors } from './parseFlags.js';
 
@@ -22,7 +22,8 @@ export const sessionsCommand: Command = {
       parseArgs({ args: ctx.argv, options: { json: { type: 'boolean' }, 'traces-dir': { type: 'string' } }, strict: true, allowPositionals: false }),
     );
     const config = resolveConfig(values['traces-dir'] === undefined ? {} : { tracesDir: values['traces-dir'] }, ctx.env);
-    const sessions = await createSessionIndex(config.tracesDir).list();
+    const catalog = createSessionCatalog({ tracesDir: config.tracesDir, watch: false });
+    const sessions = await catalog.list().finally(() => catalog.close());
     if (values.json) ctx.stdout.write(`${JSON.stringify(sessions)}\n`);
     else if (sessions.length === 0) ctx.stdout.write(`no sessions in ${config.tracesDir}\n`);
     else ctx.stdout.write(`${renderSessionTable(sessions)}\n`);

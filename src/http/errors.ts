@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { isInspectorError, type InspectorErrorCode } from '../core/errors.js';
+import { httpStatusOf } from '../core/errorStatus.js';
+import { isInspectorError } from '../core/errors.js';
 
 /**
  * An error that belongs to HTTP itself (no route, wrong method, missing token, body too
@@ -20,22 +21,6 @@ export class HttpError extends Error {
   }
 }
 
-const STATUS_BY_CODE: Record<InspectorErrorCode, number> = {
-  INVALID_SESSION_ID: 400,
-  INVALID_ARGUMENT: 400,
-  UNKNOWN_SIGNAL: 400,
-  INVALID_CURSOR: 400,
-  SESSION_NOT_FOUND: 404,
-  SPAN_NOT_FOUND: 404,
-  SESSION_NOT_LIVE: 409,
-  SIGNAL_NOT_EXPECTED: 409,
-  CONFLICT: 409,
-  CORRUPT_TRACE: 500,
-  IO_ERROR: 500,
-  UNAVAILABLE: 503,
-  INTERNAL: 500,
-};
-
 /**
  * The one error-to-status mapper of the gateway. HttpErrors keep their status; InspectorErrors
  * map by code (400 bad input, 404 unknown, 409 wrong state, 503 unavailable, 500 otherwise);
@@ -43,7 +28,7 @@ const STATUS_BY_CODE: Record<InspectorErrorCode, number> = {
  */
 export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
-  if (isInspectorError(err)) return new HttpError(STATUS_BY_CODE[err.code] ?? 500, err.code, err.message);
+  if (isInspectorError(err)) return new HttpError(httpStatusOf(err.code), err.code, err.message);
   return new HttpError(500, 'INTERNAL', 'internal error');
 }
 

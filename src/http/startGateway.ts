@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { InspectorError } from '../core/errors.js';
 import type { SessionControl } from '../sessions/sessionControl.js';
-import type { SessionIndex } from '../store/sessionIndex.js';
+import { createSessionCatalog, type SessionCatalog, type SessionIndexLike } from '../catalog/sessionCatalog.js';
 import { HttpError, sendError } from './errors.js';
 import { pageRoute } from './page.js';
 import { createRouter } from './router.js';
@@ -13,10 +13,7 @@ import { healthRoute } from './routes/healthRoute.js';
 import { mcpRoute, type McpServerFactory } from './routes/mcpRoute.js';
 import { sessionsRoute } from './routes/sessionsRoute.js';
 import { traceRoute } from './routes/traceRoute.js';
-import { CORS_ALLOWED_HEADERS, createSecurity, isLoopbackHost, newAccessToken } from './security.js';
-
-/** The part of the store's SessionIndex the gateway reads. */
-export type SessionIndexLike = Pick<SessionIndex, 'list' | 'get'>;
+import { CORS_ALLOWED_HEADERS, createSecurity, isLoopbackHost, newAccessToken, type Security } from './security.js';
 
 /** Options of {@link startGateway}. */
 export interface GatewayOptions {
@@ -33,7 +30,9 @@ export interface GatewayOptions {
   allowedOrigins?: string[];
   /** Live sessions: its `bus` feeds `/events`, its `signal` serves the control routes. */
   control?: SessionControl;
-  /** Recorded sessions for `/sessions` and for telling finished sessions from unknown ones. */
+  /** The sessions `/sessions` lists and the control routes steer. Default: a catalog over `index` and `control`. */
+  catalog?: SessionCatalog;
+  /** Recorded sessions, when no `catalog` is given (default: none, so only live sessions are listed). */
   index?: SessionIndexLike;
   /** Builds an inspector MCP server per `/mcp` session; without it `/mcp` answers 503. */
   createMcpServer?: McpServerFactory;
@@ -111,18 +110,20 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     throw new InspectorError('INVALID_ARGUMENT', `refusing to bind ${host}: a non-loopback address needs an explicit access token (--token or MCPSCOPE_TOKEN)`);
   }
   const token = options.token ?? newAccessToken();
-  const { control, index } = options;
+  const { control } = options;
+  // A catalog made here (none was given) is closed with the gateway.
+  const ownCatalog = options.catalog ? undefined : createSessionCatalog({ tracesDir, ...(control ? { control } : {}), index: options.index ?? NO_RECORDED_SESSIONS, watch: false, log });
+  const catalog = options.catalog ?? ownCatalog!;
 
   const events = eventsRoute(control?.bus, options.sse ?? {}, log);
   const mcp = mcpRoute(options.createMcpServer, { ...(options.mcpIdleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.mcpIdleTimeoutMs }), log });
-  const lookup = async (id: string) => control?.getLive(id) ?? (await index?.get(id));
   const route = createRouter([
     pageRoute(),
     healthRoute(),
-    sessionsRoute({ ...(index ? { recorded: () => index.list() } : {}), ...(control ? { live: () => control.listLive() } : {}) }),
+    sessionsRoute(catalog),
     traceRoute({ tracesDir, log }),
     events.route,
-    ...controlRoutes(control, lookup),
+    ...controlRoutes(catalog),
     mcp.route,
   ]);
 
@@ -140,6 +141,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   await listen(server, port, host).catch(async (err: NodeJS.ErrnoException) => {
     events.close();
     await mcp.close();
+    await ownCatalog?.close();
     if (err.code === 'EADDRINUSE') throw new InspectorError('UNAVAILABLE', `port ${port} on ${host} is already in use`, { cause: err });
     throw new InspectorError('UNAVAILABLE', `cannot listen on ${host}:${port}: ${err.message}`, { cause: err });
   });
@@ -147,30 +149,8 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const security = createSecurity({ host, port: boundPort, token, ...pick(parsed.data, 'allowedHosts', 'allowedOrigins') });
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    void handle(req, res);
+    void handleRequest(req, res, security, route, log);
   });
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    try {
-      rejectRepeatedFields(req);
-      security.checkHostAndOrigin(req);
-      const cors = security.corsHeaders(req);
-      for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
-      const target = req.url ?? '/';
-      if (req.method === 'OPTIONS' && cors['Access-Control-Allow-Origin'] && req.headers['access-control-request-method']) {
-        res.writeHead(204, { 'Access-Control-Allow-Methods': 'GET, HEAD, POST, DELETE', 'Access-Control-Allow-Headers': CORS_ALLOWED_HEADERS, 'Access-Control-Max-Age': '600' });
-        res.end();
-        return;
-      }
-      const isPage = target === '/' || target.startsWith('/?');
-      if (security.tokenEverywhere && !isPage) security.checkToken(req);
-      const match = route(req.method ?? 'GET', target);
-      if (match.route.auth === 'token') security.checkToken(req);
-      await match.handler({ req, res, params: match.params, query: match.query });
-    } catch (err) {
-      sendError(res, err, log);
-    }
-  }
 
   const bracketHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   const url = `http://${bracketHost}:${boundPort}`;
@@ -186,6 +166,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       closing ??= (async () => {
         events.close();
         await mcp.close();
+        await ownCatalog?.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
@@ -195,6 +176,34 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
       return closing;
     },
   };
+}
+
+/**
+ * Answers one request: repeated singleton fields (400), Host/Origin (403), CORS preflight,
+ * routing (404/405), the token where needed (401), then the route's handler; any error is
+ * answered by sendError.
+ */
+async function handleRequest(req: IncomingMessage, res: ServerResponse, security: Security, route: ReturnType<typeof createRouter>, log: (line: string) => void): Promise<void> {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  try {
+    rejectRepeatedFields(req);
+    security.checkHostAndOrigin(req);
+    const cors = security.corsHeaders(req);
+    for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
+    const target = req.url ?? '/';
+    if (req.method === 'OPTIONS' && cors['Access-Control-Allow-Origin'] && req.headers['access-control-request-method']) {
+      res.writeHead(204, { 'Access-Control-Allow-Methods': 'GET, HEAD, POST, DELETE', 'Access-Control-Allow-Headers': CORS_ALLOWED_HEADERS, 'Access-Control-Max-Age': '600' });
+      res.end();
+      return;
+    }
+    const isPage = target === '/' || target.startsWith('/?');
+    if (security.tokenEverywhere && !isPage) security.checkToken(req);
+    const match = route(req.method ?? 'GET', target);
+    if (match.route.auth === 'token') security.checkToken(req);
+    await match.handler({ req, res, params: match.params, query: match.query });
+  } catch (err) {
+    sendError(res, err, log);
+  }
 }
 
 /**
@@ -215,6 +224,8 @@ function rejectRepeatedFields(req: IncomingMessage): void {
     seen.add(name);
   }
 }
+
+const NO_RECORDED_SESSIONS: SessionIndexLike = { list: async () => [], get: async () => undefined };
 
 function listen(server: ReturnType<typeof createServer>, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {

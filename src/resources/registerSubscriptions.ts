@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, McpError, SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import type { ResourceContext, SessionChange } from './resourceContext.js';
+import type { SessionChange } from '../catalog/sessionChanges.js';
+import type { ResourceContext } from './resourceContext.js';
 import { parseInspectorUri, SESSIONS_URI, sessionUri, traceUri } from './resourceUris.js';
 
 /** Most URIs one connection may subscribe to. */

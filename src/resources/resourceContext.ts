@@ -1,18 +1,12 @@
 import type { SessionMeta } from '../core/session.js';
 import type { Span } from '../core/span.js';
-
-/** A change of one session, as resources relay it to subscribed clients. */
-export interface SessionChange {
-  sessionId: string;
-  /** `added` / `removed`: the session list changed; the others: this session's content changed. */
-  kind: 'added' | 'removed' | 'trace' | 'meta' | 'status';
-}
+import type { SessionChange } from '../catalog/sessionChanges.js';
 
 /** What the resources need from the server: implemented by the InspectorContext in server.ts. */
 export interface ResourceContext {
   /** Upper bound of one resource read, in bytes (NDJSON traces are cut to it, with a note). */
   readonly resourceByteBudget: number;
-  /** Every known session, newest first (live status wins). */
+  /** Every known session, newest first (a live session's status, waiting_on and counts win over its record: see mergeLive). */
   listSessions(): Promise<SessionMeta[]>;
   /** One session's meta; throws INVALID_SESSION_ID or SESSION_NOT_FOUND (naming close matches). */
   getSession(sessionId: string): Promise<SessionMeta>;

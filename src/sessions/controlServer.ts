@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { chmod, unlink } from 'node:fs/promises';
 import { z } from 'zod';
-import { InspectorError, describeError, isInspectorError, type InspectorErrorCode } from '../core/errors.js';
+import { httpStatusOf } from '../core/errorStatus.js';
+import { InspectorError, describeError, isInspectorError } from '../core/errors.js';
 import type { SessionEvent } from '../core/events.js';
 import { MAX_JSON_DEPTH, jsonTextTooDeep } from '../core/jsonDepth.js';
 import type { EventBus } from './eventBus.js';
@@ -17,17 +18,6 @@ export interface ControlServerHandle {
 
 const SignalBodySchema = z.object({ signal: z.string(), payload: z.unknown().optional() }).strict();
 const MAX_BODY_BYTES = 64 * 1024;
-
-/** HTTP status of each error code on the control socket (the client maps it back by `code`). */
-export function statusOfCode(code: InspectorErrorCode): number {
-  switch (code) {
-    case 'INVALID_ARGUMENT': case 'INVALID_SESSION_ID': case 'UNKNOWN_SIGNAL': return 400;
-    case 'SESSION_NOT_FOUND': return 404;
-    case 'SESSION_NOT_LIVE': case 'SIGNAL_NOT_EXPECTED': case 'CONFLICT': return 409;
-    case 'UNAVAILABLE': return 503;
-    default: return 500;
-  }
-}
 
 /**
  * Serves one live session on a Unix socket (a tiny HTTP server) and registers it under
@@ -50,7 +40,7 @@ export async function startControlServer(session: LiveSession, options: { traces
   };
   const sendError = (res: ServerResponse, err: unknown) => {
     const e = isInspectorError(err) ? err : new InspectorError('INTERNAL', describeError(err));
-    sendJson(res, statusOfCode(e.code), { error: { code: e.code, message: e.message } });
+    sendJson(res, httpStatusOf(e.code), { error: { code: e.code, message: e.message } });
   };
   const events = (req: IncomingMessage, res: ServerResponse, since: string | undefined) => {
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });

@@ -1,8 +1,6 @@
-import { access } from 'node:fs/promises';
 import { InspectorError } from '../core/errors.js';
 import { assertSessionId } from '../core/ids.js';
 import type { SessionMeta } from '../core/session.js';
-import { join } from 'node:path';
 import type { EventBus } from './eventBus.js';
 import { createLiveSessionRegistry, type LiveSessionRegistry } from './liveSessionRegistry.js';
 import type { SignalResult } from './liveSessionTypes.js';
@@ -10,8 +8,8 @@ import { watchRemoteSessions } from './remoteSessions.js';
 
 /**
  * Steering of live sessions, in this process and in other processes (DESIGN section 7).
- * Errors are InspectorErrors: SESSION_NOT_FOUND (unknown id), SESSION_NOT_LIVE (finished or
- * not steerable), UNKNOWN_SIGNAL, SIGNAL_NOT_EXPECTED (e.g. `approve` with nothing waiting),
+ * Errors are InspectorErrors: SESSION_NOT_FOUND (not live here), SESSION_NOT_LIVE (seen to
+ * finish, or not steerable), UNKNOWN_SIGNAL, SIGNAL_NOT_EXPECTED (e.g. `approve` with nothing waiting),
  * INVALID_ARGUMENT (bad payload, with the validation message).
  */
 export interface SessionControl {
@@ -29,8 +27,6 @@ export interface SessionControl {
 export interface LocalSessionControlOptions {
   /** The sessions of this process. */
   registry: LiveSessionRegistry;
-  /** When given, a signal to a session that is not live but has a trace or meta here is SESSION_NOT_LIVE (else SESSION_NOT_FOUND). */
-  tracesDir?: string;
 }
 
 /** Options of {@link createSessionControl}. */
@@ -62,14 +58,13 @@ function endedTracker(bus: EventBus): { status(id: string): SessionMeta['status'
   return { status: (id) => ended.get(id), stop };
 }
 
-async function notLiveError(sessionId: string, endedStatus: string | undefined, tracesDir: string | undefined): Promise<InspectorError> {
+/**
+ * SESSION_NOT_LIVE for a session this control saw end, else SESSION_NOT_FOUND: whether a
+ * recorded session exists is the catalog's question (see steerSession), not the control's.
+ */
+function notLiveError(sessionId: string, endedStatus: string | undefined): InspectorError {
   if (endedStatus) return new InspectorError('SESSION_NOT_LIVE', `session ${sessionId} is not live: it ended ${endedStatus}`);
-  if (tracesDir !== undefined) {
-    for (const path of [join(tracesDir, `${sessionId}.jsonl.gz`), join(tracesDir, `${sessionId}.jsonl`), join(tracesDir, `${sessionId}.meta.json`)]) {
-      if (await access(path).then(() => true, () => false)) return new InspectorError('SESSION_NOT_LIVE', `session ${sessionId} is not live: it has finished (its trace is still readable)`);
-    }
-  }
-  return new InspectorError('SESSION_NOT_FOUND', `no session ${sessionId}: not live here and no trace found`);
+  return new InspectorError('SESSION_NOT_FOUND', `no live session ${sessionId}`);
 }
 
 /** Steering of this process's live sessions only. `close` finishes nothing (the registry owns its sessions). */
@@ -83,7 +78,7 @@ export function createLocalSessionControl(options: LocalSessionControlOptions): 
     async signal(sessionId, signal, payload) {
       const id = assertSessionId(sessionId);
       const session = registry.get(id);
-      if (!session) throw await notLiveError(id, ended.status(id), options.tracesDir);
+      if (!session) throw notLiveError(id, ended.status(id));
       return session.signal(signal, payload);
     },
     async close() {
@@ -100,7 +95,7 @@ export function createLocalSessionControl(options: LocalSessionControlOptions): 
 export async function createSessionControl(options: SessionControlOptions): Promise<DiscoveringSessionControl> {
   const { tracesDir, bus } = options;
   const registry = options.registry ?? createLiveSessionRegistry({ bus, ...(options.log ? { log: options.log } : {}) });
-  const local = createLocalSessionControl({ registry, tracesDir });
+  const local = createLocalSessionControl({ registry });
   const ended = endedTracker(bus);
   const remote = await watchRemoteSessions({
     tracesDir, bus, isLocal: (id) => registry.get(id) !== undefined,
@@ -117,7 +112,7 @@ export async function createSessionControl(options: SessionControlOptions): Prom
       if (registry.get(id)) return local.signal(id, signal, payload);
       const forwarded = remote.signal(id, signal, payload);
       if (forwarded) return forwarded;
-      throw await notLiveError(id, remote.endedStatus(id) ?? ended.status(id), tracesDir);
+      throw notLiveError(id, remote.endedStatus(id) ?? ended.status(id));
     },
     refresh: () => remote.refresh(),
     async close() {

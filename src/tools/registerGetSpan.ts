@@ -4,10 +4,11 @@ import { plural } from '../core/formatDuration.js';
 import { InspectorError } from '../core/errors.js';
 import { isSpanId } from '../core/ids.js';
 import { renderSpan } from './renderSpan.js';
-import { traceFacts } from './spanFacts.js';
-import { didYouMean } from './suggestIds.js';
+import { traceFacts } from '../catalog/spanFacts.js';
+import { didYouMean } from '../catalog/suggestIds.js';
 import type { ToolContext } from './toolContext.js';
-import { resultBytes, runTool, toolResult } from './toolResult.js';
+import { resultBytes } from '../catalog/budgetPage.js';
+import { runTool, toolResult } from './toolResult.js';
 
 const input = {
   session_id: z.string().max(200).describe('Session id from list_sessions.'),

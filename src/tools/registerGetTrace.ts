@@ -2,15 +2,16 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { plural } from '../core/formatDuration.js';
 import { InspectorError } from '../core/errors.js';
-import { budgetPage } from './budgetPage.js';
-import { decodeCursor, encodeCursor, queryFingerprint } from './pageCursor.js';
-import { traceFacts } from './spanFacts.js';
-import { describeFilter, hasSpanFilter, spanMatcher, SpanFilterShape, type SpanFilter } from './spanFilter.js';
+import { budgetPage } from '../catalog/budgetPage.js';
+import { decodeCursor, encodeCursor, queryFingerprint } from '../catalog/pageCursor.js';
+import { traceFacts } from '../catalog/spanFacts.js';
+import { describeFilter, hasSpanFilter, spanMatcher, SpanFilterShape, type SpanFilter } from '../catalog/spanFilter.js';
 import { spanRow, spanRowLine, SpanRowSchema } from './spanRow.js';
-import type { LoadedTrace, ToolContext } from './toolContext.js';
+import type { LoadedTrace } from '../catalog/loadedTrace.js';
+import type { ToolContext } from './toolContext.js';
 import { noMatch, runTool, toolResult } from './toolResult.js';
-import { summarizeTrace, TraceSummarySchema } from './traceSummary.js';
-import { treeListing, treeNode, TreeNodeSchema } from './traceTree.js';
+import { summarizeTrace, TraceSummarySchema } from '../catalog/traceSummary.js';
+import { treeListing, treeNode, TreeNodeSchema } from '../catalog/traceTree.js';
 
 const input = {
   session_id: z.string().max(200).describe('Session id from list_sessions.'),

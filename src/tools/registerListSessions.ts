@@ -1,10 +1,10 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { EngineSchema, SessionStatusSchema } from '../core/session.js';
-import { querySessions, type SessionFilter } from '../sessions/sessionQuery.js';
+import { querySessions, type SessionFilter } from '../catalog/sessionQuery.js';
 import { formatDuration, plural } from '../core/formatDuration.js';
-import { budgetPage } from './budgetPage.js';
-import { SessionRowSchema, sessionRow, type SessionRow } from './sessionRow.js';
+import { budgetPage } from '../catalog/budgetPage.js';
+import { SessionRowSchema, sessionRow, type SessionRow } from '../catalog/sessionRow.js';
 import type { ToolContext } from './toolContext.js';
 import { noMatch, runTool, toolResult } from './toolResult.js';
 

@@ -1,19 +1,15 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { InspectorError } from '../core/errors.js';
-import type { SessionMeta } from '../core/session.js';
-import type { Span } from '../core/span.js';
-import { parseMicros } from '../core/time.js';
 import { formatDuration, plural } from '../core/formatDuration.js';
-import { clipText } from './clipText.js';
-import { decodeCursor, encodeCursor, queryFingerprint } from './pageCursor.js';
-import { argsPreview } from './argsPreview.js';
-import { traceFacts, type SpanFacts } from './spanFacts.js';
-import { outcomeMark } from './spanRow.js';
-import { describeFilter, spanMatcher } from './spanFilter.js';
-import type { LoadedTrace, ToolContext } from './toolContext.js';
-import { noMatch, resultBytes, runTool, toolResult } from './toolResult.js';
-import { PAGE_RESERVE_BYTES } from './budgetPage.js';
+import { clipText } from '../catalog/clipText.js';
+import { decodeCursor, encodeCursor, queryFingerprint } from '../catalog/pageCursor.js';
+import { argsPreview } from '../catalog/argsPreview.js';
+import { outcomeMark, type SpanFacts } from '../catalog/spanFacts.js';
+import { describeFilter } from '../catalog/spanFilter.js';
+import { compileSpanSearch, searchSpans, type SpanMatch } from '../catalog/spanSearch.js';
+import type { ToolContext } from './toolContext.js';
+import { noMatch, runTool, toolResult } from './toolResult.js';
+import { PAGE_RESERVE_BYTES, resultBytes } from '../catalog/budgetPage.js';
 
 const input = {
   query: z.string().min(1).max(200).optional().describe('Case-insensitive text to find in span names and attribute values (request/response bodies, tool names, errors).'),
@@ -43,10 +39,6 @@ const HitSchema = z.object({
 });
 type Hit = z.infer<typeof HitSchema>;
 
-/** Most sessions and spans one call looks through before answering with a cursor to go on. */
-const SCAN_SESSIONS = 100;
-const SCAN_SPANS = 400_000;
-
 /** Registers `search_spans`: text and filter search across sessions, newest first, paged. */
 export function registerSearchSpans(server: McpServer, context: ToolContext): void {
   server.registerTool(
@@ -61,106 +53,26 @@ export function registerSearchSpans(server: McpServer, context: ToolContext): vo
     },
     (args) =>
       runTool(async () => {
-        const since = timeBound('since', args.since);
-        const until = timeBound('until', args.until);
-        const sessions = args.session_id !== undefined ? [await context.getSession(args.session_id)] : await context.listSessions();
         const sort = args.sort ?? 'time';
+        const search = compileSpanSearch({ ...args, sort });
+        const sessions = args.session_id !== undefined ? [await context.getSession(args.session_id)] : await context.listSessions();
         const fingerprint = queryFingerprint(['search_spans', args.query ?? '', args.session_id ?? '', args.status ?? '', args.method ?? '', args.tool ?? '', args.since ?? '', args.until ?? '', args.min_duration_ms ?? '', sort]);
         const position = args.cursor === undefined ? undefined : decodeCursor(args.cursor, fingerprint);
         const limit = args.limit ?? 20;
-        const needle = args.query?.toLowerCase();
-        const matches = spanMatcher({ status: args.status, method: args.method, tool: args.tool });
-        const minMs = args.min_duration_ms;
-        /** The match snippet (or '' without a query) when span i passes every filter; undefined when it does not. */
-        const passes = (span: Span, f: SpanFacts): string | undefined => {
-          if (!matches(span, f)) return undefined;
-          if (minMs !== undefined && f.durationMs < minMs) return undefined;
-          if ((since !== undefined && f.startMicros < since) || (until !== undefined && f.startMicros >= until)) return undefined;
-          return needle === undefined ? '' : findText(span, needle);
-        };
-        /** The hit for span i of a trace, or undefined when it does not match. */
-        const hitOf = (meta: SessionMeta, trace: LoadedTrace, facts: SpanFacts[], i: number): Hit | undefined => {
-          const span = trace.spans[i]!;
-          const f = facts[i]!;
-          const match = passes(span, f);
-          if (match === undefined) return undefined;
-          const hit: Hit = { session_id: meta.id, span_id: span.span_id, name: clipText(span.name, 120), start_time: span.start_time, duration_ms: Number(f.durationMs.toFixed(3)), status: span.status.status_code };
-          if (f.outcome !== 'ok') hit.outcome = f.outcome;
-          if (f.errorMessage !== undefined) hit.error = clipText(f.errorMessage, 160);
-          const preview = argsPreview(span);
-          if (preview !== undefined) hit.args = preview;
-          if (match !== '') hit.match = match;
-          return hit;
-        };
         const hits: Hit[] = [];
         let bytes = PAGE_RESERVE_BYTES;
         /** Adds a hit when it fits the page; false when the page is full. */
-        const take = (hit: Hit): boolean => {
+        const take = (m: SpanMatch): boolean => {
+          const hit = hitOf(m);
           const size = resultBytes(hitLine(hit), hit) + 2;
           if (hits.length >= limit || (hits.length > 0 && bytes + size > context.byteBudget)) return false;
           bytes += size;
           hits.push(hit);
           return true;
         };
-        let scannedSpans = 0;
-        let scannedSessions = 0;
-        let next: { s?: string; o: number } | undefined;
-        let scanCut = false;
-        if (sort === 'duration') {
-          // Slowest first across sessions: every match is ranked, then paged by rank.
-          const ranked: Array<{ meta: SessionMeta; trace: LoadedTrace; facts: SpanFacts[]; i: number; ms: number; at: number }> = [];
-          for (const meta of sessions) {
-            if (!overlaps(meta, since, until)) continue;
-            if (scannedSessions >= SCAN_SESSIONS || scannedSpans >= SCAN_SPANS) {
-              scanCut = true;
-              break;
-            }
-            scannedSessions++;
-            const trace = await context.loadTrace(meta.id);
-            const facts = traceFacts(trace);
-            scannedSpans += trace.spans.length;
-            for (let i = 0; i < trace.spans.length; i++) {
-              const f = facts[i]!;
-              if (passes(trace.spans[i]!, f) === undefined) continue;
-              ranked.push({ meta, trace, facts, i, ms: f.durationMs, at: f.startMicros });
-            }
-          }
-          ranked.sort((a, b) => b.ms - a.ms || b.at - a.at);
-          let k = position?.o ?? 0;
-          for (; k < ranked.length; k++) {
-            const r = ranked[k]!;
-            const hit = hitOf(r.meta, r.trace, r.facts, r.i);
-            if (hit !== undefined && !take(hit)) break;
-          }
-          if (k < ranked.length) next = { o: k };
-        } else {
-          let start = 0;
-          if (position?.s !== undefined) {
-            start = sessions.findIndex((m) => m.id === position.s);
-            if (start === -1) throw new InspectorError('INVALID_CURSOR', `the session the cursor continues in (${position.s}) is gone; search again without the cursor`);
-          }
-          outer: for (let si = start; si < sessions.length; si++) {
-            const meta = sessions[si]!;
-            if (!overlaps(meta, since, until)) continue;
-            if (scannedSessions >= SCAN_SESSIONS || scannedSpans >= SCAN_SPANS) {
-              next = { s: meta.id, o: 0 };
-              break;
-            }
-            scannedSessions++;
-            const trace = await context.loadTrace(meta.id);
-            const facts = traceFacts(trace);
-            const n = trace.spans.length;
-            for (let k = si === start && position ? position.o : 0; k < n; k++) {
-              scannedSpans++;
-              const hit = hitOf(meta, trace, facts, n - 1 - k); // newest (last ended) first
-              if (hit !== undefined && !take(hit)) {
-                next = { s: meta.id, o: k };
-                break outer;
-              }
-            }
-          }
-        }
+        const { next, scannedSessions, scanCut } = await searchSpans(sessions, (id) => context.loadTrace(id), search, position, take);
         if (hits.length === 0 && next === undefined && args.cursor === undefined) {
+          const minMs = args.min_duration_ms;
           const longer = minMs !== undefined ? ` lasting at least ${formatDuration(minMs)}` : '';
           return noMatch(`no span matches ${describeFilter({ ...args })}${longer}${args.since || args.until ? ' in that time window' : ''} in ${plural(scannedSessions, 'session')}.`);
         }
@@ -176,36 +88,18 @@ export function registerSearchSpans(server: McpServer, context: ToolContext): vo
   );
 }
 
+/** The hit row of one match: what identifies it, its outcome, an argument preview and where the text was found. */
+function hitOf({ meta, span, facts: f, match }: SpanMatch): Hit {
+  const hit: Hit = { session_id: meta.id, span_id: span.span_id, name: clipText(span.name, 120), start_time: span.start_time, duration_ms: Number(f.durationMs.toFixed(3)), status: span.status.status_code };
+  if (f.outcome !== 'ok') hit.outcome = f.outcome;
+  if (f.errorMessage !== undefined) hit.error = clipText(f.errorMessage, 160);
+  const preview = argsPreview(span);
+  if (preview !== undefined) hit.args = preview;
+  if (match !== '') hit.match = match;
+  return hit;
+}
+
 function hitLine(h: Hit): string {
   const mark = outcomeMark(h.outcome as SpanFacts['outcome'] | undefined);
   return `${h.session_id} ${h.span_id} ${h.start_time} ${formatDuration(h.duration_ms)} ${mark} ${h.name}${h.args ? ` ${h.args}` : ''}${h.error ? ` — ${h.error}` : ''}${h.match ? ` | ${h.match}` : ''}`;
-}
-
-function timeBound(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const micros = parseMicros(value);
-  if (Number.isNaN(micros)) throw new InspectorError('INVALID_ARGUMENT', `invalid ${name} ${JSON.stringify(value.slice(0, 40))}: expected an RFC 3339 time such as 2026-01-01T12:00:00Z`);
-  return micros;
-}
-
-/** False when the session certainly has no span in [since, until). */
-function overlaps(meta: SessionMeta, since: number | undefined, until: number | undefined): boolean {
-  if (until !== undefined && parseMicros(meta.started_at) >= until) return false;
-  if (since !== undefined && meta.ended_at !== undefined && parseMicros(meta.ended_at) < since) return false;
-  return true;
-}
-
-/** Where `needle` (lower case) occurs: `name` or `<attribute>: …context…`; undefined when nowhere. */
-function findText(span: Span, needle: string): string | undefined {
-  if (span.name.toLowerCase().includes(needle)) return 'in name';
-  for (const [key, value] of Object.entries(span.attributes)) {
-    const text = typeof value === 'string' ? value : String(value);
-    const at = text.toLowerCase().indexOf(needle);
-    if (at === -1) continue;
-    const from = Math.max(0, at - 40);
-    const snippet = text.slice(from, at + needle.length + 40).replace(/\s+/g, ' ');
-    return `${key}: ${from > 0 ? '…' : ''}${snippet}${at + needle.length + 40 < text.length ? '…' : ''}`;
-  }
-  if (span.status.description?.toLowerCase().includes(needle)) return `status: ${clipText(span.status.description, 120)}`;
-  return undefined;
 }

@@ -1,7 +1,7 @@
 import type { Span } from '../core/span.js';
 import { formatDuration } from '../core/formatDuration.js';
-import { clipText } from './clipText.js';
-import type { SpanFacts } from './spanFacts.js';
+import { clipText } from '../catalog/clipText.js';
+import type { SpanFacts } from '../catalog/spanFacts.js';
 
 /** A whole span for get_span: `*_json` attributes parsed, long values cut with a length marker. */
 export interface RenderedSpan {

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { formatDuration } from '../core/formatDuration.js';
 import type { Span } from '../core/span.js';
-import { argsPreview } from './argsPreview.js';
-import { clipText } from './clipText.js';
-import type { SpanFacts } from './spanFacts.js';
+import { argsPreview } from '../catalog/argsPreview.js';
+import { clipText } from '../catalog/clipText.js';
+import { outcomeMark, type SpanFacts } from '../catalog/spanFacts.js';
 
 /**
  * A lean span, as listed by get_trace view "spans": identity, timing, outcome and a short
@@ -42,14 +42,6 @@ export function spanRow(span: Span, facts: SpanFacts): SpanRow {
   const args = argsPreview(span);
   if (args !== undefined) row.args = args;
   return row;
-}
-
-/**
- * The mark of a span in text views: `✗` a real error, `~` recorded as ERROR but benign
- * (a probe answered "method not found", a request left unanswered when the other side closed), `✓` otherwise.
- */
-export function outcomeMark(outcome: SpanFacts['outcome'] | undefined): string {
-  return outcome === undefined || outcome === 'ok' ? '✓' : outcome === 'benign' ? '~' : '✗';
 }
 
 /** One line per row for the text content: `<span_id> <start> <duration> <mark> <name> <args> [— error]`. */

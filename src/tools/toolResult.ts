@@ -47,11 +47,6 @@ export async function runTool(body: () => Promise<CallToolResult>): Promise<Call
   }
 }
 
-/** UTF-8 size of a result's text plus its structured content, the figure kept under the byte budget. */
-export function resultBytes(text: string, structured: unknown): number {
-  return Buffer.byteLength(text, 'utf8') + Buffer.byteLength(JSON.stringify(structured), 'utf8');
-}
-
 /** A tool error for a query that matched nothing: says what was asked and what exists instead. */
 export function noMatch(message: string): CallToolResult {
   return { content: [{ type: 'text', text: `No match: ${message}` }], isError: true };

@@ -34,7 +34,7 @@ describe('steering tools', () => {
       cancel: async () => undefined,
       onSignal: (signal, payload) => (signal === 'human_input_answer' ? `answer received: ${JSON.stringify(payload)}` : undefined),
     });
-    control = createLocalSessionControl({ registry, tracesDir: dir });
+    control = createLocalSessionControl({ registry });
     conn = await connectInspector({ tracesDir: dir, control, watch: false });
     readOnly = await connectInspector({ tracesDir: dir, watch: false });
   });

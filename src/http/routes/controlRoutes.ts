@@ -1,14 +1,9 @@
 import { z } from 'zod';
-import { InspectorError, isInspectorError } from '../../core/errors.js';
+import type { SessionCatalog } from '../../catalog/sessionCatalog.js';
 import { assertSessionId } from '../../core/ids.js';
-import type { SessionMeta } from '../../core/session.js';
-import type { SessionControl } from '../../sessions/sessionControl.js';
 import { HttpError, sendJson } from '../errors.js';
 import { readJsonBody } from '../readJsonBody.js';
 import type { Route, RouteContext } from '../router.js';
-
-/** Looks up a recorded (possibly finished) session; used to tell "not live" from "unknown". */
-export type RecordedSessionLookup = (sessionId: string) => Promise<SessionMeta | undefined>;
 
 const SignalBodySchema = z
   .object({
@@ -22,23 +17,13 @@ const CancelBodySchema = z.object({ reason: z.string().max(500).optional() }).st
 /**
  * `POST /_inspector/signal/{session_id}` with `{ signal, payload? }` and
  * `POST /_inspector/cancel/{session_id}` with an optional `{ reason? }`: deliver a signal through
- * the SessionControl and answer its SignalResult. Errors follow the MCP tools: 404
+ * the catalog's steering rule and answer its SignalResult. Errors follow the MCP tools: 404
  * SESSION_NOT_FOUND, 409 SESSION_NOT_LIVE / SIGNAL_NOT_EXPECTED, 400 INVALID_ARGUMENT /
- * UNKNOWN_SIGNAL. Bodies: JSON only (415), at most 64 KB (413). Both need the access token.
+ * UNKNOWN_SIGNAL, 503 UNAVAILABLE without live control. Bodies: JSON only (415), at most 64 KB
+ * (413). Both need the access token.
  */
-export function controlRoutes(control: SessionControl | undefined, lookup: RecordedSessionLookup): Route[] {
-  const deliver = async (sessionId: string, signal: string, payload: unknown) => {
-    try {
-      if (!control) throw new InspectorError('SESSION_NOT_FOUND', `session ${sessionId} not found`);
-      return await control.signal(sessionId, signal, payload);
-    } catch (err) {
-      // A recorded session that is no longer running is "not live", not "unknown".
-      if (isInspectorError(err, 'SESSION_NOT_FOUND') && (await lookup(sessionId).catch(() => undefined))) {
-        throw new InspectorError('SESSION_NOT_LIVE', `session ${sessionId} is not live: it can no longer be steered`);
-      }
-      throw err;
-    }
-  };
+export function controlRoutes(catalog: Pick<SessionCatalog, 'signal'>): Route[] {
+  const deliver = (sessionId: string, signal: string, payload: unknown) => catalog.signal(sessionId, signal, payload);
 
   const signal = async ({ req, res, params }: RouteContext) => {
     const sessionId = assertSessionId(params.id);

@@ -1,13 +1,7 @@
-import type { SessionMeta } from '../../core/session.js';
-import { querySessions, type SessionFilter } from '../../sessions/sessionQuery.js';
+import type { SessionCatalog } from '../../catalog/sessionCatalog.js';
+import type { SessionFilter } from '../../catalog/sessionQuery.js';
 import { HttpError, sendJson } from '../errors.js';
 import type { Route } from '../router.js';
-
-/** Where the session list comes from: recorded sessions and, overriding them by id, live ones. */
-export interface SessionSources {
-  recorded?: () => Promise<SessionMeta[]>;
-  live?: () => SessionMeta[];
-}
 
 const LIST_PARAMS = new Set(['status', 'engine', 'query', 'has_errors', 'since', 'until', 'limit', 'cursor']);
 
@@ -16,16 +10,12 @@ const LIST_PARAMS = new Set(['status', 'engine', 'query', 'has_errors', 'since',
  * as query parameters (`status` and `engine` may repeat or be comma-separated). Unknown
  * parameters and bad values are 400; a bad cursor is 400 INVALID_CURSOR.
  */
-export function sessionsRoute(sources: SessionSources): Route {
+export function sessionsRoute(catalog: Pick<SessionCatalog, 'query'>): Route {
   return {
     path: '/_inspector/sessions',
     methods: {
       GET: async ({ res, query }) => {
-        const filter = parseFilter(query);
-        const byId = new Map<string, SessionMeta>();
-        for (const m of (await sources.recorded?.()) ?? []) byId.set(m.id, m);
-        for (const m of sources.live?.() ?? []) byId.set(m.id, m);
-        sendJson(res, querySessions([...byId.values()], filter));
+        sendJson(res, await catalog.query(parseFilter(query)));
       },
     },
     auth: 'open',

@@ -41,3 +41,11 @@ export function spanFacts(span: Span): SpanFacts {
 export function traceFacts(trace: { spans: readonly Span[]; memo<T>(key: string, compute: () => T): T }): SpanFacts[] {
   return trace.memo('facts', () => trace.spans.map(spanFacts));
 }
+
+/**
+ * The mark of a span in text views: `✗` a real error, `~` recorded as ERROR but benign
+ * (a probe answered "method not found", a request left unanswered when the other side closed), `✓` otherwise.
+ */
+export function outcomeMark(outcome: SpanFacts['outcome'] | undefined): string {
+  return outcome === undefined || outcome === 'ok' ? '✓' : outcome === 'benign' ? '~' : '✗';
+}

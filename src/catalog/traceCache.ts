@@ -3,9 +3,8 @@ import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { isInspectorError } from '../core/errors.js';
 import { assertSessionId } from '../core/ids.js';
-import type { Span } from '../core/span.js';
 import { readTrace } from '../store/traceReader.js';
-import type { LoadedTrace, TraceStats } from './toolContext.js';
+import { makeTrace, type LoadedTrace } from './loadedTrace.js';
 
 export interface TraceCacheOptions {
   tracesDir: string;
@@ -105,25 +104,4 @@ async function statOrUndefined(path: string): Promise<Stats | undefined> {
   } catch {
     return undefined;
   }
-}
-
-/** Wraps spans read from a file as a {@link LoadedTrace} with its own memo table. */
-export function makeTrace(sessionId: string, spans: readonly Span[], stats: TraceStats, version: string): LoadedTrace {
-  const memo = new Map<string, unknown>();
-  return {
-    sessionId,
-    spans,
-    stats,
-    version,
-    memo<T>(key: string, compute: () => T): T {
-      if (!memo.has(key)) {
-        // Keep derived filter results few: they are cheap to recompute.
-        if (key.startsWith('filter:') && memo.size > 16) {
-          for (const k of memo.keys()) if (k.startsWith('filter:')) memo.delete(k);
-        }
-        memo.set(key, compute());
-      }
-      return memo.get(key) as T;
-    },
-  };
 }

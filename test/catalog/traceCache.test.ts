@@ -2,7 +2,7 @@ import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTraceWriter } from '../../src/store/traceWriter.js';
-import { createTraceCache } from '../../src/tools/traceCache.js';
+import { createTraceCache } from '../../src/catalog/traceCache.js';
 import { connectInspector, textOf } from '../fixtures/traces/inspectorClient.js';
 import { fixtureSpan, tempTracesDir, writeFixtureTrace } from '../fixtures/traces/generateTrace.js';
 

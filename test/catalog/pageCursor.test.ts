@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor, queryFingerprint } from '../../src/tools/pageCursor.js';
-import { suggestIds } from '../../src/tools/suggestIds.js';
-import { budgetPage } from '../../src/tools/budgetPage.js';
-import { clipText } from '../../src/tools/clipText.js';
+import { decodeCursor, encodeCursor, queryFingerprint } from '../../src/catalog/pageCursor.js';
+import { suggestIds } from '../../src/catalog/suggestIds.js';
+import { budgetPage } from '../../src/catalog/budgetPage.js';
+import { clipText } from '../../src/catalog/clipText.js';
 
 describe('pageCursor', () => {
   const f = queryFingerprint(['get_trace', 'sess-1', { status: 'error' }]);

@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { formatDuration } from '../core/formatDuration.js';
 import { clipText } from './clipText.js';
-import { traceFacts } from './spanFacts.js';
-import { outcomeMark } from './spanRow.js';
-import type { LoadedTrace } from './toolContext.js';
+import { outcomeMark, traceFacts } from './spanFacts.js';
+import type { LoadedTrace } from './loadedTrace.js';
 
 /** One line of get_trace view "tree". */
 export const TreeNodeSchema = z.object({

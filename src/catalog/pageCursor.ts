@@ -15,9 +15,24 @@ export function queryFingerprint(parts: unknown): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 12);
 }
 
+/** The one cursor encoding of every listing: base64url of the JSON of `payload`. */
+export function encodeOpaque(payload: object): string {
+  return Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url');
+}
+
+/** The payload of a cursor made by {@link encodeOpaque}, or undefined when it is not base64url JSON. */
+export function decodeOpaque(cursor: string): unknown {
+  if (!/^[A-Za-z0-9_-]{1,1000}$/.test(cursor)) return undefined;
+  try {
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /** An opaque cursor: base64url of `{ v, o, s?, f }`, where `f` ties it to its query. */
 export function encodeCursor(position: PagePosition, fingerprint: string): string {
-  return Buffer.from(JSON.stringify({ v: 1, ...position, f: fingerprint }), 'utf8').toString('base64url');
+  return encodeOpaque({ v: 1, ...position, f: fingerprint });
 }
 
 /**
@@ -25,14 +40,7 @@ export function encodeCursor(position: PagePosition, fingerprint: string): strin
  * or was issued for another query (different tool, session or filters).
  */
 export function decodeCursor(cursor: string, fingerprint: string): PagePosition {
-  let raw: unknown;
-  try {
-    if (!/^[A-Za-z0-9_-]{1,1000}$/.test(cursor)) throw new Error('not base64url');
-    raw = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw new InspectorError('INVALID_CURSOR', `cursor ${JSON.stringify(cursor.slice(0, 40))} is not one this server issued`);
-  }
-  const parsed = CursorSchema.safeParse(raw);
+  const parsed = CursorSchema.safeParse(decodeOpaque(cursor));
   if (!parsed.success) throw new InspectorError('INVALID_CURSOR', `cursor ${JSON.stringify(cursor.slice(0, 40))} is not one this server issued`);
   if (parsed.data.f !== fingerprint) {
     throw new InspectorError('INVALID_CURSOR', 'the cursor was issued for a different session or different filters');

@@ -5,11 +5,10 @@ import { formatDuration, plural } from '../core/formatDuration.js';
 import type { OutcomeKind } from '../core/outcome.js';
 import { clipText } from './clipText.js';
 import { argsPreview } from './argsPreview.js';
-import { traceFacts } from './spanFacts.js';
-import { outcomeMark } from './spanRow.js';
-import type { LoadedTrace } from './toolContext.js';
+import { outcomeMark, traceFacts } from './spanFacts.js';
+import type { LoadedTrace } from './loadedTrace.js';
 import { SessionRowSchema } from './sessionRow.js';
-import { resultBytes } from './toolResult.js';
+import { resultBytes } from './budgetPage.js';
 
 const CountSchema = z.object({ name: z.string(), count: z.number().int(), errors: z.number().int(), max_ms: z.number() });
 const SpanRefSchema = z.object({ span_id: z.string(), name: z.string(), start_time: z.string(), duration_ms: z.number(), args: z.string().optional() });

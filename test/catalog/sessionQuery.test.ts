@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isInspectorError } from '../../src/core/errors.js';
 import type { SessionMeta } from '../../src/core/session.js';
-import { querySessions } from '../../src/sessions/sessionQuery.js';
+import { querySessions } from '../../src/catalog/sessionQuery.js';
 
 function meta(id: string, started: string, extra: Partial<SessionMeta> = {}): SessionMeta {
   return { id, title: `title ${id}`, engine: 'proxy', status: 'completed', started_at: started, span_count: 0, error_count: 0, ...extra };

@@ -28,3 +28,8 @@ export function budgetPage<R>(
   }
   return i < count ? { lines, rows, next: i } : { lines, rows };
 }
+
+/** UTF-8 size of a result's text plus its structured content, the figure kept under the byte budget. */
+export function resultBytes(text: string, structured: unknown): number {
+  return Buffer.byteLength(text, 'utf8') + Buffer.byteLength(JSON.stringify(structured), 'utf8');
+}

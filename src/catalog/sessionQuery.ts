@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { InspectorError } from '../core/errors.js';
 import { EngineSchema, SessionStatusSchema, type Engine, type SessionMeta, type SessionStatus } from '../core/session.js';
 import { parseMicros } from '../core/time.js';
+import { decodeOpaque, encodeOpaque, queryFingerprint } from './pageCursor.js';
 
 /** Default page size of {@link querySessions}. */
 export const DEFAULT_SESSION_LIMIT = 50;
@@ -128,23 +128,15 @@ function firstAfter(sorted: SessionMeta[], cursor: { s: string; i: string }): nu
 }
 
 function filterFingerprint(f: z.infer<typeof SessionFilterSchema>): string {
-  const key = JSON.stringify([[f.status ?? []].flat().sort(), [f.engine ?? []].flat().sort(), f.query?.trim().toLowerCase() ?? '', f.since ?? '', f.until ?? '', f.has_errors ?? '']);
-  return createHash('sha256').update(key).digest('base64url').slice(0, 12);
+  return queryFingerprint([[f.status ?? []].flat().sort(), [f.engine ?? []].flat().sort(), f.query?.trim().toLowerCase() ?? '', f.since ?? '', f.until ?? '', f.has_errors ?? '']);
 }
 
 function encodeCursor(cursor: z.infer<typeof CursorSchema>): string {
-  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
+  return encodeOpaque(cursor);
 }
 
 function decodeCursor(value: string, fingerprint: string): { s: string; i: string } {
-  let parsed: unknown;
-  try {
-    if (!/^[A-Za-z0-9_-]+$/.test(value)) throw new Error('not base64url');
-    parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-  } catch {
-    throw new InspectorError('INVALID_CURSOR', 'invalid cursor: pass the next_cursor of a previous page unchanged');
-  }
-  const cursor = CursorSchema.safeParse(parsed);
+  const cursor = CursorSchema.safeParse(decodeOpaque(value));
   if (!cursor.success || Number.isNaN(parseMicros(cursor.data.s))) {
     throw new InspectorError('INVALID_CURSOR', 'invalid cursor: pass the next_cursor of a previous page unchanged');
   }
