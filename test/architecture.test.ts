@@ -12,7 +12,8 @@ const allowed: Record<string, string[]> = {
   tools: ['core', 'store', 'instrumentation', 'sessions'],
   resources: ['core', 'store', 'instrumentation', 'sessions'],
   prompts: ['core', 'store', 'instrumentation', 'sessions'],
-  http: ['core', 'store', 'instrumentation', 'sessions'],
+  otel: ['core', 'store', 'instrumentation', 'sessions'],
+  http: ['core', 'store', 'instrumentation', 'sessions', 'otel'],
 };
 
 const srcDir = resolve(__dirname, '..', 'src');
