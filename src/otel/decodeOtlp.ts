@@ -54,7 +54,7 @@ export async function encodeTraceResponse(format: OtlpFormat, rejected: number, 
 // --- protobuf ------------------------------------------------------------------------------
 
 interface LongLike { toString(): string }
-interface ProtoAny { stringValue?: string; boolValue?: boolean; intValue?: LongLike | number; doubleValue?: number; arrayValue?: { values?: ProtoAny[] }; kvlistValue?: { values?: ProtoKv[] }; bytesValue?: Uint8Array }
+interface ProtoAny { value?: string; stringValue?: string; boolValue?: boolean; intValue?: LongLike | number; doubleValue?: number; arrayValue?: { values?: ProtoAny[] }; kvlistValue?: { values?: ProtoKv[] }; bytesValue?: Uint8Array }
 interface ProtoKv { key?: string; value?: ProtoAny }
 interface ProtoSpan {
   traceId?: Uint8Array; spanId?: Uint8Array; parentSpanId?: Uint8Array; name?: string; kind?: number;
@@ -64,20 +64,21 @@ interface ProtoSpan {
 }
 interface ProtoRequest { resourceSpans?: Array<{ resource?: { attributes?: ProtoKv[] }; scopeSpans?: Array<{ spans?: ProtoSpan[] }> }> }
 
-const hex = (b: Uint8Array | undefined): string => (b ? Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex') : '');
+const hex = (b: Uint8Array | undefined): string => (b instanceof Uint8Array && b.byteLength > 0 ? Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex') : '');
 const nanos = (v: LongLike | number | undefined): bigint => (v === undefined ? 0n : BigInt(typeof v === 'number' ? Math.trunc(v) : v.toString()));
 
 function protoValue(v: ProtoAny | undefined, depth = 0): unknown {
-  if (!v) return '';
-  if (v.stringValue !== undefined) return v.stringValue;
-  if (v.boolValue !== undefined) return v.boolValue;
-  if (v.intValue !== undefined) return Number(typeof v.intValue === 'number' ? v.intValue : v.intValue.toString());
-  if (v.doubleValue !== undefined) return v.doubleValue;
-  if (v.bytesValue !== undefined) return Buffer.from(v.bytesValue).toString('base64');
-  if (depth > 32) return null;
-  if (v.arrayValue !== undefined) return (v.arrayValue.values ?? []).map((x) => protoValue(x, depth + 1));
-  if (v.kvlistValue !== undefined) return Object.fromEntries((v.kvlistValue.values ?? []).map((kv) => [kv.key ?? '', protoValue(kv.value, depth + 1)]));
-  return '';
+  // Decoded messages carry defaults on their prototype: the oneof's virtual `value` names the member actually set.
+  switch (v?.value) {
+    case 'stringValue': return v.stringValue;
+    case 'boolValue': return v.boolValue;
+    case 'intValue': return Number(typeof v.intValue === 'number' ? v.intValue : v.intValue!.toString());
+    case 'doubleValue': return v.doubleValue;
+    case 'bytesValue': return Buffer.from(v.bytesValue!).toString('base64');
+    case 'arrayValue': return depth > 32 ? null : (v.arrayValue!.values ?? []).map((x) => protoValue(x, depth + 1));
+    case 'kvlistValue': return depth > 32 ? null : Object.fromEntries((v.kvlistValue!.values ?? []).map((kv) => [kv.key ?? '', protoValue(kv.value, depth + 1)]));
+    default: return '';
+  }
 }
 
 function protoAttributes(kvs: ProtoKv[] | undefined): Attributes {
