@@ -12,6 +12,7 @@ const suites: Record<string, () => Promise<BenchSuite>> = {
   sessions: async () => (await import('./sessionsBench.js')).sessionsBench,
   http: async () => (await import('./httpBench.js')).httpBench,
   crash: async () => (await import('./crashSoak.js')).crashSoakBench,
+  otel: async () => (await import('./otelBench.js')).otelBench,
 };
 
 async function main(): Promise<void> {
