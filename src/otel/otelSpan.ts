@@ -74,12 +74,22 @@ export function toTraceSpan(d: OtelSpanData, redactor: Redactor): Span {
 
 function cleanAttributes(attributes: Attributes, redactor: Redactor): Attributes {
   if (!redactor.enabled) return capJsonAttributes({ ...attributes });
+  // JSON text is redacted as JSON (keys inside it count); everything else as values under their keys.
+  const plain: Attributes = {};
+  let json = false;
+  for (const key in attributes) {
+    const v = attributes[key]!;
+    if (typeof v === 'string' && key.endsWith('_json')) json = true;
+    else plain[key] = v;
+  }
+  const redacted = redactor.redactValue(plain);
+  if (!json) return capJsonAttributes(redacted === plain ? plain : { ...redacted });
   const out: Attributes = {};
   for (const key in attributes) {
     const v = attributes[key]!;
-    out[key] = typeof v === 'string' && key.endsWith('_json') && redactor.mayContainSecret(v) ? redactor.redactJson(v) : v;
+    out[key] = typeof v === 'string' && key.endsWith('_json') ? redactor.redactJson(v) : redacted[key]!;
   }
-  return capJsonAttributes(redactor.redactValue(out));
+  return capJsonAttributes(out);
 }
 
 /** Which session a span belongs to, and the title that session gets. */
