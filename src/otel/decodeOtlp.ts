@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InspectorError } from '../core/errors.js';
+import { MAX_JSON_DEPTH, jsonTextTooDeep } from '../core/jsonDepth.js';
 import type { AttributeValue, Attributes } from '../core/span.js';
 import type { OtelSpanData } from './otelSpan.js';
 import { OTLP_TRACE_PROTO } from './otlpTraceProto.js';
@@ -186,7 +187,9 @@ function jsonAttributes(kvs: JsonKv[] | undefined): Attributes {
 function fromJson(body: Uint8Array): OtelSpanData[] {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+    if (jsonTextTooDeep(text)) throw new Error(`nested deeper than ${MAX_JSON_DEPTH} levels`);
+    parsed = JSON.parse(text);
   } catch (err) {
     throw new InspectorError('INVALID_ARGUMENT', `malformed OTLP JSON: ${err instanceof Error ? err.message : String(err)}`);
   }

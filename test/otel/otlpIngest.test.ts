@@ -186,6 +186,9 @@ describe('OTLP ingest at POST /v1/traces', () => {
     const badJson = await post({ ...auth, 'content-type': 'application/json' }, '{"resourceSpans": [{"scopeSpans": 5}]}');
     expect(badJson.status).toBe(400);
     expect(badJson.text).toMatch(/malformed OTLP JSON at resourceSpans.0.scopeSpans/);
+    const deep = await post({ ...auth, 'content-type': 'application/json' }, `{"resourceSpans":[{"resource":{"attributes":[{"key":"k","value":${'{"arrayValue":{"values":['.repeat(5000)}${']}}'.repeat(5000)}}]}}]}`);
+    expect(deep.status).toBe(400);
+    expect(deep.text).toMatch(/nested deeper/);
     const valid = JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: '2'.repeat(32), spanId: '3'.repeat(16), name: 'x', startTimeUnixNano: '1', endTimeUnixNano: '2' }] }] }] });
     const noToken = await post({ 'content-type': 'application/json' }, valid);
     expect(noToken.status).toBe(403);
