@@ -55,7 +55,7 @@ export function createOtlpIngest(options: OtlpIngestOptions): OtlpIngest {
       let errorMessage = grouped.firstProblem;
       let accepted = 0;
       for (const { key, spans } of grouped.sessions) {
-        if (pool.write(key, spans)) {
+        if (await pool.write(key, spans)) {
           accepted += spans.length;
         } else {
           rejected += spans.length;

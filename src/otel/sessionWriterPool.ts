@@ -25,10 +25,11 @@ export interface SessionWriterPoolOptions {
 /** Trace writers of OpenTelemetry sessions (engine `otlp`), opened on demand and closed when idle. */
 export interface SessionWriterPool {
   /**
-   * Appends `spans` to the session `key`, opening its writer when needed. Returns false (nothing
-   * written) when the session cannot be opened, e.g. another live writer records it.
+   * Appends `spans` to the session `key`, opening its writer when needed (after the session's
+   * previous writer, if it is being closed, has let go). Resolves false (nothing written) when the
+   * session cannot be opened, e.g. another live writer records it.
    */
-  write(key: SessionKey, spans: Span[]): boolean;
+  write(key: SessionKey, spans: Span[]): Promise<boolean>;
   /** Flushes every open writer. */
   flush(): Promise<void>;
   /** Closes every writer as completed. Idempotent; later writes are refused. */
@@ -47,7 +48,8 @@ export function createSessionWriterPool(options: SessionWriterPoolOptions): Sess
   const idleMs = options.idleMs ?? 30_000;
   const maxOpen = Math.max(1, options.maxOpen ?? 256);
   const open = new Map<string, Entry>();
-  const closing = new Set<Promise<void>>();
+  /** Writers being closed, by session: a session reopened meanwhile waits for its lock to be free. */
+  const closing = new Map<string, Promise<void>>();
   let closed = false;
 
   const retire = (id: string) => {
@@ -59,8 +61,10 @@ export function createSessionWriterPool(options: SessionWriterPoolOptions): Sess
       const meta = entry.writer.meta();
       options.bus?.publish({ type: 'SessionFinished', session_id: id, status: meta.status, duration_ms: Math.max(0, durationMs(meta.started_at, meta.ended_at ?? nowIso())) });
     });
-    closing.add(p);
-    void p.finally(() => closing.delete(p));
+    closing.set(id, p);
+    void p.finally(() => {
+      if (closing.get(id) === p) closing.delete(id);
+    });
   };
   const idleTimer = (id: string) => {
     const t = setTimeout(() => retire(id), idleMs);
@@ -94,9 +98,15 @@ export function createSessionWriterPool(options: SessionWriterPoolOptions): Sess
     get size() {
       return open.size;
     },
-    write(key, spans) {
+    async write(key, spans) {
       if (closed) return false;
       let entry = open.get(key.sessionId);
+      const previous = entry ? undefined : closing.get(key.sessionId);
+      if (previous) {
+        await previous;
+        if (closed) return false;
+        entry = open.get(key.sessionId);
+      }
       if (entry) {
         // Most recently used goes last, so the first key is the one to retire when full.
         open.delete(key.sessionId);
@@ -121,7 +131,7 @@ export function createSessionWriterPool(options: SessionWriterPoolOptions): Sess
     async close() {
       closed = true;
       for (const id of [...open.keys()]) retire(id);
-      await Promise.all([...closing]);
+      await Promise.all([...closing.values()]);
     },
   };
 }

@@ -36,6 +36,8 @@ export class McpscopeSpanExporter implements SpanExporter {
   private readonly pool: SessionWriterPool;
   private readonly redactor;
   private stopped = false;
+  /** Exports whose spans are still on their way to a writer. */
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(options: McpscopeSpanExporterOptions) {
     this.redactor = createRedactor(options.redaction);
@@ -54,25 +56,32 @@ export class McpscopeSpanExporter implements SpanExporter {
       resultCallback({ code: FAILED, error: new Error('McpscopeSpanExporter is shut down') });
       return;
     }
+    let grouped: ReturnType<typeof groupSpans>;
     try {
-      const grouped = groupSpans(spans.map(fromReadableSpan), this.redactor);
-      let ok = grouped.rejected === 0;
-      for (const { key, spans: lines } of grouped.sessions) ok = this.pool.write(key, lines) && ok;
-      resultCallback(ok ? { code: SUCCESS } : { code: FAILED, error: new Error(grouped.firstProblem || 'some sessions could not be recorded') });
+      grouped = groupSpans(spans.map(fromReadableSpan), this.redactor);
     } catch (err) {
       resultCallback({ code: FAILED, error: err instanceof Error ? err : new Error(String(err)) });
+      return;
     }
+    const done = Promise.all(grouped.sessions.map(({ key, spans: lines }) => this.pool.write(key, lines))).then((written) => {
+      const ok = grouped.rejected === 0 && written.every(Boolean);
+      resultCallback(ok ? { code: SUCCESS } : { code: FAILED, error: new Error(grouped.firstProblem || 'some sessions could not be recorded') });
+    });
+    this.pending.add(done);
+    void done.finally(() => this.pending.delete(done));
   }
 
   /** Resolves when every span exported so far is in its trace file. */
-  forceFlush(): Promise<void> {
-    return this.pool.flush();
+  async forceFlush(): Promise<void> {
+    await Promise.all([...this.pending]);
+    await this.pool.flush();
   }
 
   /** Closes every session as completed. Idempotent. */
-  shutdown(): Promise<void> {
+  async shutdown(): Promise<void> {
     this.stopped = true;
-    return this.pool.close();
+    await Promise.all([...this.pending]);
+    await this.pool.close();
   }
 }
 

@@ -73,21 +73,32 @@ describe('session writer pool', () => {
     const logs: string[] = [];
     const pool = createSessionWriterPool({ tracesDir: root, maxOpen: 2, idleMs: 60_000, log: (l) => logs.push(l) });
     const key = (id: string) => ({ sessionId: id, title: id });
-    expect(pool.write(key('pool-aaa'), [span(1)])).toBe(true);
-    expect(pool.write(key('pool-bbb'), [span(2)])).toBe(true);
-    expect(pool.write(key('pool-aaa'), [span(3)])).toBe(true); // aaa is now the most recent
-    expect(pool.write(key('pool-ccc'), [span(4)])).toBe(true); // evicts bbb
+    expect(await pool.write(key('pool-aaa'), [span(1)])).toBe(true);
+    expect(await pool.write(key('pool-bbb'), [span(2)])).toBe(true);
+    expect(await pool.write(key('pool-aaa'), [span(3)])).toBe(true); // aaa is now the most recent
+    expect(await pool.write(key('pool-ccc'), [span(4)])).toBe(true); // evicts bbb
     expect(pool.size).toBe(2);
     const held = createTraceWriter({ tracesDir: root, sessionId: 'pool-held', title: 'other', engine: 'client' });
-    expect(pool.write(key('pool-held'), [span(5)])).toBe(false);
+    expect(await pool.write(key('pool-held'), [span(5)])).toBe(false);
     expect(logs.join('\n')).toMatch(/pool-held/);
     await held.close();
     // bbb was closed by eviction; writing it again continues the same trace.
     await expect.poll(async () => (await readMetaFile(metaFilePath(root!, 'pool-bbb')))?.status).toBe('completed');
-    expect(pool.write(key('pool-bbb'), [span(6)])).toBe(true);
+    expect(await pool.write(key('pool-bbb'), [span(6)])).toBe(true);
     await pool.close();
     expect((await readTrace(root, 'pool-bbb')).spans.map((s) => s.span_id)).toEqual([span(2).span_id, span(6).span_id]);
     expect((await readTrace(root, 'pool-aaa')).spans).toHaveLength(2);
-    expect(pool.write(key('pool-ddd'), [span(7)])).toBe(false);
+    expect(await pool.write(key('pool-ddd'), [span(7)])).toBe(false);
+  });
+
+  it('reopens a session whose writer is still closing once it has let go, losing nothing', async () => {
+    root = await mkdtemp(join(tmpdir(), 'mcpscope-pool-'));
+    const pool = createSessionWriterPool({ tracesDir: root, maxOpen: 1, idleMs: 60_000 });
+    const key = (id: string) => ({ sessionId: id, title: id });
+    expect(await pool.write(key('pool-one'), [span(1)])).toBe(true);
+    expect(await pool.write(key('pool-two'), [span(2)])).toBe(true); // starts closing pool-one
+    expect(await pool.write(key('pool-one'), [span(3)])).toBe(true); // waits for it, then continues the trace
+    await pool.close();
+    expect((await readTrace(root, 'pool-one')).spans.map((s) => s.span_id)).toEqual([span(1).span_id, span(3).span_id]);
   });
 });
