@@ -13,6 +13,7 @@ const suites: Record<string, () => Promise<BenchSuite>> = {
   http: async () => (await import('./httpBench.js')).httpBench,
   crash: async () => (await import('./crashSoak.js')).crashSoakBench,
   start: async () => (await import('./startBench.js')).startBench,
+  otel: async () => (await import('./otelBench.js')).otelBench,
 };
 
 async function main(): Promise<void> {

@@ -96,3 +96,7 @@ export {
   type TraceWriter,
   type TraceWriterOptions,
 } from './store/index.js';
+
+// OpenTelemetry in: an SDK SpanExporter writing our trace files (the @opentelemetry/* packages
+// are optional peer dependencies, needed for their types only).
+export { createMcpscopeSpanExporter, McpscopeSpanExporter, type McpscopeSpanExporterOptions } from './otel/spanExporter.js';

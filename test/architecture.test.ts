@@ -10,11 +10,12 @@ const allowed: Record<string, string[]> = {
   instrumentation: ['core'],
   sessions: ['core', 'store', 'instrumentation'],
   catalog: ['core', 'store', 'instrumentation', 'sessions'],
+  otel: ['core', 'store', 'instrumentation', 'sessions'],
   proxy: ['core', 'store', 'instrumentation', 'sessions', 'catalog'],
   tools: ['core', 'store', 'instrumentation', 'sessions', 'catalog'],
   resources: ['core', 'store', 'instrumentation', 'sessions', 'catalog'],
   prompts: ['core', 'store', 'instrumentation', 'sessions', 'catalog'],
-  http: ['core', 'store', 'instrumentation', 'sessions', 'catalog'],
+  http: ['core', 'store', 'instrumentation', 'sessions', 'catalog', 'otel'],
 };
 
 // commands/ sit above every layer and the root modules; only cli.ts (which picks a command) is above them.

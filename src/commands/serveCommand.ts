@@ -50,7 +50,9 @@ options:
                     Retention runs at start and hourly, and never touches a live session.
 
 Over stdio the gateway starts too, unless --no-gateway; when its port is taken it is skipped
-with a warning. The gateway URL, with its token, is printed on stderr.`;
+with a warning. The gateway URL, with its token, is printed on stderr. The gateway also takes
+OpenTelemetry traces (OTLP/HTTP, protobuf or JSON, at most 4 MiB) at POST /v1/traces with the
+token, stored as sessions of engine otlp.`;
 
 const flags = {
   'traces-dir': { type: 'string' },

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SESSION_ID_PATTERN } from './ids.js';
 import { TimestampSchema } from './span.js';
 
-export const EngineSchema = z.enum(['proxy', 'inbound', 'client', 'workflow']);
+export const EngineSchema = z.enum(['proxy', 'inbound', 'client', 'workflow', 'otlp']);
 export type Engine = z.infer<typeof EngineSchema>;
 
 export const SessionStatusSchema = z.enum(['running', 'paused', 'completed', 'failed', 'cancelled']);

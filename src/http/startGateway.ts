@@ -11,6 +11,8 @@ import { controlRoutes } from './routes/controlRoutes.js';
 import { eventsRoute, type SseOptions } from './routes/eventsRoute.js';
 import { healthRoute } from './routes/healthRoute.js';
 import { mcpRoute, type McpServerFactory } from './routes/mcpRoute.js';
+import { otlpRoute } from './routes/otlpRoute.js';
+import { createOtlpIngest } from '../otel/otlpIngest.js';
 import { sessionsRoute } from './routes/sessionsRoute.js';
 import { traceRoute } from './routes/traceRoute.js';
 import { CORS_ALLOWED_HEADERS, createSecurity, isLoopbackHost, newAccessToken, type Security } from './security.js';
@@ -41,6 +43,11 @@ export interface GatewayOptions {
   mcpIdleTimeoutMs?: number;
   /** Limits on how long a client may take to send a request (see {@link GatewayTimeouts}). */
   timeouts?: Partial<GatewayTimeouts>;
+  /**
+   * OTLP/HTTP trace ingest at `POST /v1/traces` (token required): `false` turns it off; else its
+   * body limit (default 4 MiB) and the quiet time after which an ingested session completes (30 s).
+   */
+  otlp?: false | { bodyLimit?: number; idleMs?: number };
   /** One line per notable event (start URL, dropped clients, unexpected errors); stderr in the CLI. */
   log: (line: string) => void;
 }
@@ -117,6 +124,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
 
   const events = eventsRoute(control?.bus, options.sse ?? {}, log);
   const mcp = mcpRoute(options.createMcpServer, { ...(options.mcpIdleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.mcpIdleTimeoutMs }), log });
+  const ingest = options.otlp === false ? undefined : createOtlpIngest({ tracesDir, ...(control ? { bus: control.bus } : {}), ...(options.otlp?.idleMs !== undefined ? { idleMs: options.otlp.idleMs } : {}), log });
   const route = createRouter([
     pageRoute(),
     healthRoute(),
@@ -125,6 +133,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     events.route,
     ...controlRoutes(catalog),
     mcp.route,
+    otlpRoute(ingest, options.otlp ? options.otlp.bodyLimit : undefined),
   ]);
 
   const timeouts = { ...DEFAULT_GATEWAY_TIMEOUTS, ...parsed.data.timeouts };
@@ -142,6 +151,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     events.close();
     await mcp.close();
     await ownCatalog?.close();
+    await ingest?.close();
     if (err.code === 'EADDRINUSE') throw new InspectorError('UNAVAILABLE', `port ${port} on ${host} is already in use`, { cause: err });
     throw new InspectorError('UNAVAILABLE', `cannot listen on ${host}:${port}: ${err.message}`, { cause: err });
   });
@@ -172,6 +182,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
           server.closeIdleConnections();
           setTimeout(() => server.closeAllConnections(), 1000).unref();
         });
+        await ingest?.close();
       })();
       return closing;
     },

@@ -17,7 +17,7 @@ export function sessionLine(r: SessionRow): string {
 
 const input = {
   status: SessionStatusSchema.optional().describe('Only sessions with this status: running, paused, completed, failed, cancelled.'),
-  engine: EngineSchema.optional().describe('Only sessions recorded by this engine: proxy, inbound, client, workflow.'),
+  engine: EngineSchema.optional().describe('Only sessions recorded by this engine: proxy, inbound, client, workflow, otlp (received over OpenTelemetry).'),
   has_errors: z.boolean().optional().describe('true: only sessions that failed or had real errors (tool errors, JSON-RPC errors, transport failures), each with its reason; false: only the others. Probes answered "method not found" and requests left unanswered when the other side closed are not errors.'),
   query: z.string().max(200).optional().describe('Case-insensitive text in the id, title, reason, waiting_on or tags.'),
   since: z.string().max(64).optional().describe('Only sessions started at or after this RFC 3339 time.'),
