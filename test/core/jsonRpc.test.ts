@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyMessage, detectableId, invalidReason, isLossyId } from '../../src/proxy/classifyMessage.js';
+import { classifyMessage, detectableId, invalidReason, isLossyId } from '../../src/core/jsonRpc.js';
 
 describe('classifyMessage', () => {
   it('tells requests, notifications and responses apart', () => {
