@@ -1,5 +1,5 @@
 import type { GateDecision } from '../sessions/requestGate.js';
-import { classifyMessage, type JsonRpcId } from '../core/jsonRpc.js';
+import { classifyMessage, kindOf, type JsonRpcId } from '../core/jsonRpc.js';
 import type { OpenRequest } from './openRequests.js';
 import { RpcErrorCode, gatedRequest, type RouterParts } from './routerParts.js';
 
@@ -16,7 +16,7 @@ export function routeClientBatch(r: RouterParts, batch: unknown[], framed: Buffe
   const tracked: OpenRequest[] = [];
   const held: Array<Promise<GateDecision> | undefined> = [];
   for (const item of batch) {
-    const kind = classifyMessage(item);
+    const kind = kindOf(classifyMessage(item, 'forward'));
     const m = item as { id?: JsonRpcId; method?: string; params?: unknown };
     if (kind === 'request') {
       tracked.push(r.open.track(m.id!, undefined, m.method!));
@@ -41,7 +41,7 @@ export function routeUpstreamBatch(r: RouterParts, batch: unknown[], framed: Buf
     r.rejectUpstreamLine(text, RpcErrorCode.INVALID_REQUEST, 'Invalid Request', 'invalid request: empty batch', 'null');
     return;
   }
-  for (const item of batch) if (classifyMessage(item) === 'response') r.settle((item as { id: unknown }).id, undefined);
+  for (const item of batch) if (kindOf(classifyMessage(item, 'forward')) === 'response') r.settle((item as { id: unknown }).id, undefined);
   r.toClient(framed);
   r.recorder?.sent(batch, text);
 }
@@ -52,6 +52,6 @@ export function routeUpstreamBatch(r: RouterParts, batch: unknown[], framed: Buf
  */
 export function batchWithout(batch: unknown[], rejected: ReadonlySet<OpenRequest>): Buffer | undefined {
   const rejectedIds = new Set([...rejected].map((p) => p.id));
-  const rest = batch.filter((item) => !(classifyMessage(item) === 'request' && rejectedIds.has((item as { id: JsonRpcId }).id)));
+  const rest = batch.filter((item) => !(kindOf(classifyMessage(item, 'forward')) === 'request' && rejectedIds.has((item as { id: JsonRpcId }).id)));
   return rest.length === 0 ? undefined : Buffer.from(`${JSON.stringify(rest)}\n`);
 }

@@ -1,4 +1,4 @@
-import { classifyMessage, detectableId, invalidReason, isLossyId } from '../core/jsonRpc.js';
+import { classifyMessage, detectableId, isLossyId, kindOf } from '../core/jsonRpc.js';
 import { rawIdToken } from '../core/rawIdToken.js';
 import { routeClientBatch, routeUpstreamBatch } from './batchRouting.js';
 import { RpcErrorCode, type RouterParts, type Routed } from './routerParts.js';
@@ -23,15 +23,15 @@ export function parseLine(r: RouterParts, framed: Buffer, end: number, from: 'cl
     else routeUpstreamBatch(r, msg, framed, text);
     return undefined;
   }
-  const kind = classifyMessage(msg);
-  if (kind === 'invalid') {
+  const classified = classifyMessage(msg, 'forward');
+  if (classified.kind === 'invalid') {
     const id = detectableId(msg);
     const idJsonText = isLossyId(id) ? (rawIdToken(text) ?? 'null') : JSON.stringify(id);
     const what = from === 'client' ? 'invalid request' : 'invalid message from upstream';
-    reject(text, RpcErrorCode.INVALID_REQUEST, 'Invalid Request', `${what}: ${invalidReason(msg)}`, idJsonText);
+    reject(text, RpcErrorCode.INVALID_REQUEST, 'Invalid Request', `${what}: ${classified.reason}`, idJsonText);
     return undefined;
   }
   const m = msg as { id?: unknown; method?: string };
   const id = typeof m.id === 'string' || typeof m.id === 'number' ? m.id : undefined;
-  return { kind, id, idToken: isLossyId(id) ? rawIdToken(text) : undefined, method: m.method, parsed: { message: msg as { params?: unknown }, text } };
+  return { kind: kindOf(classified) as Routed['kind'], id, idToken: isLossyId(id) ? rawIdToken(text) : undefined, method: m.method, parsed: { message: msg as { params?: unknown }, text } };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyMessage } from '../../src/core/jsonRpc.js';
+import { classifyMessage, kindOf } from '../../src/core/jsonRpc.js';
 import { scanEnvelope, type ScanCheck } from '../../src/proxy/scanEnvelope.js';
 
 /** A line as the framer delivers it: the bytes with their `\n`, and where the content ends. */
@@ -18,7 +18,7 @@ function reference(buf: Buffer, end: number): { kind: string; id?: unknown; meth
     return { kind: 'parse error' };
   }
   if (Array.isArray(msg)) return { kind: 'batch' };
-  const kind = classifyMessage(msg);
+  const kind = kindOf(classifyMessage(msg, 'forward'));
   const m = msg as { id?: unknown; method?: unknown };
   return { kind, id: m.id, method: m.method };
 }
