@@ -14,8 +14,9 @@ export interface Envelope {
 
 /**
  * How much of a line {@link scanEnvelope} checks: `all` of it, as strictly as JSON.parse; or
- * only the `envelope`, skipping the other members' values without validating them (for a line
- * whose consumer validates it anyway: see MessageRouter).
+ * only the `envelope`: the members before the first object or array value are read forwards,
+ * those after the last one backwards from the line's end, and the bytes between are never read
+ * (for a line whose consumer validates it anyway: see MessageRouter).
  */
 export type ScanCheck = 'all' | 'envelope';
 
@@ -47,8 +48,9 @@ interface Members {
  *
  * With `check` `all` (the default) it returns the envelope only when it is certain that
  * `JSON.parse(line.toString('utf8', 0, end))` succeeds and classifyMessage calls the value the
- * same kind, with the same `id` and `method`. With `envelope` the same holds for every line that
- * is valid JSON, and an invalid one may be read as an envelope too (its values are not checked).
+ * same kind, with the same `id` and `method`. With `envelope` the same holds for every valid line
+ * except one with an envelope member between two object or array values (never written by the
+ * MCP SDK), and an invalid line may be read as an envelope too (its payload is not read).
  * Returns undefined for anything it does not settle cheaply, which the caller must then parse:
  * invalid JSON, invalid JSON-RPC, batches, escapes or non-ASCII in a key or in `jsonrpc`/`method`/a
  * string id, numeric ids that are not plain integers, `id: null`, a repeated envelope member,
