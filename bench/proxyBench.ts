@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { fmt, percentile, type BenchRow, type BenchSuite } from './benchRow.js';
+import { proxyBigRows } from './proxyBigBench.js';
 import { proxyMemoryRow } from './proxyMemoryBench.js';
 
 // Works from bench/ (tsx/vitest) and from dist/bench/ (built): find the repository root.
@@ -200,6 +201,7 @@ export const proxyBench: BenchSuite = async () => {
       baseline: `direct ${fmt(starts.get('direct')!, 0)} ms, pipe relay ${fmt(starts.get('relay')!, 0)} ms`,
       ok: true,
     },
+    ...(await proxyBigRows()),
     await proxyMemoryRow(),
   ] satisfies BenchRow[];
 };

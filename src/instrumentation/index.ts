@@ -1,5 +1,5 @@
 /** Public API of the instrumentation layer: MCP JSON-RPC traffic to spans, context propagation, hooks. */
-export { classifyMessage, type ClassifiedMessage, type RpcId } from './classifyMessage.js';
+export { classifyMessage, type ClassifiedMessage, type RpcId } from '../core/jsonRpc.js';
 export {
   HOOK_CHANNELS,
   hookChannels,

@@ -4,7 +4,7 @@ import { newTraceId } from '../core/ids.js';
 import { rawIdToken } from '../core/rawIdToken.js';
 import { JSON_ATTRIBUTE_CAP_BYTES } from '../core/jsonAttributes.js';
 import { Attr, type Attributes } from '../core/span.js';
-import { classifyMessage, type ClassifiedMessage, type RpcId } from './classifyMessage.js';
+import { classifyMessage, type ClassifiedMessage, type RpcId } from '../core/jsonRpc.js';
 import { hookChannels, type RpcDirection } from './hooks.js';
 import { createRedactor } from './redaction.js';
 import {

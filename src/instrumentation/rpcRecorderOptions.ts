@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isTraceId } from '../core/ids.js';
 import { SessionIdSchema } from '../core/session.js';
 import type { SpanSink } from '../core/spanSink.js';
-import type { RpcId } from './classifyMessage.js';
+import type { RpcId } from '../core/jsonRpc.js';
 import type { RpcDirection } from './hooks.js';
 import type { RedactionOptions } from './redaction.js';
 import type { SpanContext } from './traceContext.js';

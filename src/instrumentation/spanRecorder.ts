@@ -3,7 +3,7 @@ import { isRealError } from '../core/outcome.js';
 import { Attr, type Attributes, type Span, type SpanEvent } from '../core/span.js';
 import type { SpanSink } from '../core/spanSink.js';
 import { nowMicros } from '../core/time.js';
-import type { RpcId } from './classifyMessage.js';
+import type { RpcId } from '../core/jsonRpc.js';
 import { hookChannels, type RpcDirection } from './hooks.js';
 import { formatSpanTime } from './formatSpanTime.js';
 import { buildSpan, failureOutcome, type Outcome } from './spanBuilder.js';

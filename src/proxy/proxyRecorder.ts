@@ -1,4 +1,4 @@
-import type { MessageKind } from './classifyMessage.js';
+import type { MessageKind } from '../core/jsonRpc.js';
 
 /**
  * What the proxy needs from a recorder: the shape of `RpcRecorder` from

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { MessageKind } from './classifyMessage.js';
+import type { MessageKind } from '../core/jsonRpc.js';
 import type { ProxyRecorder } from './proxyRecorder.js';
 
 /** What the queue drives: an RpcRecorder (src/instrumentation) created with `autoFlush: false`. */
