@@ -25,6 +25,11 @@ function metaOf(params: Record<string, unknown> | undefined): Record<string, unk
   return meta !== null && typeof meta === 'object' ? (meta as Record<string, unknown>) : undefined;
 }
 
+/** The cap the recorder applies itself: none when the sink caps at or below it (a span is capped once). */
+function recorderCap(cap: number, sinkCap: number | undefined): number | undefined {
+  return sinkCap !== undefined && sinkCap <= cap ? undefined : cap;
+}
+
 /** Creates a recorder for one session. Throws INVALID_ARGUMENT for bad options (the only throw). */
 export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
   const checked = RpcRecorderOptionsSchema.safeParse(options);
@@ -45,7 +50,7 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
     transport: options.transport,
     traceId,
     base,
-    jsonCapBytes: options.jsonCapBytes ?? JSON_ATTRIBUTE_CAP_BYTES,
+    jsonCapBytes: recorderCap(options.jsonCapBytes ?? JSON_ATTRIBUTE_CAP_BYTES, options.sink.jsonCapBytes),
     onError: options.onError,
     prepare: requestSpanAttributes,
     autoFlush: options.autoFlush ?? true,

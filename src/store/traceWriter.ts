@@ -1,5 +1,6 @@
 import { isInspectorError } from '../core/errors.js';
 import { assertSessionId } from '../core/ids.js';
+import { JSON_ATTRIBUTE_CAP_BYTES } from '../core/jsonAttributes.js';
 import { isErrorKind, OutcomeTally, sessionOutcome } from '../core/outcome.js';
 import { FINAL_STATUSES, type SessionMeta, type SessionStatus } from '../core/session.js';
 import type { Span } from '../core/span.js';
@@ -72,6 +73,7 @@ function takeLock(o: ResolvedWriterOptions): SessionLock {
 
 class GzipTraceWriter implements TraceWriter {
   readonly sessionId: string;
+  readonly jsonCapBytes = JSON_ATTRIBUTE_CAP_BYTES;
   private readonly state: SessionMeta;
   /** "When": caps, serialises and batches spans for the exporters. */
   private readonly batcher: SpanBatcher;
@@ -128,6 +130,7 @@ class GzipTraceWriter implements TraceWriter {
       exporter: this.exporter,
       flushIntervalMs: o.flushIntervalMs,
       flushBytes: o.flushBytes,
+      jsonCapBytes: this.jsonCapBytes,
       accepted: (span) => {
         this.state.span_count++;
         const error = isErrorKind(this.tally.add(span).kind);
