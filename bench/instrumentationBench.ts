@@ -9,6 +9,7 @@ import type { SpanSink } from '../src/core/spanSink.js';
 import { hookChannels, publishHook } from '../src/instrumentation/hooks.js';
 import { instrumentTransport } from '../src/instrumentation/instrumentTransport.js';
 import { createRpcRecorder } from '../src/instrumentation/rpcRecorder.js';
+import { instrumentFileRow } from './instrumentFileBench.js';
 import { fmt, percentile, type BenchRow, type BenchSuite } from './benchRow.js';
 
 /** A sink that keeps nothing, so the figures are the recorder's own cost. */
@@ -199,4 +200,4 @@ async function transportRow(): Promise<BenchRow> {
 }
 
 /** Benchmarks of the instrumentation layer (register as `instrumentation`). */
-export const instrumentationBench: BenchSuite = async () => [hookRow(), ...(await recorderRows()), await transportRow()];
+export const instrumentationBench: BenchSuite = async () => [hookRow(), ...(await recorderRows()), await transportRow(), await instrumentFileRow()];

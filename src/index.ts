@@ -40,6 +40,7 @@ export { isSessionId, isSpanId, isTraceId, newSessionId, SESSION_ID_PATTERN } fr
 export { InspectorError, isInspectorError, type InspectorErrorCode } from './core/errors.js';
 export { capJsonAttributes, JSON_ATTRIBUTE_CAP_BYTES } from './core/jsonAttributes.js';
 export { InMemorySpanSink, type SpanSink } from './core/spanSink.js';
+export { teeExporter, type SpanBatch, type SpanExporter } from './core/spanExporter.js';
 /** Where the CLI would look: `resolveConfig({}, process.env).tracesDir` is MCP_TRACES_DIR, else ~/.mcp_traces. */
 export { resolveConfig, type ConfigFlags, type InspectorConfig } from './core/config.js';
 

@@ -1,4 +1,4 @@
-import type { Attributes } from './span.js';
+import type { Attributes, Span } from './span.js';
 
 /** Largest `*_json` attribute value written, in UTF-8 bytes (DESIGN section 4). */
 export const JSON_ATTRIBUTE_CAP_BYTES = 30 * 1024;
@@ -21,6 +21,26 @@ export function capJsonAttributes(attributes: Attributes, capBytes: number = JSO
     attributes[`${key}_truncated`] = true;
   }
   return attributes;
+}
+
+/**
+ * Caps the `*_json` attributes of a span and of its events (capJsonAttributes), mutating it.
+ * Most spans have nothing to cut: those cost one pass over their keys and no allocation.
+ */
+export function capSpanJson(span: Span, capBytes: number = JSON_ATTRIBUTE_CAP_BYTES): Span {
+  capIfLong(span.attributes, capBytes);
+  if (span.events) for (const e of span.events) if (e.attributes) capIfLong(e.attributes, capBytes);
+  return span;
+}
+
+function capIfLong(attributes: Attributes, capBytes: number): void {
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (typeof value === 'string' && value.length * 3 > capBytes && key.endsWith('_json')) {
+      capJsonAttributes(attributes, capBytes);
+      return;
+    }
+  }
 }
 
 /** The longest prefix of `value` whose UTF-8 encoding fits in `maxBytes`, cut on a character boundary. */

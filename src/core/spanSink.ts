@@ -6,6 +6,12 @@ import type { Span } from './span.js';
  */
 export interface SpanSink {
   write(span: Span): void;
+  /**
+   * Set when the sink caps `*_json` attributes itself, at this many bytes (the trace writer does,
+   * at the trace contract's 30 KB): a recorder whose own cap is not lower leaves capping to it,
+   * so each span is capped once on its way to disk.
+   */
+  readonly jsonCapBytes?: number;
   /** Resolves when everything written so far is durable (or has failed and been reported). */
   flush(): Promise<void>;
   /** Flushes and releases resources. Idempotent. */

@@ -3,7 +3,8 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { InspectorError, describeError } from '../core/errors.js';
 import { isSessionId, newSessionId, newSpanId } from '../core/ids.js';
 import { createRpcRecorder, type RpcRecorder, type RpcRecorderOptions } from './rpcRecorder.js';
-import { currentSpanContext, formatTraceparent, parseTraceparent, runWithSpanContext, type SpanContext } from './traceContext.js';
+import { chooseParent } from './parentChoice.js';
+import { currentSpanContext, formatTraceparent, runWithSpanContext, type SpanContext } from './traceContext.js';
 
 /** Options of {@link instrumentTransport}: the recorder's, with what the transport tells us made optional. */
 export interface InstrumentOptions extends Omit<RpcRecorderOptions, 'sessionId' | 'transport'> {
@@ -100,10 +101,7 @@ export function instrumentTransport(inner: Transport, options: InstrumentOptions
       if (typeof m.method === 'string' && (typeof m.id === 'string' || typeof m.id === 'number')) {
         requestId = m.id;
         const meta = isObject(m.params) && isObject(m.params._meta) ? m.params._meta : undefined;
-        const parent =
-          currentSpanContext() ??
-          (related !== undefined ? recorder.spanContextOf('inbound', related) : undefined) ??
-          (propagate && meta ? parseTraceparent(meta.traceparent, meta.tracestate) : undefined);
+        const parent = chooseParent('outbound', { current: currentSpanContext(), meta, propagate, related: related === undefined ? undefined : () => recorder.spanContextOf('inbound', related) });
         const spanId = newSpanId();
         if (propagate) {
           out = withTraceContext(m, { traceId: parent?.traceId ?? recorder.traceId, spanId, traceFlags: parent?.traceFlags ?? 1, traceState: parent?.traceState });

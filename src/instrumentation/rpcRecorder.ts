@@ -16,13 +16,19 @@ import {
 } from './rpcRecorderOptions.js';
 import { createSpanRecorder, type OpenRequest, type SpanRecorder } from './spanRecorder.js';
 import { errorOutcome, failureOutcome, requestAttributes, resultOutcome, rpcSpanName, type JsonText } from './spanBuilder.js';
-import { LazySpanContext, parseTraceparent, type SpanContext } from './traceContext.js';
+import { chooseParent, type ParentCandidates } from './parentChoice.js';
+import { LazySpanContext, type SpanContext } from './traceContext.js';
 
 export type { RecordContext, RecorderStats, RpcRecorder, RpcRecorderOptions } from './rpcRecorderOptions.js';
 
 function metaOf(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
   const meta = params?._meta;
   return meta !== null && typeof meta === 'object' ? (meta as Record<string, unknown>) : undefined;
+}
+
+/** The cap the recorder applies itself: none when the sink caps at or below it (a span is capped once). */
+function recorderCap(cap: number, sinkCap: number | undefined): number | undefined {
+  return sinkCap !== undefined && sinkCap <= cap ? undefined : cap;
 }
 
 /** Creates a recorder for one session. Throws INVALID_ARGUMENT for bad options (the only throw). */
@@ -45,7 +51,7 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
     transport: options.transport,
     traceId,
     base,
-    jsonCapBytes: options.jsonCapBytes ?? JSON_ATTRIBUTE_CAP_BYTES,
+    jsonCapBytes: recorderCap(options.jsonCapBytes ?? JSON_ATTRIBUTE_CAP_BYTES, options.sink.jsonCapBytes),
     onError: options.onError,
     prepare: requestSpanAttributes,
     autoFlush: options.autoFlush ?? true,
@@ -87,6 +93,11 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
     }
   };
 
+  const parentCandidates = (ctx: RecordContext | undefined, meta: Record<string, unknown> | undefined): ParentCandidates => {
+    const related = ctx?.relatedRequestId;
+    return { current: ctx?.parent, meta, propagate, related: related === undefined ? undefined : () => spans.open('inbound', related)?.ctx };
+  };
+
   /**
    * The hot path does only what cannot wait: ids, timestamps, matching. Serialising, redacting
    * and building spans is deferred (see SpanRecorder.defer), so the message must not be mutated
@@ -95,12 +106,9 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
   function onRequest(dir: RpcDirection, c: Extract<ClassifiedMessage, { kind: 'request' }>, message: unknown, raw: string | undefined, ctx: RecordContext | undefined): SpanContext {
     const start = ctx?.time ?? spans.now();
     const meta = metaOf(c.params);
-    let parent: SpanContext | undefined;
-    const carried = propagate && meta?.traceparent !== undefined ? parseTraceparent(meta.traceparent, meta.tracestate) : undefined;
     const given = dir === 'outbound' ? ctx?.spanId : undefined;
-    if (given !== undefined) parent = ctx?.parent;
-    else if (dir === 'inbound') parent = carried ?? ctx?.parent;
-    else parent = ctx?.parent ?? carried ?? (ctx?.relatedRequestId !== undefined ? spans.open('inbound', ctx.relatedRequestId)?.ctx : undefined);
+    // A caller that gives the span id chose the parent too (and already put it in the message's _meta).
+    const parent = given !== undefined ? ctx?.parent : chooseParent(dir, parentCandidates(ctx, meta));
     const spanCtx = new LazySpanContext(parent?.traceId ?? traceId, parent?.traceFlags ?? 1, parent?.traceState, given);
     const token = meta?.progressToken;
     spans.begin({
@@ -183,7 +191,7 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
       }
     }
     const time = ctx?.time ?? spans.now();
-    const parent = ctx?.parent;
+    const parent = chooseParent(dir, parentCandidates(ctx, metaOf(p)));
     spans.defer(() => {
       const attrs: Attributes = { [Attr.MCP_METHOD]: c.method, [Attr.REQUEST_JSON]: redactor.redactJson(raw ?? JSON.stringify(message), message) };
       spans.loose(dir, c.method, { code: 'UNSET', attributes: {} }, attrs, time, parent);

@@ -1,4 +1,4 @@
-import { capJsonAttributes } from '../core/jsonAttributes.js';
+import { capSpanJson } from '../core/jsonAttributes.js';
 import { Attr, type Attributes, type Span, type SpanEvent, type SpanKind, type StatusCode } from '../core/span.js';
 import { formatSpanTime } from './formatSpanTime.js';
 import { jsonMemberText } from './jsonMemberText.js';
@@ -129,24 +129,15 @@ export interface SpanParts {
   outcome: Outcome;
   attributes: Attributes;
   events?: SpanEvent[];
-  jsonCapBytes: number;
+  /** Cap for `*_json` attributes; undefined when the sink caps them (SpanSink.jsonCapBytes). */
+  jsonCapBytes: number | undefined;
 }
 
-/** Caps `*_json` attributes like capJsonAttributes, without its key array (most spans have nothing to cut). */
-function capJson(attributes: Attributes, capBytes: number): Attributes {
-  for (const key in attributes) {
-    const value = attributes[key];
-    if (typeof value === 'string' && value.length * 3 > capBytes && key.endsWith('_json')) return capJsonAttributes(attributes, capBytes);
-  }
-  return attributes;
-}
-
-/** Assembles a trace-file span: merges outcome attributes, caps `*_json` attributes, formats times. */
+/** Assembles a trace-file span: merges outcome attributes, formats times, caps `*_json` attributes unless the sink does. */
 export function buildSpan(parts: SpanParts): Span {
   const attributes = parts.attributes;
   const extra = parts.outcome.attributes;
   for (const key in extra) attributes[key] = extra[key]!;
-  capJson(attributes, parts.jsonCapBytes);
   const outcome = parts.outcome;
   const status = outcome.description === undefined ? { status_code: outcome.code } : { status_code: outcome.code, description: outcome.description };
   const start_time = formatSpanTime(parts.startMicros);
@@ -156,8 +147,8 @@ export function buildSpan(parts: SpanParts): Span {
       ? { trace_id: parts.traceId, span_id: parts.spanId, name: parts.name, kind: parts.kind, start_time, end_time, status, attributes }
       : { trace_id: parts.traceId, span_id: parts.spanId, parent_span_id: parts.parentSpanId, name: parts.name, kind: parts.kind, start_time, end_time, status, attributes };
   if (parts.events && parts.events.length > 0) {
-    for (const e of parts.events) if (e.attributes) capJson(e.attributes, parts.jsonCapBytes);
     span.events = parts.events;
   }
+  if (parts.jsonCapBytes !== undefined) capSpanJson(span, parts.jsonCapBytes);
   return span;
 }

@@ -46,7 +46,8 @@ export interface SpanRecorderOptions {
   traceId: string;
   /** Attributes every span carries (session ids, transport). */
   base: Attributes;
-  jsonCapBytes: number;
+  /** Cap for `*_json` attributes; undefined when the sink caps them. */
+  jsonCapBytes: number | undefined;
   onError?: ((err: unknown) => void) | undefined;
   /** Builds a request's attributes just before its span is built (`responseJson` when it had a response). */
   prepare: (req: OpenRequest, responseJson: string | undefined) => Attributes;

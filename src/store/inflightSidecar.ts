@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { capSpanJson } from '../core/jsonAttributes.js';
 import { SpanSchema, TimestampSchema, type Span } from '../core/span.js';
 import type { OpenRequestSource, OpenRequestTracking } from '../core/spanSink.js';
 import { nowIso, nowMicros } from '../core/time.js';
@@ -77,7 +78,8 @@ export function createInflightSidecar(o: InflightSidecarOptions): InflightSideca
     const spans: Span[] = [];
     for (const s of sources) {
       try {
-        spans.push(...s.abandonedSpans(before));
+        // These spans skip the writer's batcher: capped here, as it would have.
+        for (const sp of s.abandonedSpans(before)) spans.push(capSpanJson(sp));
       } catch (err) {
         o.onError(err);
       }

@@ -1,18 +1,19 @@
 import { isInspectorError } from '../core/errors.js';
 import { assertSessionId } from '../core/ids.js';
-import { capJsonAttributes } from '../core/jsonAttributes.js';
+import { JSON_ATTRIBUTE_CAP_BYTES } from '../core/jsonAttributes.js';
 import { isErrorKind, OutcomeTally, sessionOutcome } from '../core/outcome.js';
 import { FINAL_STATUSES, type SessionMeta, type SessionStatus } from '../core/session.js';
 import type { Span } from '../core/span.js';
+import { SpanBatcher } from '../core/spanBatcher.js';
+import { teeExporter, type SpanExporter } from '../core/spanExporter.js';
 import type { OpenRequestSource, OpenRequestTracking, SpanSink } from '../core/spanSink.js';
 import { durationMs, nowIso } from '../core/time.js';
 import { createInflightSidecar, type InflightSidecar } from './inflightSidecar.js';
-import { createMemberCompressor, type MemberCompressor } from './memberCompressor.js';
+import { createGzipFileExporter } from './gzipFileExporter.js';
 import { readMetaFile, writeMetaFile } from './metaFile.js';
 import { ensureTracesDir, metaFilePath } from './paths.js';
 import { countTraceParts } from './memberCounts.js';
 import { acquireSessionLock, type SessionLock } from './sessionLock.js';
-import { createTracePart, reopenTracePart, type AppendMember, type TracePartFile } from './tracePartFile.js';
 import { findTraceParts } from './traceParts.js';
 import { readTrace } from './traceReader.js';
 import { settleAbandonedRequests } from './settleAbandoned.js';
@@ -24,27 +25,6 @@ export { DEFAULT_GZIP_LEVEL, DEFAULT_ROTATE_BYTES } from './traceWriterOptions.j
 
 /** Least time between two meta updates driven by flushes (status changes and close write at once). */
 const META_INTERVAL_MS = 1000;
-
-/** Extra room in a batch buffer past `flushBytes`, so the span that fills a batch fits too. */
-const BATCH_SLACK = 16 * 1024;
-
-/** Most ready members written with one call. */
-const GROUP_MAX = 64;
-
-/** One batch on its way to the file. */
-interface Batch {
-  spans: number;
-  /** Spans counted as errors in this batch. */
-  errors: number;
-  /** Uncompressed (NDJSON) byte length. */
-  ndjsonLength: number;
-  member: Buffer | undefined;
-  error: unknown;
-  /** Settles (never rejects) once `member` or `error` is set. */
-  done: Promise<void>;
-}
-
-type ReadyBatch = Batch & { member: Buffer } & AppendMember;
 
 /** The per-session trace writer: a SpanSink that also owns the session's meta record. */
 export interface TraceWriter extends SpanSink {
@@ -62,16 +42,16 @@ export interface TraceWriter extends SpanSink {
 }
 
 /**
- * Starts recording a session to `<tracesDir>/<sessionId>.jsonl.gz`. Synchronous: the directory
- * (mode 0700), the meta record and the file are set up asynchronously, and spans written
- * meanwhile wait in memory. `write` serialises the span once, straight into the current
- * batch's UTF-8 buffer; batches (every `flushIntervalMs` or `flushBytes`) go to the shared
- * compression worker thread (see createMemberCompressor; a batch waits for it 30 ms at most),
- * which keeps working while the caller's event loop is busy, and are appended as one gzip member each, in order
- * (members ready together go out in one writev), so a crash loses at most the unflushed batch. An existing trace
- * of the same session is continued after its torn tail (if any) is cut off, its counts taken
- * from the files (not from a meta a crashed writer left behind). No part file exists until its
- * first member is written, so a session that records nothing leaves no unreadable file.
+ * Starts recording a session to `<tracesDir>/<sessionId>.jsonl.gz`: the sink of the recording
+ * pipeline (docs/architecture.md). Synchronous: the directory (mode 0700), the meta record and
+ * the file are set up asynchronously, and spans written meanwhile wait in memory. `write` caps
+ * and serialises the span once (SpanBatcher); batches (every `flushIntervalMs` or `flushBytes`)
+ * go to the exporters: the gzip file exporter first (createGzipFileExporter: one gzip member per
+ * batch, compressed on its private worker thread, appended in order), so a crash loses at most
+ * the unflushed batch, then `exporters` if given. An existing trace of the same session is
+ * continued after its torn tail (if any) is cut off, its counts taken from the files (not from a
+ * meta a crashed writer left behind). No part file exists until its first member is written, so
+ * a session that records nothing leaves no unreadable file.
  * One writer per session: the session's lock is taken here, before anything is opened, and
  * given up by `close`. I/O errors go to `onError` and never throw. Throws INVALID_SESSION_ID /
  * INVALID_ARGUMENT for bad options, CONFLICT when another live writer records the session.
@@ -93,23 +73,15 @@ function takeLock(o: ResolvedWriterOptions): SessionLock {
 
 class GzipTraceWriter implements TraceWriter {
   readonly sessionId: string;
+  readonly jsonCapBytes = JSON_ATTRIBUTE_CAP_BYTES;
   private readonly state: SessionMeta;
-  /** The batch being filled: serialised lines, UTF-8, each ending in a newline. */
-  private batch: Buffer | undefined;
-  private batchBytes = 0;
-  private batchSpans = 0;
-  private readonly compressor: MemberCompressor;
-  /** Batches handed to the compressor and not yet appended, oldest first. */
-  private inflight: Batch[] = [];
-  private pumping: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private file: TracePartFile | undefined;
-  /** Part the next created file gets (when `file` is undefined). */
-  private nextPart = 0;
+  /** "When": caps, serialises and batches spans for the exporters. */
+  private readonly batcher: SpanBatcher;
+  /** "Where": the trace file, then any exporters given in the options. */
+  private readonly exporter: SpanExporter;
   private readonly lock: SessionLock;
-  /** `state.error_count` when the current batch began: the batch's errors are the difference. */
-  private errorsBefore = 0;
-  private readonly ready: Promise<boolean>;
+  /** Resolves to the index of the last existing part once set up, or undefined when setup failed. */
+  private readonly ready: Promise<number | undefined>;
   private broken = false;
   private closing: Promise<void> | undefined;
   private appended = 0;
@@ -124,7 +96,6 @@ class GzipTraceWriter implements TraceWriter {
   constructor(private readonly o: ResolvedWriterOptions) {
     this.sessionId = o.sessionId;
     this.lock = takeLock(o);
-    this.compressor = createMemberCompressor(o.gzipLevel);
     this.state = {
       id: o.sessionId,
       title: o.title,
@@ -137,13 +108,38 @@ class GzipTraceWriter implements TraceWriter {
       pid: process.pid,
     };
     this.ready = this.open().then(
-      () => true,
+      (lastPart) => lastPart,
       (err: unknown) => {
         this.fail(err);
-        return false;
+        return undefined;
       },
     );
-    this.openRequests = createInflightSidecar({ tracesDir: o.tracesDir, sessionId: o.sessionId, intervalMs: o.flushIntervalMs, ready: this.ready, onError: (err) => this.report(err) });
+    const file = createGzipFileExporter({
+      tracesDir: o.tracesDir,
+      sessionId: o.sessionId,
+      rotateBytes: o.rotateBytes,
+      gzipLevel: o.gzipLevel,
+      flushBytes: o.flushBytes,
+      ready: this.ready,
+      appended: (counts) => this.onAppended(counts),
+      report: (err) => this.report(err),
+      fail: (err) => this.fail(err),
+    });
+    this.exporter = teeExporter([file, ...(o.exporters ?? [])], (err) => this.report(err));
+    this.batcher = new SpanBatcher({
+      exporter: this.exporter,
+      flushIntervalMs: o.flushIntervalMs,
+      flushBytes: o.flushBytes,
+      jsonCapBytes: this.jsonCapBytes,
+      accepted: (span) => {
+        this.state.span_count++;
+        const error = isErrorKind(this.tally.add(span).kind);
+        if (error) this.state.error_count++;
+        return error;
+      },
+    });
+    const sidecarReady = this.ready.then((part) => part !== undefined);
+    this.openRequests = createInflightSidecar({ tracesDir: o.tracesDir, sessionId: o.sessionId, intervalMs: o.flushIntervalMs, ready: sidecarReady, onError: (err) => this.report(err) });
   }
 
   /** Keeps `source`'s long-open requests in `<id>.inflight.json` until close (see createInflightSidecar). */
@@ -154,45 +150,15 @@ class GzipTraceWriter implements TraceWriter {
   write(span: Span): void {
     if (this.closing) return;
     try {
-      capJsonAttributes(span.attributes);
-      const line = JSON.stringify(span);
-      // A UTF-16 unit is at most 3 UTF-8 bytes: count exactly only when the worst case does not fit.
-      if (this.batch === undefined || this.batchBytes + line.length * 3 + 1 > this.batch.length) this.makeRoom(line);
-      const batch = this.batch!;
-      this.batchBytes += batch.write(line, this.batchBytes);
-      batch[this.batchBytes++] = 0x0a;
-      this.batchSpans++;
-      this.state.span_count++;
-      if (isErrorKind(this.tally.add(span).kind)) this.state.error_count++;
-      if (this.batchBytes >= this.o.flushBytes) this.flushPending();
-      else this.timer ??= setTimeout(this.onTimer, this.o.flushIntervalMs);
+      this.batcher.add(span);
     } catch (err) {
       this.report(err);
     }
   }
 
-  /** Makes sure the batch has room for `line` and its newline: flushes or grows it. */
-  private makeRoom(line: string): void {
-    const need = Buffer.byteLength(line) + 1;
-    if (this.batch && this.batchBytes + need <= this.batch.length) return;
-    if (this.batchBytes > 0) this.flushPending();
-    // Room for a full batch plus one more span, so the flush-size check fires before it overflows.
-    if (!this.batch || need > this.batch.length) this.batch = this.compressor.batchBuffer(Math.max(this.o.flushBytes + BATCH_SLACK, need));
-  }
-
-  private readonly onTimer = (): void => {
-    this.timer = undefined;
-    this.flushPending();
-  };
-
   async flush(): Promise<void> {
-    this.flushPending();
-    await this.drain();
-  }
-
-  /** Resolves once every batch queued so far has been appended (or dropped with an error). */
-  private async drain(): Promise<void> {
-    for (let i = 0; i < 1_000_000 && this.pumping; i++) await this.pumping;
+    this.batcher.flush();
+    await this.exporter.forceFlush();
   }
 
   meta(): SessionMeta {
@@ -214,11 +180,9 @@ class GzipTraceWriter implements TraceWriter {
   }
 
   private async finish(final: { status?: SessionStatus; reason?: string }): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
     if (this.metaTimer) clearTimeout(this.metaTimer);
-    this.flushPending();
-    await this.drain();
+    this.batcher.stop();
+    await this.exporter.forceFlush();
     await this.openRequests.close();
     const s = this.state;
     s.status = final.status ?? (FINAL_STATUSES.has(s.status) ? s.status : 'completed');
@@ -230,17 +194,13 @@ class GzipTraceWriter implements TraceWriter {
     delete s.pid;
     s.ended_at = nowIso();
     s.duration_ms = Math.max(0, durationMs(s.started_at, s.ended_at));
-    await this.compressor.close();
-    if (this.file) {
-      await this.file.close(false).catch((err: unknown) => this.report(err));
-      this.file = undefined;
-    }
+    await this.exporter.shutdown();
     await this.persistMeta();
     this.lock.release();
   }
 
-  /** Directory, meta (merged with a previous writer's), then the last part after repair. */
-  private async open(): Promise<void> {
+  /** Directory, meta (merged with a previous writer's); resolves to the last part's index (-1: none). */
+  private async open(): Promise<number> {
     const { tracesDir, sessionId } = this.o;
     await ensureTracesDir(tracesDir);
     // A dead writer's requests left in flight become spans first, so the count below includes them.
@@ -251,7 +211,6 @@ class GzipTraceWriter implements TraceWriter {
     const found = await countTraceParts(parts.gz);
     this.state.span_count += found.spans;
     this.state.error_count += found.errors;
-    this.errorsBefore += found.errors;
     if (previous) {
       this.state.started_at = previous.started_at;
       if (previous.tags) this.state.tags = { ...previous.tags, ...this.state.tags };
@@ -262,77 +221,14 @@ class GzipTraceWriter implements TraceWriter {
       if (spans[0]) this.state.started_at = spans.reduce((min, sp) => (sp.start_time < min ? sp.start_time : min), spans[0].start_time);
     }
     await this.writeMetaNow();
-    this.file = await reopenTracePart(tracesDir, sessionId, parts.gz.length - 1);
-    this.nextPart = this.file ? this.file.part + 1 : Math.max(0, parts.gz.length - 1);
+    return parts.gz.length - 1;
   }
 
-  /** Hands the batch to the compressor. A pending timer stays armed: it flushes whatever is newer. */
-  private flushPending(): void {
-    if (this.batchSpans === 0) return;
-    const data = this.batch!.subarray(0, this.batchBytes);
-    const errors = Math.min(this.batchSpans, Math.max(0, this.state.error_count - this.errorsBefore));
-    this.errorsBefore = this.state.error_count;
-    const batch: Batch = { spans: this.batchSpans, errors, ndjsonLength: this.batchBytes, member: undefined, error: undefined, done: undefined! };
-    this.batch = undefined; // its memory moves to the compressor
-    this.batchBytes = 0;
-    this.batchSpans = 0;
-    batch.done = this.compressor.compressOwned(data).then(
-      (m) => void (batch.member = m),
-      (err: unknown) => void (batch.error = err ?? new Error('compression failed')),
-    );
-    this.inflight.push(batch);
-    this.pumping ??= this.pump();
-  }
-
-  /** Appends compressed batches in order, several at once when they are ready together. Never rejects. */
-  private async pump(): Promise<void> {
-    try {
-      const ok = await this.ready;
-      while (this.inflight.length > 0) {
-        await this.inflight[0]!.done;
-        let n = 1;
-        while (n < this.inflight.length && this.inflight[n]!.member && n < GROUP_MAX) n++;
-        const group = this.inflight.splice(0, n);
-        if (!ok || this.broken) continue;
-        const failed = group.find((b) => !b.member);
-        if (failed) this.fail(failed.error);
-        else await this.appendGroup(group as ReadyBatch[]);
-      }
-    } catch (err) {
-      this.fail(err);
-    } finally {
-      this.pumping = undefined;
-    }
-  }
-
-  /** Writes ready members to the part file (creating or rotating it as needed), then reports them. */
-  private async appendGroup(group: ReadyBatch[]): Promise<void> {
-    for (let i = 0; i < group.length; ) {
-      let file = this.file;
-      if (file && file.size > 0 && file.size + group[i]!.member.length > this.o.rotateBytes) {
-        this.file = undefined;
-        this.nextPart = file.part + 1;
-        await file.close(false);
-        file = undefined;
-      }
-      // As many members as fit before the next rotation (always at least one).
-      let j = i + 1;
-      for (let size = (file?.size ?? 0) + group[i]!.member.length; j < group.length && size + group[j]!.member.length <= this.o.rotateBytes; j++) size += group[j]!.member.length;
-      const part = group.slice(i, j);
-      i = j;
-      try {
-        // Under a burst, index records go out a few members at a time; when idle, at once.
-        if (file) await file.append(part, this.inflight.length === 0);
-        else this.file = await createTracePart(this.o.tracesDir, this.sessionId, this.nextPart, part);
-      } catch (err) {
-        this.report(err);
-        if (file) await file.rollback().catch((e: unknown) => this.fail(e));
-        continue;
-      }
-      for (const b of part) {
-        this.appended += b.spans;
-        this.o.onFlush?.({ spanCount: this.appended });
-      }
+  /** The file exporter appended members: report them, and bring the meta up to date soon. */
+  private onAppended(counts: number[]): void {
+    for (const n of counts) {
+      this.appended += n;
+      this.o.onFlush?.({ spanCount: this.appended });
     }
     if (this.closing) return;
     const wait = META_INTERVAL_MS - (Date.now() - this.lastMetaAt);
@@ -348,7 +244,7 @@ class GzipTraceWriter implements TraceWriter {
   private persistMeta(): Promise<void> {
     this.metaDirty = true;
     this.metaWrite ??= (async () => {
-      if (!(await this.ready)) return;
+      if ((await this.ready) === undefined) return;
       while (this.metaDirty && !this.broken) {
         this.metaDirty = false;
         await this.writeMetaNow().catch((err: unknown) => this.report(err));

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { collapseRepeats } from '../core/collapseRepeats.js';
 import { InspectorError } from '../core/errors.js';
 import { EngineSchema } from '../core/session.js';
+import type { SpanExporter } from '../core/spanExporter.js';
 
 /**
  * Default gzip level. Compression is the writer's largest cost and bounds its throughput (it runs
@@ -21,7 +22,7 @@ export interface TraceWriterOptions {
   tags?: Record<string, string>;
   /** Longest time a written span waits before its batch is compressed and appended (what a crash may lose). Default 50 ms. */
   flushIntervalMs?: number;
-  /** Pending serialised size that triggers a flush at once. Default 65,536 bytes. */
+  /** Pending serialised size (UTF-16 units of the JSON lines, bytes for ASCII) that triggers a flush at once. Default 65,536. */
   flushBytes?: number;
   /** Size after which the next member goes to a new part file. Default 100 MiB. */
   rotateBytes?: number;
@@ -34,6 +35,11 @@ export interface TraceWriterOptions {
   onError?: (err: Error) => void;
   /** Called after each member is appended, with the number of spans this writer has appended so far. */
   onFlush?: (info: { spanCount: number }) => void;
+  /**
+   * More places the session's spans go, besides the trace file (which stays the record): each gets
+   * the same batches, in order, and is flushed and shut down with the writer.
+   */
+  exporters?: SpanExporter[];
 }
 
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'expected a function');
@@ -50,10 +56,11 @@ const OptionsSchema = z.object({
   gzipLevel: z.number().int().min(0).max(9).default(DEFAULT_GZIP_LEVEL),
   onError: fn.optional(),
   onFlush: fn.optional(),
+  exporters: z.array(z.custom<SpanExporter>((v) => typeof v === 'object' && v !== null && typeof (v as SpanExporter).export === 'function', 'expected a SpanExporter')).optional(),
 });
 
 /** Options with defaults applied. */
-export type ResolvedWriterOptions = Required<Omit<TraceWriterOptions, 'tags' | 'onFlush'>> & Pick<TraceWriterOptions, 'tags' | 'onFlush'>;
+export type ResolvedWriterOptions = Required<Omit<TraceWriterOptions, 'tags' | 'onFlush' | 'exporters'>> & Pick<TraceWriterOptions, 'tags' | 'onFlush' | 'exporters'>;
 
 /** Validates writer options and applies defaults; throws INVALID_ARGUMENT naming the bad field. */
 export function resolveWriterOptions(options: TraceWriterOptions): ResolvedWriterOptions {
@@ -67,6 +74,7 @@ export function resolveWriterOptions(options: TraceWriterOptions): ResolvedWrite
     ...o,
     onError: (o.onError as ((err: Error) => void) | undefined) ?? defaultOnError(),
     onFlush: o.onFlush as TraceWriterOptions['onFlush'],
+    exporters: o.exporters as SpanExporter[] | undefined,
   } as ResolvedWriterOptions;
 }
 
