@@ -147,7 +147,9 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
         if (c.kind === 'error') spans.loose(respDir, 'jsonrpc.error', errorOutcome(c.code, errorText ?? c.message), { [Attr.RESPONSE_JSON]: responseJson }, end);
         return;
       }
-      const outcome = c.kind === 'result' ? resultOutcome(req.method, c.result, secret ? redactedJson : plainJson, secret ? undefined : raw) : errorOutcome(c.code, errorText ?? c.message);
+      // A redacted result also gives a redacted error text when the tool answered isError.
+      const result = c.kind === 'result' && secret ? redactor.redactValue(c.result) : c.kind === 'result' ? c.result : undefined;
+      const outcome = c.kind === 'result' ? resultOutcome(req.method, result, secret ? redactedJson : plainJson, secret ? undefined : raw) : errorOutcome(c.code, errorText ?? c.message);
       spans.finish(req, outcome, end, responseJson);
     });
   }

@@ -40,6 +40,18 @@ describe('createRpcRecorder', () => {
     expect(rec.stats()).toEqual({ requests: 3, toolCalls: 1, errors: 0, spans: 3 });
   });
 
+  it('redacts a secret in the error text of a failing tool wherever it lands: status, error message and output', () => {
+    const { rec, spans } = recorder();
+    rec.received(...line({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'fetch', arguments: {} } }));
+    rec.sent(...line({ jsonrpc: '2.0', id: 3, result: { isError: true, content: [{ type: 'text', text: 'upstream refused Authorization: Bearer abcdefghijklmnopqrstuv' }] } }));
+    const span = only(spans(), 'tools/call fetch');
+    expect(span.status.status_code).toBe('ERROR');
+    for (const text of [span.status.description, span.attributes[Attr.ERROR_MESSAGE], span.attributes[Attr.TOOL_OUTPUT_JSON], span.attributes[Attr.RESPONSE_JSON]]) {
+      expect(text).toContain('upstream refused');
+      expect(text).not.toContain('abcdefghijklmnopqrstuv');
+    }
+  });
+
   it('reuses the raw line for request_json and response_json', () => {
     const { rec, spans } = recorder();
     const raw = '{ "jsonrpc": "2.0", "id": 7, "method": "tools/list" }';
