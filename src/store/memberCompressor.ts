@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { constants, createGzip, gzipSync, type Gzip } from 'node:zlib';
 
@@ -89,6 +89,9 @@ export function createMemberCompressor(level: number, handles = COMPRESSOR_HANDL
   /** Compresses here, now, the jobs past the bounds (oldest first: members go out in order). */
   const enforce = (): void => {
     timer = undefined;
+    // Members the worker finished while this thread was busy count as done: only a worker that
+    // is really behind costs this thread compression ("caller thread per span" bench row).
+    sharedPool()?.collect();
     const now = performance.now();
     while (pending.length > 0 && (pending.length > maxPending || now - pending[0]!.queuedAt >= maxPendingMs)) {
       const job = pending[0]!;
@@ -119,11 +122,9 @@ export function createMemberCompressor(level: number, handles = COMPRESSOR_HANDL
       enforce();
       return p;
     }
-    const work = pool ? pool.compress(data, level, (id) => (job.poolId = id), () => lanes().compress(data)) : lanes().compress(data);
-    work.then(
-      (member) => settle(job, member),
-      (err: unknown) => settle(job, undefined, err instanceof Error ? err : new Error(String(err))),
-    );
+    const done = (member: Buffer | undefined, err?: unknown): void => settle(job, member, err === undefined ? undefined : err instanceof Error ? err : new Error(String(err)));
+    if (pool) pool.compress(data, level, (id) => (job.poolId = id), () => lanes().compress(data), done);
+    else lanes().compress(data).then((member) => done(member), (err: unknown) => done(undefined, err ?? 'compression failed'));
     enforce();
     return p;
   };
@@ -150,6 +151,8 @@ const CANCEL_SLOTS = 1024;
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+// Replies go on their own port, which the caller can also read synchronously (receiveMessageOnPort).
+const replies = workerData.replies;
 const { gzipSync } = require('node:zlib');
 const cancelled = new Int32Array(workerData.cancelled);
 // Compression is background work: on Linux the nice value is per thread, so this lowers only
@@ -158,30 +161,32 @@ try { require('node:os').setPriority(0, 10); } catch {}
 parentPort.on('message', (m) => {
   // Already compressed by the caller (it waited too long): skip the work, say so.
   if (Atomics.load(cancelled, m.id % ${CANCEL_SLOTS}) === m.id + 1) {
-    parentPort.postMessage({ id: m.id, skipped: true });
+    replies.postMessage({ id: m.id, skipped: true });
     return;
   }
   try {
     const out = gzipSync(m.data, { level: m.level });
     const own = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : new Uint8Array(out);
-    parentPort.postMessage({ id: m.id, member: own }, [own.buffer]);
+    replies.postMessage({ id: m.id, member: own }, [own.buffer]);
   } catch (err) {
-    parentPort.postMessage({ id: m.id, error: String(err && err.message || err) });
+    replies.postMessage({ id: m.id, error: String(err && err.message || err) });
   }
 });
 `;
 
 interface PoolJob {
-  resolve(member: Buffer): void;
-  reject(err: Error): void;
+  /** Called once, synchronously when the reply is read: the member, or an error. */
+  done(member: Buffer | undefined, err?: Error): void;
   retry(): Promise<Buffer>;
 }
 
 interface WorkerPool {
   /** True once the worker runs: until then (tens of ms, more on a loaded machine) batches are better compressed here. */
   readonly online: boolean;
-  /** `onId` learns the job's id before the worker can see it. */
-  compress(data: Buffer, level: number, onId: (id: number) => void, retry: () => Promise<Buffer>): Promise<Buffer>;
+  /** `onId` learns the job's id before the worker can see it; `done` hears the outcome once. */
+  compress(data: Buffer, level: number, onId: (id: number) => void, retry: () => Promise<Buffer>, done: PoolJob['done']): void;
+  /** Takes in, now, every reply the worker has sent (so their jobs settle before a caller takes over). */
+  collect(): void;
 }
 
 /** Batch buffers done with, ready for reuse (a few, so idle memory stays small). */
@@ -207,13 +212,27 @@ function cancelPoolJob(id: number): void {
 function sharedPool(): WorkerPool | undefined {
   if (pool || poolUnavailable) return pool;
   let worker: Worker;
+  let replies: MessagePort;
   try {
-    worker = new Worker(WORKER_SOURCE, { eval: true, stdout: false, stderr: false, workerData: { cancelled: cancelled.buffer } });
+    const channel = new MessageChannel();
+    replies = channel.port1;
+    worker = new Worker(WORKER_SOURCE, { eval: true, stdout: false, stderr: false, workerData: { cancelled: cancelled.buffer, replies: channel.port2 }, transferList: [channel.port2] });
   } catch {
     poolUnavailable = true;
     return undefined;
   }
   worker.unref();
+  replies.unref();
+  /** Keeps the process alive exactly while jobs are out (the worker and the reply port both). */
+  const hold = (busy: boolean): void => {
+    if (busy) {
+      worker.ref();
+      replies.ref();
+    } else {
+      worker.unref();
+      replies.unref();
+    }
+  };
   const jobs = new Map<number, PoolJob>();
   let nextId = 0;
   let dead = false;
@@ -223,19 +242,21 @@ function sharedPool(): WorkerPool | undefined {
     poolUnavailable = true;
     pool = undefined;
     cancelJob = undefined;
-    for (const job of jobs.values()) job.retry().then(job.resolve, job.reject);
+    for (const job of jobs.values()) job.retry().then((member) => job.done(member), (err: unknown) => job.done(undefined, err instanceof Error ? err : new Error(String(err))));
     jobs.clear();
+    replies.close();
     void worker.terminate().catch(() => undefined);
   };
-  worker.on('message', (m: { id: number; member?: Uint8Array; skipped?: boolean; error?: string }) => {
+  const onReply = (m: { id: number; member?: Uint8Array; skipped?: boolean; error?: string }): void => {
     const job = jobs.get(m.id);
     if (!job) return;
     jobs.delete(m.id);
-    if (jobs.size === 0) worker.unref();
-    if (m.member) job.resolve(Buffer.from(m.member.buffer, m.member.byteOffset, m.member.byteLength));
-    else if (m.skipped) job.reject(new Error('compressed by the caller'));
-    else job.reject(new Error(`compression failed: ${m.error ?? 'unknown error'}`));
-  });
+    if (jobs.size === 0) hold(false);
+    if (m.member) job.done(Buffer.from(m.member.buffer, m.member.byteOffset, m.member.byteLength));
+    else if (m.skipped) job.done(undefined, new Error('compressed by the caller'));
+    else job.done(undefined, new Error(`compression failed: ${m.error ?? 'unknown error'}`));
+  };
+  replies.on('message', onReply);
   worker.on('error', die);
   worker.on('exit', die);
   cancelJob = (id) => Atomics.store(cancelled, id % CANCEL_SLOTS, id + 1);
@@ -243,30 +264,35 @@ function sharedPool(): WorkerPool | undefined {
   worker.once('online', () => {
     online = true;
     // An unref() before the thread started does not hold (Node 20): say it again, unless busy.
-    if (jobs.size === 0) worker.unref();
+    if (jobs.size === 0) hold(false);
   });
   pool = {
     get online() {
       return online;
     },
-    compress(data, level, onId, retry) {
-      return new Promise<Buffer>((resolve, reject) => {
-        // Ids wrap well before Int32 does: slots hold id + 1.
-        const id = nextId;
-        nextId = (nextId + 1) % 0x7ffffff0;
-        onId(id);
-        Atomics.store(cancelled, id % CANCEL_SLOTS, 0);
-        if (jobs.size === 0) worker.ref();
-        jobs.set(id, { resolve, reject, retry });
-        try {
-          // Copied, not moved: the caller keeps the batch, to compress it itself if the worker is slow.
-          worker.postMessage({ id, data, level });
-        } catch (err) {
-          jobs.delete(id);
-          if (jobs.size === 0) worker.unref();
-          reject(err instanceof Error ? err : new Error(String(err)));
-        }
-      });
+    compress(data, level, onId, retry, done) {
+      // Ids wrap well before Int32 does: slots hold id + 1.
+      const id = nextId;
+      nextId = (nextId + 1) % 0x7ffffff0;
+      onId(id);
+      Atomics.store(cancelled, id % CANCEL_SLOTS, 0);
+      if (jobs.size === 0) hold(true);
+      jobs.set(id, { done, retry });
+      try {
+        // Copied, not moved: the caller keeps the batch, to compress it itself if the worker is slow.
+        worker.postMessage({ id, data, level });
+      } catch (err) {
+        jobs.delete(id);
+        if (jobs.size === 0) hold(false);
+        done(undefined, err instanceof Error ? err : new Error(String(err)));
+      }
+    },
+    collect() {
+      for (let i = 0; i < 10_000 && jobs.size > 0; i++) {
+        const reply = receiveMessageOnPort(replies);
+        if (!reply) break;
+        onReply(reply.message as Parameters<typeof onReply>[0]);
+      }
     },
   };
   return pool;
