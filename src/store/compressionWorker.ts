@@ -1,0 +1,148 @@
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+
+// The process-wide compression worker thread behind createMemberCompressor: it gzips batches
+// from its own queue at a lower priority, and answers on a port the caller can also read
+// synchronously. Started lazily; unref'd while it has no job.
+
+/** Slots of the shared array through which the caller tells the worker which jobs it did itself. */
+const CANCEL_SLOTS = 1024;
+
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+// Replies go on their own port, which the caller can also read synchronously (receiveMessageOnPort).
+const replies = workerData.replies;
+const { gzipSync } = require('node:zlib');
+const cancelled = new Int32Array(workerData.cancelled);
+// Compression is background work: on Linux the nice value is per thread, so this lowers only
+// this worker, and the threads that carry traffic (ours and our peers') win the cores first.
+try { require('node:os').setPriority(0, 10); } catch {}
+parentPort.on('message', (m) => {
+  // Already compressed by the caller (it waited too long): skip the work, say so.
+  if (Atomics.load(cancelled, m.id % ${CANCEL_SLOTS}) === m.id + 1) {
+    replies.postMessage({ id: m.id, skipped: true });
+    return;
+  }
+  try {
+    const out = gzipSync(m.data, { level: m.level });
+    const own = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : new Uint8Array(out);
+    replies.postMessage({ id: m.id, member: own }, [own.buffer]);
+  } catch (err) {
+    replies.postMessage({ id: m.id, error: String(err && err.message || err) });
+  }
+});
+`;
+
+export interface PoolJob {
+  /** Called once, synchronously when the reply is read: the member, or an error. */
+  done(member: Buffer | undefined, err?: Error): void;
+  retry(): Promise<Buffer>;
+}
+
+export interface WorkerPool {
+  /** True once the worker runs: until then (tens of ms, more on a loaded machine) batches are better compressed here. */
+  readonly online: boolean;
+  /** `onId` learns the job's id before the worker can see it; `done` hears the outcome once. */
+  compress(data: Buffer, level: number, onId: (id: number) => void, retry: () => Promise<Buffer>, done: PoolJob['done']): void;
+  /** Takes in, now, every reply the worker has sent (so their jobs settle before a caller takes over). */
+  collect(): void;
+}
+
+let pool: WorkerPool | undefined;
+let poolUnavailable = false;
+/** Job id + 1 in slot id % CANCEL_SLOTS: the worker skips that job (a later job may reuse the slot: then it is merely done twice). */
+const cancelled = new Int32Array(new SharedArrayBuffer(4 * CANCEL_SLOTS));
+let cancelJob: ((id: number) => void) | undefined;
+
+export function cancelPoolJob(id: number): void {
+  cancelJob?.(id);
+}
+
+/** The process-wide worker, started lazily; undefined once it could not start or has died. */
+export function sharedPool(): WorkerPool | undefined {
+  if (pool || poolUnavailable) return pool;
+  let worker: Worker;
+  let replies: MessagePort;
+  try {
+    const channel = new MessageChannel();
+    replies = channel.port1;
+    worker = new Worker(WORKER_SOURCE, { eval: true, stdout: false, stderr: false, workerData: { cancelled: cancelled.buffer, replies: channel.port2 }, transferList: [channel.port2] });
+  } catch {
+    poolUnavailable = true;
+    return undefined;
+  }
+  worker.unref();
+  replies.unref();
+  /** Keeps the process alive exactly while jobs are out (the worker and the reply port both). */
+  const hold = (busy: boolean): void => {
+    if (busy) {
+      worker.ref();
+      replies.ref();
+    } else {
+      worker.unref();
+      replies.unref();
+    }
+  };
+  const jobs = new Map<number, PoolJob>();
+  let nextId = 0;
+  let dead = false;
+  const die = () => {
+    if (dead) return;
+    dead = true;
+    poolUnavailable = true;
+    pool = undefined;
+    cancelJob = undefined;
+    for (const job of jobs.values()) job.retry().then((member) => job.done(member), (err: unknown) => job.done(undefined, err instanceof Error ? err : new Error(String(err))));
+    jobs.clear();
+    replies.close();
+    void worker.terminate().catch(() => undefined);
+  };
+  const onReply = (m: { id: number; member?: Uint8Array; skipped?: boolean; error?: string }): void => {
+    const job = jobs.get(m.id);
+    if (!job) return;
+    jobs.delete(m.id);
+    if (jobs.size === 0) hold(false);
+    if (m.member) job.done(Buffer.from(m.member.buffer, m.member.byteOffset, m.member.byteLength));
+    else if (m.skipped) job.done(undefined, new Error('compressed by the caller'));
+    else job.done(undefined, new Error(`compression failed: ${m.error ?? 'unknown error'}`));
+  };
+  replies.on('message', onReply);
+  worker.on('error', die);
+  worker.on('exit', die);
+  cancelJob = (id) => Atomics.store(cancelled, id % CANCEL_SLOTS, id + 1);
+  let online = false;
+  worker.once('online', () => {
+    online = true;
+    // An unref() before the thread started does not hold (Node 20): say it again, unless busy.
+    if (jobs.size === 0) hold(false);
+  });
+  pool = {
+    get online() {
+      return online;
+    },
+    compress(data, level, onId, retry, done) {
+      // Ids wrap well before Int32 does: slots hold id + 1.
+      const id = nextId;
+      nextId = (nextId + 1) % 0x7ffffff0;
+      onId(id);
+      Atomics.store(cancelled, id % CANCEL_SLOTS, 0);
+      if (jobs.size === 0) hold(true);
+      jobs.set(id, { done, retry });
+      try {
+        // Copied, not moved: the caller keeps the batch, to compress it itself if the worker is slow.
+        worker.postMessage({ id, data, level });
+      } catch (err) {
+        jobs.delete(id);
+        if (jobs.size === 0) hold(false);
+        done(undefined, err instanceof Error ? err : new Error(String(err)));
+      }
+    },
+    collect() {
+      for (let i = 0; i < 10_000 && jobs.size > 0; i++) {
+        const reply = receiveMessageOnPort(replies);
+        if (!reply) break;
+        onReply(reply.message as Parameters<typeof onReply>[0]);
+      }
+    },
+  };
+  return pool;
+}
