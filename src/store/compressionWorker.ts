@@ -16,6 +16,8 @@ const cancelled = new Int32Array(workerData.cancelled);
 // Compression is background work: on Linux the nice value is per thread, so this lowers only
 // this worker, and the threads that carry traffic (ours and our peers') win the cores first.
 try { require('node:os').setPriority(0, 10); } catch {}
+// Readable by the caller without an event-loop turn: it may be in a long synchronous burst.
+Atomics.store(new Int32Array(workerData.ready), 0, 1);
 parentPort.on('message', (m) => {
   // Already compressed by the caller (it waited too long): skip the work, say so.
   if (Atomics.load(cancelled, m.id % ${CANCEL_SLOTS}) === m.id + 1) {
@@ -62,10 +64,12 @@ export function sharedPool(): WorkerPool | undefined {
   if (pool || poolUnavailable) return pool;
   let worker: Worker;
   let replies: MessagePort;
+  /** Set to 1 by the worker as soon as its script runs. */
+  const ready = new Int32Array(new SharedArrayBuffer(4));
   try {
     const channel = new MessageChannel();
     replies = channel.port1;
-    worker = new Worker(WORKER_SOURCE, { eval: true, stdout: false, stderr: false, workerData: { cancelled: cancelled.buffer, replies: channel.port2 }, transferList: [channel.port2] });
+    worker = new Worker(WORKER_SOURCE, { eval: true, stdout: false, stderr: false, workerData: { cancelled: cancelled.buffer, ready: ready.buffer, replies: channel.port2 }, transferList: [channel.port2] });
   } catch {
     poolUnavailable = true;
     return undefined;
@@ -117,7 +121,8 @@ export function sharedPool(): WorkerPool | undefined {
   });
   pool = {
     get online() {
-      return online;
+      // The worker's own flag says it runs before the 'online' event can be seen in a busy loop.
+      return online || Atomics.load(ready, 0) === 1;
     },
     compress(data, level, onId, retry, done) {
       // Ids wrap well before Int32 does: slots hold id + 1.
