@@ -159,7 +159,7 @@ export function createSpanRecorder(o: SpanRecorderOptions): SpanRecorder {
   };
 
   const autoFlush = o.autoFlush ?? true;
-  // Object.assign rather than spread: `{ ...a, ...b }` is several times slower in V8 11.
+  // Object.assign rather than spread, which measured slower on the recorder's path (bench "recorder total CPU per pair").
   const looseAttributes = (dir: RpcDirection, attributes: Attributes): Attributes => {
     const all: Attributes = Object.assign({}, o.base);
     all[Attr.DIRECTION] = dir;

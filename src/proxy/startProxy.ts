@@ -20,7 +20,7 @@ export interface ProxyResult {
   exitCode: number;
 }
 
-/** The record of one proxy session (see traceRecording for the trace-file one). */
+/** The record of one proxy session (see recordTo for the trace-file one). */
 export interface ProxyRecording {
   recorder: ProxyRecorder;
   /** Ends the record with the session's final status. Must not reject. */
