@@ -165,10 +165,11 @@ export function createSpanRecorder(o: SpanRecorderOptions): SpanRecorder {
     all[Attr.DIRECTION] = dir;
     return Object.assign(all, attributes);
   };
-  const finish = (req: OpenRequest, outcome: Outcome, end: number = nowMicros(), responseJson?: string): void => {
+  /** The span of a request ended by `outcome` at `end` (the one place a request's span is built). */
+  const requestSpan = (req: OpenRequest, outcome: Outcome, end: number, responseJson: string | undefined, events: SpanEvent[] | undefined): Span => {
     const attributes = o.prepare(req, responseJson);
     if (req.droppedEvents) attributes['mcp.events.dropped'] = req.droppedEvents;
-    const span = buildSpan({
+    return buildSpan({
       traceId: req.ctx.traceId,
       spanId: req.ctx.spanId,
       parentSpanId: req.parentSpanId,
@@ -178,9 +179,12 @@ export function createSpanRecorder(o: SpanRecorderOptions): SpanRecorder {
       endMicros: end,
       outcome,
       attributes,
-      events: req.events,
+      events,
       jsonCapBytes: o.jsonCapBytes,
     });
+  };
+  const finish = (req: OpenRequest, outcome: Outcome, end: number = nowMicros(), responseJson?: string): void => {
+    const span = requestSpan(req, outcome, end, responseJson, req.events);
     write(span);
     const isError = outcome.code === 'ERROR';
     if (hookChannels.afterRpcResponse.hasSubscribers) {
@@ -196,21 +200,7 @@ export function createSpanRecorder(o: SpanRecorderOptions): SpanRecorder {
   const abandonedSpan = (req: OpenRequest): Span => {
     const events = req.events?.length ?? 0;
     if (req.abandoned && req.abandoned.events === events) return req.abandoned.span;
-    const attributes = o.prepare(req, undefined);
-    if (req.droppedEvents) attributes['mcp.events.dropped'] = req.droppedEvents;
-    const span = buildSpan({
-      traceId: req.ctx.traceId,
-      spanId: req.ctx.spanId,
-      parentSpanId: req.parentSpanId,
-      name: req.name,
-      kind: req.dir === 'inbound' ? 'SERVER' : 'CLIENT',
-      startMicros: req.start,
-      endMicros: req.start,
-      outcome: failureOutcome(ABANDONED_ERROR_TYPE, ABANDONED_DESCRIPTION),
-      attributes,
-      events: req.events ? [...req.events] : undefined,
-      jsonCapBytes: o.jsonCapBytes,
-    });
+    const span = requestSpan(req, failureOutcome(ABANDONED_ERROR_TYPE, ABANDONED_DESCRIPTION), req.start, undefined, req.events ? [...req.events] : undefined);
     req.abandoned = { span, events };
     return span;
   };
