@@ -162,7 +162,9 @@ class GzipTraceWriter implements TraceWriter {
   }
 
   meta(): SessionMeta {
-    return { ...this.state, ...(this.state.tags ? { tags: { ...this.state.tags } } : {}) };
+    let dropped = 0;
+    for (const e of this.o.exporters ?? []) dropped += e.dropped?.() ?? 0;
+    return { ...this.state, ...(this.state.tags ? { tags: { ...this.state.tags } } : {}), ...(dropped > 0 ? { otlp_dropped: dropped } : {}) };
   }
 
   setStatus(status: SessionStatus, extra: { waiting_on?: string; reason?: string } = {}): void {
