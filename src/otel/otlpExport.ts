@@ -1,10 +1,9 @@
-import type { ReadableSpan, SpanExporter as OtelSpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { OtlpExportConfig } from '../core/otlpConfig.js';
-import type { Span } from '../core/span.js';
 import type { SpanBatch, SpanExporter } from '../core/spanExporter.js';
 import { packageInfo } from '../core/version.js';
 import { createExportQueue, type DropCounter } from './exportQueue.js';
-import { plainResource, toReadableSpan } from './toReadableSpan.js';
+import { createOtlpSender, type LineGroup, type OtlpSender, type SenderConfig } from './otlpSender.js';
+import { createWorkerSender, workerAvailable } from './otlpWorkerSender.js';
 
 /** Options of {@link startOtlpExport}. */
 export interface OtlpExportOptions {
@@ -16,6 +15,8 @@ export interface OtlpExportOptions {
   maxBatch?: number;
   /** Least time between two drop reports. Default 10 s. */
   reportIntervalMs?: number;
+  /** Run the exporter on a worker thread. Default: yes when built (the worker module exists), else on this thread. */
+  worker?: boolean;
 }
 
 /** One session's exporter: a SpanExporter for the trace writer's `exporters`, counting what it drops. */
@@ -26,6 +27,7 @@ export interface SessionOtlpExporter extends SpanExporter {
 
 /** A running OTLP export: one official exporter and one bounded queue shared by every session. */
 export interface OtlpExport {
+  /** The traces URL, without credentials. */
   readonly url: string;
   /** A new session's exporter; `serviceName` overrides the configured one (e.g. an ingested session's own). */
   exporterFor(options?: { serviceName?: string }): SessionOtlpExporter;
@@ -36,39 +38,44 @@ export interface OtlpExport {
 }
 
 interface Queued {
-  span: Span;
-  identity: { resource: object; scope: { name: string; version: string } };
+  line: string;
+  serviceName: string;
 }
 
 /**
  * Starts exporting over OTLP/HTTP with the official `@opentelemetry/exporter-trace-otlp-proto`
- * (or `-http` for http/json), loaded here on demand so that runs without export never load
- * them. Spans reach it through a bounded queue (see createExportQueue): exporting never waits
- * on the collector, and a slow or dead collector costs dropped spans, counted per session and
- * reported on stderr at most every `reportIntervalMs`, never slower traffic.
+ * (or `-http` for http/json), loaded only here, so runs without export never load them. The
+ * exporter runs on a worker thread (encoding costs tens of µs per span); this thread only queues
+ * the span lines the trace writer serialised anyway. The queue is bounded (createExportQueue):
+ * exporting never waits on the collector, and a slow or dead collector costs dropped spans,
+ * counted per session and reported at most every `reportIntervalMs`, never slower traffic.
  */
 export async function startOtlpExport(config: OtlpExportConfig, options: OtlpExportOptions = {}): Promise<OtlpExport> {
   const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
-  const exporterConfig = { url: config.url, headers: { ...config.headers }, timeoutMillis: config.timeoutMs };
-  const exporter: OtelSpanExporter =
-    config.protocol === 'http/json'
-      ? new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter(exporterConfig)
-      : new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter(exporterConfig);
+  const senderConfig: SenderConfig = {
+    url: config.url,
+    protocol: config.protocol,
+    headers: config.headers,
+    timeoutMs: config.timeoutMs,
+    resourceAttributes: config.resourceAttributes,
+    scope: { name: packageInfo().name, version: packageInfo().version },
+  };
+  const sender: OtlpSender = (options.worker ?? workerAvailable()) ? createWorkerSender(senderConfig) : await createOtlpSender(senderConfig);
   const shownUrl = withoutCredentials(config.url);
   const report = dropReporter(shownUrl, log, options.reportIntervalMs ?? 10_000);
   let sent = 0;
   let dropped = 0;
   const queue = createExportQueue<Queued>({
-    send: (batch) =>
-      new Promise<void>((resolve, reject) => {
-        const spans: ReadableSpan[] = batch.map((q) => toReadableSpan(q.span, q.identity));
-        exporter.export(spans, (result) => {
-          if (result.code === 0) {
-            sent += batch.length;
-            resolve();
-          } else reject(result.error ?? new Error('export failed'));
-        });
-      }),
+    async send(batch) {
+      const groups = new Map<string, LineGroup>();
+      for (const q of batch) {
+        let g = groups.get(q.serviceName);
+        if (!g) groups.set(q.serviceName, (g = { serviceName: q.serviceName, lines: [] }));
+        g.lines.push(q.line);
+      }
+      await sender.send([...groups.values()]);
+      sent += batch.length;
+    },
     ...(options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {}),
     ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}),
     timeoutMs: config.timeoutMs,
@@ -77,30 +84,20 @@ export async function startOtlpExport(config: OtlpExportConfig, options: OtlpExp
       report.drop(count, reason);
     },
   });
-  const scope = { name: packageInfo().name, version: packageInfo().version };
-  const identities = new Map<string, Queued['identity']>();
-  const identityOf = (serviceName: string): Queued['identity'] => {
-    let identity = identities.get(serviceName);
-    if (!identity) {
-      identity = { resource: plainResource({ ...config.resourceAttributes, 'service.name': serviceName }), scope };
-      identities.set(serviceName, identity);
-    }
-    return identity;
-  };
   const sessions = new Set<DropCounter>();
   let stopping: Promise<void> | undefined;
 
   return {
     url: shownUrl,
     exporterFor(o = {}) {
-      const identity = identityOf(o.serviceName ?? config.serviceName);
+      const serviceName = o.serviceName ?? config.serviceName;
       const counter: DropCounter = { dropped: 0, pending: 0 };
       sessions.add(counter);
       let closed = false;
       return {
         export(batch: SpanBatch) {
           if (closed || stopping) return;
-          queue.add(batch.spans.map((span) => ({ span, identity })), counter);
+          queue.add(batch.lines.map((line) => ({ line, serviceName })), counter);
         },
         forceFlush: () => queue.drain(counter, config.timeoutMs),
         async shutdown() {
@@ -115,7 +112,7 @@ export async function startOtlpExport(config: OtlpExportConfig, options: OtlpExp
     shutdown() {
       stopping ??= (async () => {
         await Promise.all([...sessions].map((c) => queue.drain(c, config.timeoutMs)));
-        await exporter.shutdown().catch(() => undefined);
+        await sender.shutdown();
         report.flush();
       })();
       return stopping;
