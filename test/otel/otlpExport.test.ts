@@ -72,12 +72,12 @@ const plain = createRedactor({ enabled: false });
 const bySpanId = (a: Span, b: Span) => a.span_id.localeCompare(b.span_id);
 
 /** list_sessions as an MCP client sees it, from `mcpscope serve` over stdio. */
-async function listSessions(tracesDir: string): Promise<Array<Record<string, unknown>>> {
+async function listSessions(tracesDir: string): Promise<{ rows: Array<Record<string, unknown>>; text: string }> {
   const client = new Client({ name: 'list', version: '1.0.0' });
   await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, 'serve', '--no-gateway', '--no-control', '--traces-dir', tracesDir], cwd: ROOT, stderr: 'pipe' }));
   try {
-    const result = (await client.callTool({ name: 'list_sessions', arguments: {} })) as { structuredContent?: { sessions: Array<Record<string, unknown>> } };
-    return result.structuredContent?.sessions ?? [];
+    const result = (await client.callTool({ name: 'list_sessions', arguments: {} })) as { content: Array<{ text?: string }>; structuredContent?: { sessions: Array<Record<string, unknown>> } };
+    return { rows: result.structuredContent?.sessions ?? [], text: result.content.map((c) => c.text ?? '').join('\n') };
   } finally {
     await client.close();
   }
@@ -160,7 +160,8 @@ describe('proxy --otlp-endpoint (built CLI, server-everything, a local OTLP rece
     expect(run.spans.length).toBe(baseline.spans.length);
     expect(run.meta.otlp_dropped).toBe(run.spans.length);
     expect(run.stderr).toMatch(/otlp export to http:\/\/127\.0\.0\.1:\d+\/v1\/traces: \d+ spans? dropped \(.+\); \d+ in total/);
-    const rows = await listSessions(dir.path);
+    const { rows, text } = await listSessions(dir.path);
+    expect(text).toMatch(new RegExp(`otlp-export-down \\|.*\\(${run.spans.length} spans not exported over OTLP\\)`));
     expect(rows.find((r) => r.id === 'otlp-export-down')).toEqual(expect.objectContaining({ otlp_dropped: run.spans.length }));
     expect(rows.find((r) => r.id === 'otlp-export-baseline')).not.toHaveProperty('otlp_dropped');
   }, 120_000);
