@@ -27,7 +27,8 @@ const DEFAULT_TIMEOUT_MS = 10_000;
  * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT nor OTEL_EXPORTER_OTLP_ENDPOINT). Precedence: the flag, then
  * the traces-specific variable (used as given, as the OpenTelemetry spec says), then the generic
  * one (`/v1/traces` appended). A flag URL whose path is empty or `/` also gets `/v1/traces`, so
- * `--otlp-endpoint http://collector:4318` works like the generic variable. Signal-specific
+ * `--otlp-endpoint http://collector:4318` works like the generic variable. `OTEL_SDK_DISABLED=true`
+ * turns off export the variables ask for (not the flag's). Signal-specific
  * variables (`…_TRACES_HEADERS`, `…_TRACES_PROTOCOL`, `…_TRACES_TIMEOUT`) beat the generic ones.
  * `env` is passed in (only cli.ts reads process.env). Throws INVALID_ARGUMENT naming the bad value.
  */
@@ -38,6 +39,7 @@ export function resolveOtlpExport(flags: { otlpEndpoint?: string }, env: Record<
   };
   let url: string | undefined;
   if (flags.otlpEndpoint !== undefined) url = withTracesPath(checkUrl('--otlp-endpoint', flags.otlpEndpoint), false);
+  else if (v('OTEL_SDK_DISABLED')?.toLowerCase() === 'true') return undefined;
   else if (v('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') !== undefined) url = checkUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', v('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')!).href;
   else if (v('OTEL_EXPORTER_OTLP_ENDPOINT') !== undefined) url = withTracesPath(checkUrl('OTEL_EXPORTER_OTLP_ENDPOINT', v('OTEL_EXPORTER_OTLP_ENDPOINT')!), true);
   if (url === undefined) return undefined;

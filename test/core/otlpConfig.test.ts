@@ -5,6 +5,9 @@ describe('resolveOtlpExport', () => {
   it('is off without the flag and both endpoint variables', () => {
     expect(resolveOtlpExport({}, {})).toBeUndefined();
     expect(resolveOtlpExport({}, { OTEL_EXPORTER_OTLP_HEADERS: 'a=b', OTEL_SERVICE_NAME: 'x', OTEL_EXPORTER_OTLP_ENDPOINT: '' })).toBeUndefined();
+    // OTEL_SDK_DISABLED silences the variables, not an explicit flag.
+    expect(resolveOtlpExport({}, { OTEL_SDK_DISABLED: 'TRUE', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' })).toBeUndefined();
+    expect(resolveOtlpExport({ otlpEndpoint: 'http://c:4318' }, { OTEL_SDK_DISABLED: 'true' })?.url).toBe('http://c:4318/v1/traces');
   });
 
   it('appends /v1/traces to the generic endpoint and to a flag URL without a path, keeps the traces endpoint and a flag path as given', () => {
