@@ -15,6 +15,8 @@ export const SessionRowSchema = z.object({
   duration_ms: z.number().optional(),
   span_count: z.number().int(),
   error_count: z.number().int(),
+  /** Spans the OTLP export dropped (only when some were). */
+  otlp_dropped: z.number().int().optional(),
 });
 export type SessionRow = z.infer<typeof SessionRowSchema>;
 
@@ -30,5 +32,6 @@ export function sessionRow(m: SessionMeta): SessionRow {
   if (reason !== undefined) row.reason = clipText(reason, 160);
   if (m.ended_at !== undefined) row.ended_at = m.ended_at;
   if (m.duration_ms !== undefined) row.duration_ms = m.duration_ms;
+  if (m.otlp_dropped !== undefined) row.otlp_dropped = m.otlp_dropped;
   return row;
 }

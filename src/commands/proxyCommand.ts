@@ -11,6 +11,7 @@ import type { ListenSteering } from '../proxy/listenServer.js';
 import { startProxy, type OpenRecording, type UpstreamSpec } from '../proxy/startProxy.js';
 import { UsageError, type Command, type CommandContext } from './command.js';
 import { withUsageErrors } from './parseFlags.js';
+import { startOtlpExportFor } from './otlpExportFlag.js';
 
 const usage = `usage: mcpscope proxy [options] -- COMMAND [ARGS...]
        mcpscope proxy [options] --url URL [--header K:V]...
@@ -39,6 +40,11 @@ options:
                     268435456); a longer line is not forwarded: it is answered with an error and recorded
   --break-on PAT    hold matching requests until approved (send_signal approve/reject);
                     PAT is METHOD or METHOD:NAME-GLOB, e.g. tools/call, tools/call:delete_* (repeatable)
+  --otlp-endpoint URL
+                    also send every recorded span over OTLP/HTTP to URL (e.g. http://127.0.0.1:4318;
+                    /v1/traces is added to a URL without a path); default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+                    or $OTEL_EXPORTER_OTLP_ENDPOINT. OTEL_EXPORTER_OTLP_HEADERS, _PROTOCOL (http/protobuf,
+                    http/json), _TIMEOUT, OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES apply
 
 Each session is steerable (pause, resume, step, cancel, approve, reject) from
 'mcpscope serve' through a control socket under <traces-dir>/live/.`;
@@ -58,6 +64,7 @@ const options = {
   'no-record': { type: 'boolean' },
   'max-line-bytes': { type: 'string' },
   'break-on': { type: 'string', multiple: true },
+  'otlp-endpoint': { type: 'string' },
 } as const;
 
 /** Parses `K:V` header flags; throws UsageError naming the bad one. */
@@ -122,6 +129,8 @@ export const proxyCommand: Command = {
         : { kind: 'stdio', command: command[0]!, args: command.slice(1), env: ctx.env };
 
     const config = resolveConfig({ tracesDir: values['traces-dir'], token: values.token, allowedHosts: values['allowed-host'], allowedOrigins: values['allowed-origin'] }, ctx.env);
+    if (values['otlp-endpoint'] !== undefined && values['no-record']) throw new UsageError('proxy: --otlp-endpoint exports recorded spans: it cannot be used with --no-record');
+    const otlp = values['no-record'] ? undefined : await startOtlpExportFor(values['otlp-endpoint'], ctx.env, ctx.stderr);
     const log = (line: string): void => {
       ctx.stderr.write(`mcpscope proxy: ${line}\n`);
     };
@@ -142,7 +151,7 @@ export const proxyCommand: Command = {
           // A full disk fails every batch: say so once, then with a count.
           const traceLog = collapseRepeats(log);
           traceLogs.set(id, traceLog);
-          const writer = createTraceWriter({ tracesDir: config.tracesDir, sessionId: id, title, engine: 'proxy', onError: (err) => traceLog(`trace: ${err.message}`) });
+          const writer = createTraceWriter({ tracesDir: config.tracesDir, sessionId: id, title, engine: 'proxy', onError: (err) => traceLog(`trace: ${err.message}`), ...(otlp ? { exporters: [otlp.exporterFor()] } : {}) });
           traceWriters.set(id, writer);
           return writer;
         }, {
@@ -187,6 +196,7 @@ export const proxyCommand: Command = {
         ctx.signal.addEventListener('abort', () => resolve(), { once: true });
       });
       await server.close();
+      await otlp?.shutdown();
       flushTraceLogs();
       return 0;
     }
@@ -211,6 +221,7 @@ export const proxyCommand: Command = {
     else ctx.signal.addEventListener('abort', stop, { once: true });
     const result = await handle.done;
     await steering.close();
+    await otlp?.shutdown();
     flushTraceLogs();
     ctx.signal.removeEventListener('abort', stop);
     if (result.status !== 'completed') log(`session ${handle.sessionId} ${result.status}: ${result.reason ?? ''}`);

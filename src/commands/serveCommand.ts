@@ -13,10 +13,12 @@ import { startRetention, type RetentionSchedule } from '../store/retentionSchedu
 import { startGateway, type GatewayHandle, type GatewayOptions } from '../http/startGateway.js';
 import { UsageError, type Command, type CommandContext } from './command.js';
 import { withUsageErrors } from './parseFlags.js';
+import { startOtlpExportFor } from './otlpExportFlag.js';
+import type { OtlpExport } from '../otel/otlpExport.js';
 
 const usage = `usage: mcpscope serve [--traces-dir DIR] [--http] [--host HOST] [--port PORT] [--token TOKEN]
                      [--allowed-host NAME[:PORT]]... [--allowed-origin ORIGIN]... [--no-gateway]
-                     [--retention-days N] [--retention-max-mb N]
+                     [--retention-days N] [--retention-max-mb N] [--otlp-endpoint URL]
 
 Serves the inspector as an MCP server over stdio (what Claude Desktop launches): tools
 list_sessions, get_trace, get_span, search_spans, pause_workflow, resume_workflow,
@@ -48,6 +50,10 @@ options:
                     then delete the oldest sessions while the traces total more than N MiB (default:
                     $MCPSCOPE_RETENTION_MAX_MB or ${DEFAULT_RETENTION_MAX_MB}; 0: no size limit)
                     Retention runs at start and hourly, and never touches a live session.
+  --otlp-endpoint URL
+                    send the spans this gateway records (those it takes at /v1/traces) on over
+                    OTLP/HTTP to URL, e.g. a collector (default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or
+                    $OTEL_EXPORTER_OTLP_ENDPOINT; the other OTEL_EXPORTER_OTLP_* variables apply)
 
 Over stdio the gateway starts too, unless --no-gateway; when its port is taken it is skipped
 with a warning. The gateway URL, with its token, is printed on stderr. The gateway also takes
@@ -66,6 +72,7 @@ const flags = {
   'no-gateway': { type: 'boolean' },
   'retention-days': { type: 'string' },
   'retention-max-mb': { type: 'string' },
+  'otlp-endpoint': { type: 'string' },
 } as const;
 
 /** Options of {@link startServe}. */
@@ -177,11 +184,14 @@ export const serveCommand: Command = {
       ctx.env,
     );
     const log = (line: string) => void ctx.stderr.write(`${line}\n`);
+    if (values['otlp-endpoint'] !== undefined && values['no-gateway']) throw new UsageError('serve: --otlp-endpoint exports what the gateway records: it cannot be used with --no-gateway');
+    const otlp = values['no-gateway'] ? undefined : await startOtlpExportFor(values['otlp-endpoint'], ctx.env, ctx.stderr);
     const retention = startServeRetention(config, log);
     try {
-      return await serveUntilDone(values, config, log, ctx);
+      return await serveUntilDone(values, config, log, ctx, otlp);
     } finally {
       await retention.close();
+      await otlp?.shutdown();
     }
   },
 };
@@ -196,14 +206,14 @@ function startServeRetention(config: InspectorConfig, log: (line: string) => voi
 }
 
 /** `serve` proper: the gateway alone (`--http`), or MCP on stdio with the gateway beside it; resolves to the exit code. */
-async function serveUntilDone(values: { http?: boolean; 'no-control'?: boolean; 'no-gateway'?: boolean }, config: InspectorConfig, log: (line: string) => void, ctx: CommandContext): Promise<number> {
-  if (values.http) return serveHttp(config, log, ctx.signal, values['no-control'] !== true);
+async function serveUntilDone(values: { http?: boolean; 'no-control'?: boolean; 'no-gateway'?: boolean }, config: InspectorConfig, log: (line: string) => void, ctx: CommandContext, otlp: OtlpExport | undefined): Promise<number> {
+  if (values.http) return serveHttp(config, log, ctx.signal, values['no-control'] !== true, otlp);
   const handle = await startServe({ tracesDir: config.tracesDir, stdin: ctx.stdin, stdout: ctx.stdout, log, signal: ctx.signal, control: values['no-control'] !== true });
   log(`mcpscope: serving MCP on stdio; traces in ${config.tracesDir}${handle.control ? '' : ' (read-only)'}`);
   let gateway: GatewayHandle | undefined;
   if (values['no-gateway'] !== true) {
     try {
-      gateway = await startGateway(gatewayOptions(config, handle.context, handle.control, log));
+      gateway = await startGateway(gatewayOptions(config, handle.context, handle.control, log, otlp));
     } catch (err) {
       log(`mcpscope: warning: HTTP gateway not started (${describeError(err)}); serving stdio only`);
     }
@@ -213,8 +223,10 @@ async function serveUntilDone(values: { http?: boolean; 'no-control'?: boolean; 
   return 0;
 }
 
-function gatewayOptions(config: InspectorConfig, context: InspectorContext, control: SessionControl | undefined, log: (line: string) => void): GatewayOptions {
+function gatewayOptions(config: InspectorConfig, context: InspectorContext, control: SessionControl | undefined, log: (line: string) => void, otlp: OtlpExport | undefined): GatewayOptions {
   return {
+    // Ingested sessions go on under their own service name, as a collector would pass them.
+    ...(otlp ? { otlp: { exporters: (key) => [otlp.exporterFor(key.serviceName === undefined ? {} : { serviceName: key.serviceName })] } } : {}),
     tracesDir: config.tracesDir,
     host: config.host,
     port: config.port,
@@ -229,7 +241,7 @@ function gatewayOptions(config: InspectorConfig, context: InspectorContext, cont
 }
 
 /** `serve --http`: the gateway alone (with /mcp), until `signal` aborts. A gateway that cannot start is fatal here. */
-async function serveHttp(config: InspectorConfig, log: (line: string) => void, signal: AbortSignal, withControl: boolean): Promise<number> {
+async function serveHttp(config: InspectorConfig, log: (line: string) => void, signal: AbortSignal, withControl: boolean, otlp: OtlpExport | undefined): Promise<number> {
   let control: SessionControl | undefined;
   if (withControl) {
     try {
@@ -245,7 +257,7 @@ async function serveHttp(config: InspectorConfig, log: (line: string) => void, s
   };
   let gateway: GatewayHandle;
   try {
-    gateway = await startGateway(gatewayOptions(config, context, control, log));
+    gateway = await startGateway(gatewayOptions(config, context, control, log, otlp));
   } catch (err) {
     await release();
     throw err;

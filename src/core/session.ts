@@ -29,6 +29,8 @@ export const SessionMetaSchema = z.object({
   span_count: z.number().int().nonnegative(),
   error_count: z.number().int().nonnegative(),
   tags: z.record(z.string(), z.string()).optional(),
+  /** Spans recorded to the file but not delivered to the OTLP export (queue full, collector slow or down). */
+  otlp_dropped: z.number().int().nonnegative().optional(),
   /** Process id of the writer while the session is live; lets readers detect abandoned sessions. */
   pid: z.number().int().positive().optional(),
 });

@@ -26,6 +26,11 @@ export interface SpanExporter {
   forceFlush(): Promise<void>;
   /** Flushes and releases resources; batches exported later are dropped. Idempotent. */
   shutdown(): Promise<void>;
+  /**
+   * Spans given up on so far, for an exporter that may drop some (OTLP export to a slow or dead
+   * collector): the trace writer records the sum in the session's meta as `otlp_dropped`.
+   */
+  dropped?(): number;
 }
 
 /**

@@ -12,7 +12,7 @@ import { eventsRoute, type SseOptions } from './routes/eventsRoute.js';
 import { healthRoute } from './routes/healthRoute.js';
 import { mcpRoute, type McpServerFactory } from './routes/mcpRoute.js';
 import { otlpRoute } from './routes/otlpRoute.js';
-import { createOtlpIngest } from '../otel/otlpIngest.js';
+import { createOtlpIngest, type OtlpIngestOptions } from '../otel/otlpIngest.js';
 import { sessionsRoute } from './routes/sessionsRoute.js';
 import { traceRoute } from './routes/traceRoute.js';
 import { CORS_ALLOWED_HEADERS, createSecurity, isLoopbackHost, newAccessToken, type Security } from './security.js';
@@ -47,7 +47,7 @@ export interface GatewayOptions {
    * OTLP/HTTP trace ingest at `POST /v1/traces` (token required): `false` turns it off; else its
    * body limit (default 4 MiB) and the quiet time after which an ingested session completes (30 s).
    */
-  otlp?: false | { bodyLimit?: number; idleMs?: number };
+  otlp?: false | { bodyLimit?: number; idleMs?: number; exporters?: OtlpIngestOptions['exporters'] };
   /** One line per notable event (start URL, dropped clients, unexpected errors); stderr in the CLI. */
   log: (line: string) => void;
 }
@@ -124,7 +124,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
 
   const events = eventsRoute(control?.bus, options.sse ?? {}, log);
   const mcp = mcpRoute(options.createMcpServer, { ...(options.mcpIdleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.mcpIdleTimeoutMs }), log });
-  const ingest = options.otlp === false ? undefined : createOtlpIngest({ tracesDir, ...(control ? { bus: control.bus } : {}), ...(options.otlp?.idleMs !== undefined ? { idleMs: options.otlp.idleMs } : {}), log });
+  const ingest = options.otlp === false ? undefined : createOtlpIngest({ tracesDir, ...(control ? { bus: control.bus } : {}), ...(options.otlp?.idleMs !== undefined ? { idleMs: options.otlp.idleMs } : {}), ...(options.otlp?.exporters ? { exporters: options.otlp.exporters } : {}), log });
   const route = createRouter([
     pageRoute(),
     healthRoute(),

@@ -2,7 +2,7 @@ import { createRedactor, type RedactionOptions, type Redactor } from '../instrum
 import type { EventBus } from '../sessions/eventBus.js';
 import { decodeTraceRequest, encodeTraceResponse, type OtlpFormat } from './decodeOtlp.js';
 import { groupSpans } from './groupSpans.js';
-import { createSessionWriterPool, type SessionWriterPool } from './sessionWriterPool.js';
+import { createSessionWriterPool, type SessionWriterPool, type SessionWriterPoolOptions } from './sessionWriterPool.js';
 
 /** Options of {@link createOtlpIngest}. */
 export interface OtlpIngestOptions {
@@ -14,6 +14,8 @@ export interface OtlpIngestOptions {
   maxOpen?: number;
   redaction?: RedactionOptions;
   log?: (line: string) => void;
+  /** More places each ingested session's spans go besides its trace file (e.g. an OTLP export onward). */
+  exporters?: SessionWriterPoolOptions['exporters'];
 }
 
 /** What one export request did. */
@@ -46,6 +48,7 @@ export function createOtlpIngest(options: OtlpIngestOptions): OtlpIngest {
     ...(options.idleMs !== undefined ? { idleMs: options.idleMs } : {}),
     ...(options.maxOpen !== undefined ? { maxOpen: options.maxOpen } : {}),
     ...(options.log ? { log: options.log } : {}),
+    ...(options.exporters ? { exporters: options.exporters } : {}),
   });
   return {
     pool,

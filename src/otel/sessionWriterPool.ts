@@ -1,5 +1,6 @@
 import { describeError } from '../core/errors.js';
 import type { Span } from '../core/span.js';
+import type { SpanExporter } from '../core/spanExporter.js';
 import { durationMs, nowIso } from '../core/time.js';
 import type { EventBus } from '../sessions/eventBus.js';
 import { createTraceWriter, type TraceWriter } from '../store/traceWriter.js';
@@ -20,6 +21,8 @@ export interface SessionWriterPoolOptions {
   /** Writer batching interval; default the writer's. */
   flushIntervalMs?: number;
   log?: (line: string) => void;
+  /** More places a session's spans go besides its trace file: called once per writer opened. */
+  exporters?: (key: SessionKey) => SpanExporter[];
 }
 
 /** Trace writers of OpenTelemetry sessions (engine `otlp`), opened on demand and closed when idle. */
@@ -83,6 +86,7 @@ export function createSessionWriterPool(options: SessionWriterPoolOptions): Sess
         engine: 'otlp',
         ...(key.serviceName !== undefined ? { tags: { 'service.name': key.serviceName.slice(0, 200) } } : {}),
         ...(options.flushIntervalMs !== undefined ? { flushIntervalMs: options.flushIntervalMs } : {}),
+        ...(options.exporters ? { exporters: options.exporters(key) } : {}),
       });
     } catch (err) {
       options.log?.(`mcpscope: otlp: cannot record session ${key.sessionId}: ${describeError(err)}`);

@@ -85,6 +85,8 @@ class GzipTraceWriter implements TraceWriter {
   private broken = false;
   private closing: Promise<void> | undefined;
   private appended = 0;
+  /** Spans an earlier writer of this session failed to export (its meta's `otlp_dropped`). */
+  private droppedBefore = 0;
   private metaWrite: Promise<void> | undefined;
   private metaDirty = false;
   private lastMetaAt = 0;
@@ -162,7 +164,9 @@ class GzipTraceWriter implements TraceWriter {
   }
 
   meta(): SessionMeta {
-    return { ...this.state, ...(this.state.tags ? { tags: { ...this.state.tags } } : {}) };
+    let dropped = this.droppedBefore;
+    for (const e of this.o.exporters ?? []) dropped += e.dropped?.() ?? 0;
+    return { ...this.state, ...(this.state.tags ? { tags: { ...this.state.tags } } : {}), ...(dropped > 0 ? { otlp_dropped: dropped } : {}) };
   }
 
   setStatus(status: SessionStatus, extra: { waiting_on?: string; reason?: string } = {}): void {
@@ -213,6 +217,7 @@ class GzipTraceWriter implements TraceWriter {
     this.state.error_count += found.errors;
     if (previous) {
       this.state.started_at = previous.started_at;
+      this.droppedBefore = previous.otlp_dropped ?? 0;
       if (previous.tags) this.state.tags = { ...previous.tags, ...this.state.tags };
     } else if (parts.gz.length > 0) {
       const { spans } = await readTrace(tracesDir, sessionId);

@@ -12,7 +12,7 @@ import { noMatch, runTool, toolResult } from './toolResult.js';
 export function sessionLine(r: SessionRow): string {
   const status = r.waiting_on ? `${r.status} (waiting on ${r.waiting_on})` : r.reason ? `${r.status} (${r.reason})` : r.status;
   const dur = r.duration_ms !== undefined ? `, ${formatDuration(r.duration_ms)}` : '';
-  return `${r.id} | ${status} | ${r.engine} | started ${r.started_at}${dur} | ${plural(r.span_count, 'span')}, ${plural(r.error_count, 'error')} | ${r.title}`;
+  return `${r.id} | ${status} | ${r.engine} | started ${r.started_at}${dur} | ${plural(r.span_count, 'span')}, ${plural(r.error_count, 'error')}${r.otlp_dropped ? ` (${plural(r.otlp_dropped, 'span')} not exported over OTLP)` : ''} | ${r.title}`;
 }
 
 const input = {

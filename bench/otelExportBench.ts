@@ -1,0 +1,165 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { fmt, percentile, type BenchRow, type BenchSuite } from './benchRow.js';
+
+// Works from bench/ and from dist/bench/ (built): find the repository root.
+const here = fileURLToPath(new URL('.', import.meta.url));
+const ROOT = here.includes(`${join('dist', 'bench')}`) ? join(here, '..', '..') : join(here, '..');
+const ECHO_SERVER = join(ROOT, 'test/fixtures/proxy/toyServer.mjs');
+const CLI = join(ROOT, 'dist/src/cli.js');
+
+type Setup = 'off' | 'on' | 'down';
+const SETUPS: Setup[] = ['off', 'on', 'down'];
+const ROUNDS = 9;
+const SEQUENTIAL = 300;
+const PARALLEL = 1500;
+const IN_FLIGHT = 16;
+const SEQ_BLOCK = 100;
+
+/** A stand-in collector in its own process (so its work does not load the measuring client): reads each request, answers 200. */
+const RECEIVER = `const http = require('node:http');
+let requests = 0;
+const server = http.createServer((req, res) => { req.on('data', () => {}); req.on('end', () => { requests++; res.writeHead(200, { 'content-type': 'application/x-protobuf' }); res.end(); }); });
+server.listen(0, '127.0.0.1', () => process.stdout.write('PORT ' + server.address().port + '\\n'));
+process.stdin.on('end', () => { process.stdout.write('REQUESTS ' + requests + '\\n'); process.exit(0); }).resume();`;
+
+async function startReceiver(): Promise<{ url: string; child: ChildProcess; requests: () => Promise<number> }> {
+  const child = spawn(process.execPath, ['-e', RECEIVER], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /PORT (\d+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`receiver exited ${code}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    requests: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve(Number(/REQUESTS (\d+)/.exec(out)?.[1] ?? 0)));
+        child.stdin!.end();
+      }),
+  };
+}
+
+async function deadUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return `http://127.0.0.1:${port}`;
+}
+
+async function connect(setup: Setup, tracesDir: string, endpoint: Record<Setup, string | undefined>): Promise<Client> {
+  const url = endpoint[setup];
+  const args = [CLI, 'proxy', '--traces-dir', tracesDir, ...(url ? ['--otlp-endpoint', url] : []), '--', process.execPath, ECHO_SERVER];
+  const client = new Client({ name: `bench-otlp-${setup}`, version: '1.0.0' });
+  // A short export timeout, so the dead endpoint's session ends quickly at close.
+  await client.connect(new StdioClientTransport({ command: process.execPath, args, cwd: ROOT, stderr: 'ignore', env: { PATH: process.env.PATH ?? '', OTEL_EXPORTER_OTLP_TIMEOUT: '1000' } }));
+  return client;
+}
+
+const call = (client: Client, i: number) => client.callTool({ name: 'echo', arguments: { text: `message ${i} ${'x'.repeat(200)}` } });
+
+async function sequential(client: Client, count: number, latencies: number[]): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const s = performance.now();
+    await call(client, i);
+    latencies.push(performance.now() - s);
+  }
+}
+
+async function parallel(client: Client, count: number): Promise<number> {
+  let next = 0;
+  const t = performance.now();
+  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
+    while (next < count) await call(client, next++);
+  }));
+  return performance.now() - t;
+}
+
+interface Round {
+  latencies: number[];
+  parPerSec: number;
+}
+
+/** One round: sequential calls in blocks rotating over the setups, then each setup's parallel calls. */
+async function round(clients: Map<Setup, Client>, r: number, seq: number, par: number): Promise<Map<Setup, Round>> {
+  const out = new Map<Setup, Round>(SETUPS.map((s) => [s, { latencies: [], parPerSec: 0 }]));
+  for (let b = 0; b < Math.ceil(seq / SEQ_BLOCK); b++) {
+    for (let k = 0; k < SETUPS.length; k++) {
+      const s = SETUPS[(r + b + k) % SETUPS.length]!;
+      await sequential(clients.get(s)!, Math.min(SEQ_BLOCK, seq - b * SEQ_BLOCK), out.get(s)!.latencies);
+    }
+  }
+  for (let k = 0; k < SETUPS.length; k++) {
+    const s = SETUPS[(r + k) % SETUPS.length]!;
+    out.get(s)!.parPerSec = par / ((await parallel(clients.get(s)!, par)) / 1000);
+  }
+  return out;
+}
+
+/**
+ * The recording proxy in front of an echo server with OTLP export off, on (to a local receiver
+ * in its own process) and on towards a dead endpoint (every span dropped), side by side in the
+ * same run: sequential calls interleaved in blocks, then 16 in flight, per-round ratios, median
+ * over rounds (the machine is noisy; see proxyBench).
+ */
+export const otelExportBench: BenchSuite = async () => {
+  const tracesDir = await mkdtemp(join(tmpdir(), 'otel-export-bench-'));
+  const receiver = await startReceiver();
+  const endpoint: Record<Setup, string | undefined> = { off: undefined, on: receiver.url, down: await deadUrl() };
+  const clients = new Map<Setup, Client>();
+  const rounds = new Map<Setup, Round[]>(SETUPS.map((s) => [s, []]));
+  let exportRequests = 0;
+  try {
+    for (const s of SETUPS) clients.set(s, await connect(s, tracesDir, endpoint));
+    await round(clients, 0, 600, 2000);
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const [s, measured] of await round(clients, r, SEQUENTIAL, PARALLEL)) rounds.get(s)!.push(measured);
+    }
+  } finally {
+    for (const c of clients.values()) await c.close().catch(() => {});
+    exportRequests = await receiver.requests();
+    await rm(tracesDir, { recursive: true, force: true });
+  }
+  const median = (v: number[]) => percentile(v, 50);
+  const ratio = (a: Setup, b: Setup, of: (r: Round) => number) => median(rounds.get(a)!.map((r, i) => of(r) / of(rounds.get(b)![i]!)));
+  const p50 = (s: Setup) => percentile(rounds.get(s)!.flatMap((r) => r.latencies), 50);
+  const par = (s: Setup) => median(rounds.get(s)!.map((r) => r.parPerSec));
+  const us = (v: number) => `${fmt(v * 1000)} µs`;
+  const pct = (v: number) => `${fmt(v * 100, 1)}%`;
+  const rows: BenchRow[] = [];
+  for (const s of ['on', 'down'] as const) {
+    const what = s === 'on' ? 'OTLP export on (local receiver)' : 'OTLP export to a dead endpoint';
+    const p = ratio(s, 'off', (r) => percentile(r.latencies, 50));
+    const pr = ratio(s, 'off', (r) => r.parPerSec);
+    rows.push(
+      {
+        name: `proxy: tools/call sequential, ${what} vs off`,
+        measured: `p50 ${us(p50(s))} (${pct(p)} of off, median of per-round ratios)`,
+        target: 'p50 within 5% of off',
+        baseline: `export off: p50 ${us(p50('off'))}`,
+        ok: p <= 1.05,
+      },
+      {
+        name: `proxy: tools/call ${IN_FLIGHT} in flight, ${what} vs off`,
+        measured: `${fmt(par(s))} calls/s (${pct(pr)} of off, median of per-round ratios)${s === 'on' ? `; ${fmt(exportRequests)} export requests received` : ''}`,
+        target: '>= 95% of off',
+        baseline: `export off: ${fmt(par('off'))} calls/s`,
+        ok: pr >= 0.95,
+      },
+    );
+  }
+  return rows;
+};
