@@ -60,7 +60,7 @@ export function registerGetTrace(server: McpServer, context: ToolContext): void 
           const note = hasSpanFilter(filter) ? '\n(Filters apply to views "spans" and "tree"; the summary covers the whole trace.)' : '';
           const live = context.liveState?.(meta.id);
           const liveLines = live ? liveStateLines(live) : [];
-          if (liveLines.length === 0) return toolResult(text + note, { summary });
+          if (!live || liveLines.length === 0) return toolResult(text + note, { summary });
           // A long pause may hold thousands: the text counts them, the structured copy keeps the oldest.
           const shown = { ...live, held: live.held.slice(0, 20), waiters: live.waiters.slice(0, 20) };
           return toolResult(`${liveLines.join('\n')}\n${text}${note}`, { summary, live: shown });
