@@ -90,7 +90,10 @@ export async function startLiveSession(options: StartLiveSessionOptions): Promis
       ...(options.cancel ? { cancel: options.cancel } : {}),
       ...(options.tags ? { tags: options.tags } : {}),
       beforeFinished: async (status, reason) => {
-        await owned?.close(reason === undefined ? { status } : { status, reason });
+        if (!owned) return;
+        // Let the refused waiters' and holds' handlers run first: the spans they end belong in the trace.
+        await new Promise((resolve) => setImmediate(resolve));
+        await owned.close(reason === undefined ? { status } : { status, reason });
       },
     });
   } catch (err) {
