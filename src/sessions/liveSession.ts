@@ -31,8 +31,8 @@ export function createLiveSession(options: LiveSessionOptions, bus: EventBus, he
   };
   const current = (): { status: SessionStatus; waiting_on?: string } => {
     if (ended) return { status: ended.status };
-    const q = queue?.state();
-    if (q?.held.some((h) => h.awaiting_approval)) return { status: 'paused', waiting_on: 'approve' };
+    const q = queue?.summary();
+    if (q && q.awaitingApproval > 0) return { status: 'paused', waiting_on: 'approve' };
     const waiting = waiters.list()[0];
     if (waiting) return { status: 'paused', waiting_on: waiting.signal };
     if (q?.paused) return { status: 'paused' };
