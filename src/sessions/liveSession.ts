@@ -127,8 +127,12 @@ export function createLiveSession(options: LiveSessionOptions, bus: EventBus, he
         changed();
         liveEvents.flush();
         liveEvents.stop();
-        if (options.beforeFinished) await options.beforeFinished(status, reason).catch((err: unknown) => log(`session ${sessionId}: ${describeError(err)}`));
-        bus.publish({ type: 'SessionFinished', session_id: sessionId, status, ...(reason ? { reason } : {}), duration_ms: Math.max(0, durationMs(startedAt, ended.at)) });
+        const verdict = options.beforeFinished ? await options.beforeFinished(status, reason).catch((err: unknown) => log(`session ${sessionId}: ${describeError(err)}`)) : undefined;
+        if (verdict && FINAL_STATUSES.has(verdict.status)) {
+          ended = { status: verdict.status, at: ended.at, ...(verdict.reason ? { reason: verdict.reason } : {}) };
+          recorded = `${verdict.status}//${verdict.reason ?? ''}`; // already on disk: not written again
+        }
+        bus.publish({ type: 'SessionFinished', session_id: sessionId, status: ended.status, ...(ended.reason ? { reason: ended.reason } : {}), duration_ms: Math.max(0, durationMs(startedAt, ended.at)) });
         await onFinished();
       })();
       return finishing;

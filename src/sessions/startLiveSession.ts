@@ -94,6 +94,8 @@ export async function startLiveSession(options: StartLiveSessionOptions): Promis
         // Let the refused waiters' and holds' handlers run first: the spans they end belong in the trace.
         await new Promise((resolve) => setImmediate(resolve));
         await owned.close(reason === undefined ? { status } : { status, reason });
+        const final = owned.meta();
+        return final.reason === undefined ? { status: final.status } : { status: final.status, reason: final.reason };
       },
     });
   } catch (err) {
