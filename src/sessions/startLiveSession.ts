@@ -67,7 +67,7 @@ export async function startLiveSession(options: StartLiveSessionOptions): Promis
   const sessionId = options.sessionId === undefined ? newSessionId() : assertSessionId(options.sessionId);
   const log = options.log ?? (() => undefined);
   const bus = options.bus ?? options.registry?.bus ?? createEventBus();
-  const queue = options.gate?.queue ?? createHoldQueue({ bus, sessionId, breakOn: options.breakOn ?? [], noun: options.engine === 'proxy' ? 'request' : 'step' });
+  const queue = options.gate?.queue ?? createHoldQueue({ bus, sessionId, breakOn: options.breakOn ?? [], noun: options.engine === 'proxy' ? 'request' : 'item' });
   const registry = options.registry ?? createLiveSessionRegistry({ bus, tracesDir: options.tracesDir, log, ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}) });
   const owned = options.writer || options.record === false
     ? undefined
