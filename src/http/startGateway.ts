@@ -13,7 +13,7 @@ import { healthRoute } from './routes/healthRoute.js';
 import { mcpRoute, type McpServerFactory } from './routes/mcpRoute.js';
 import { otlpRoute } from './routes/otlpRoute.js';
 import { createOtlpIngest, type OtlpIngestOptions } from '../otel/otlpIngest.js';
-import { sessionsRoute } from './routes/sessionsRoute.js';
+import { sessionRoute, sessionsRoute } from './routes/sessionsRoute.js';
 import { traceRoute } from './routes/traceRoute.js';
 import { CORS_ALLOWED_HEADERS, createSecurity, isLoopbackHost, newAccessToken, type Security } from './security.js';
 
@@ -129,6 +129,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     pageRoute(),
     healthRoute(),
     sessionsRoute(catalog),
+    sessionRoute(catalog),
     traceRoute({ tracesDir, log }),
     events.route,
     ...controlRoutes(catalog),
