@@ -110,7 +110,7 @@ describe('the packed package, installed from its tarball', () => {
   it('`mcpscope serve --http --port 0` prints the gateway URL and answers /_inspector/health', async () => {
     const traces = join(work, 'serve-traces');
     const child = track(spawn(bin, ['serve', '--http', '--port', '0', '--traces-dir', traces], { cwd: app, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] }));
-    const line = await waitForOutput(child, /gateway at http:\/\/127\.0\.0\.1:\d+\/#token=\S+/, 20_000);
+    const line = await waitForOutput(child, /gateway at http:\/\/127\.0\.0\.1:\d+\/#code=\S+/, 20_000);
     const base = /http:\/\/127\.0\.0\.1:\d+/.exec(line)![0];
     const res = await fetch(`${base}/_inspector/health`);
     expect(res.status).toBe(200);

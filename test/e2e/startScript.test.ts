@@ -97,7 +97,7 @@ describe('npm start (scripts/start.mjs)', () => {
 
     const child = start(dir, ['--port', '0'], traces);
     const out = collect(child);
-    const line = await waitForOutput(child, /gateway at (http:\/\/127\.0\.0\.1:\d+)\/#token=\S+/, 20_000);
+    const line = await waitForOutput(child, /gateway at (http:\/\/127\.0\.0\.1:\d+)\/#code=\S+/, 20_000);
     expect(out.text()).not.toMatch(/rebuilding/);
     const base = /http:\/\/127\.0\.0\.1:\d+/.exec(line)![0];
     expect(base).not.toBe('http://127.0.0.1:7800');
