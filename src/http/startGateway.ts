@@ -12,7 +12,7 @@ import { healthRoute } from './routes/healthRoute.js';
 import { mcpRoute, type McpServerFactory } from './routes/mcpRoute.js';
 import { otlpRoute } from './routes/otlpRoute.js';
 import { createOtlpIngest } from '../otel/otlpIngest.js';
-import { sessionsRoute } from './routes/sessionsRoute.js';
+import { sessionRoute, sessionsRoute } from './routes/sessionsRoute.js';
 import { traceRoute } from './routes/traceRoute.js';
 import { signInRoutes } from './routes/signInRoutes.js';
 import { uiRoutes } from './routes/uiRoutes.js';
@@ -165,6 +165,7 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     ...signInRoutes({ signIn, security, freshLink: signInUrl, log }),
     healthRoute(),
     sessionsRoute(catalog),
+    sessionRoute(catalog),
     traceRoute({ tracesDir, log }),
     events.route,
     ...controlRoutes(catalog),
