@@ -57,7 +57,7 @@ describe.skipIf(!hasChromium)(chromiumTitle('session list'), () => {
     expect(await page.getByRole('button', { name: 'Load more' }).isHidden()).toBe(true);
     const all = await rowIds(page);
     expect(all).toEqual(STORED.map((s) => s.id).reverse());
-    await ui.screenshot(page, 'list-1280');
+    await ui.screenshot(page, 'list-1280x800', { fullPage: false });
     expect(main.errors).toEqual([]);
   });
 
@@ -103,7 +103,7 @@ describe.skipIf(!hasChromium)(chromiumTitle('session list'), () => {
     await expect.poll(async () => Number(await cell(page, id, 'spans').textContent()), { timeout: 15_000 }).toBeGreaterThanOrEqual(5);
     await client.callTool({ name: 'no-such-tool', arguments: {} }).catch(() => undefined);
     await expect.poll(async () => Number(await cell(page, id, 'errors').textContent()), { timeout: 15_000 }).toBe(1);
-    await ui.screenshot(page, 'list-live-running');
+    await ui.screenshot(page, 'list-live-running', { fullPage: false });
     await client.close();
     await page.locator(`#sessions tr[data-session-id="${id}"] .badge-failed`).waitFor({ timeout: 15_000 });
     await expect.poll(() => page.locator('#announcer').textContent()).toMatch(/stdio: failed: 1 tool error/);
@@ -142,7 +142,7 @@ describe.skipIf(!hasChromium)(chromiumTitle('session list'), () => {
       expect(overflow).toBeLessThanOrEqual(0);
       const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       expect(bg).toBe('rgb(21, 23, 28)');
-      await ui.screenshot(page, 'list-390-dark');
+      await ui.screenshot(page, 'list-390-dark', { fullPage: false });
       expect(errors).toEqual([]);
     } finally {
       await narrow.close();

@@ -38,18 +38,16 @@ export function mountSessionList(root: HTMLElement, hub: EventHub): { destroy():
   );
   const more = h('button', { type: 'button', id: 'load-more', hidden: true }, 'Load more');
   const activityRoot = h('div');
-  root.append(
-    h(
-      'section',
-      { class: 'list' },
-      h('div', { class: 'list-head' }, h('h1', {}, 'Sessions'), count),
-      h('div', { class: 'toolbar', role: 'search' }, text, status.wrap, engine.wrap),
-      message,
-      h('div', { class: 'table-scroll' }, table),
-      more,
-    ),
-    activityRoot,
+  const listSection = h(
+    'section',
+    { class: 'list' },
+    h('div', { class: 'list-head' }, h('h1', {}, 'Sessions'), count),
+    h('div', { class: 'toolbar', role: 'search' }, text, status.wrap, engine.wrap),
+    message,
+    h('div', { class: 'table-scroll' }, table),
+    more,
   );
+  root.append(h('div', { class: 'list-layout' }, listSection, activityRoot));
   const activity = mountActivity(activityRoot, hub);
 
   const render = () => {
