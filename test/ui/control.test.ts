@@ -126,7 +126,14 @@ describe.skipIf(!hasChromium)(chromiumTitle('controlling live sessions from the 
     await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(2);
     await page.locator('#session-status').filter({ hasText: 'waiting: approval' }).waitFor();
     expect([first.state(), second.state()]).toEqual(['pending', 'pending']);
-    await ui.screenshot(page, 'control-breakpoints');
+    await ui.screenshot(page, 'control-breakpoints', { fullPage: false });
+    // A reload mid-session shows the same held requests, each once.
+    await page.reload();
+    await page.locator('#session-id').getByText(id).waitFor();
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(2);
+    await page.setViewportSize({ width: 390, height: 800 });
+    await ui.screenshot(page, 'control-breakpoints-390', { fullPage: false });
+    await page.setViewportSize({ width: 1280, height: 800 });
     // Arrival order: the first call is the first row.
     await rows.nth(0).getByRole('button', { name: 'Approve' }).click();
     await first.done;
