@@ -35,7 +35,8 @@ export function createRequestGate(options: RequestGateOptions): ControlledGate {
 
   return {
     queue,
-    passesAll: () => queue.passesAll(),
+    // The queue's own function, not a wrapper: the proxy calls it for every request.
+    passesAll: queue.passesAll,
     admit(request, io) {
       if (queue.passesAll()) return undefined;
       const target = targetOf(request.params);
