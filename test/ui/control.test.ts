@@ -88,7 +88,7 @@ function track<T>(p: Promise<T>): { state: () => 'pending' | 'fulfilled' | 'reje
 const textOf = (r: unknown) => ((r as { content?: { type: string; text?: string }[] }).content ?? []).map((c) => c.text ?? '').join('');
 
 describe.skipIf(!hasChromium)(chromiumTitle('controlling live sessions from the page'), () => {
-  it('pause holds the client\'s next call (listed as held), resume answers it', async () => {
+  it('pause holds the client\'s next call (listed as held), step lets one through, resume answers the rest', async () => {
     const { page, errors } = tab;
     const id = 'ui-control-pause-1';
     const client = await proxiedClient(tracesDir, id);
@@ -104,11 +104,20 @@ describe.skipIf(!hasChromium)(chromiumTitle('controlling live sessions from the 
     await held.filter({ hasText: 'tools/call' }).filter({ hasText: 'echo' }).waitFor({ timeout: 15_000 });
     // The page shows it held: the proxy has it, and the client has no answer.
     expect(call.state()).toBe('pending');
-    await ui.screenshot(page, 'control-paused-held');
-    await page.locator('#control-resume').click();
+    await ui.screenshot(page, 'control-paused-held', { fullPage: false });
+    // Step lets that one call through; the session stays paused and holds the next.
+    await page.locator('#control-step').click();
     await call.done;
-    expect(call.state()).toBe('fulfilled');
     expect(textOf(call.value())).toContain('held by pause');
+    expect(await page.locator('#session-status').getAttribute('data-status')).toBe('paused');
+    await expect.poll(() => held.count()).toBe(0);
+    const next = track(client.callTool({ name: 'echo', arguments: { message: 'held again' } }));
+    await held.filter({ hasText: 'echo' }).waitFor({ timeout: 15_000 });
+    expect(next.state()).toBe('pending');
+    await page.locator('#control-resume').click();
+    await next.done;
+    expect(next.state()).toBe('fulfilled');
+    expect(textOf(next.value())).toContain('held again');
     await page.locator('#session-status[data-status="running"]').waitFor();
     await expect.poll(() => page.locator('#held-list li').count()).toBe(0);
     expect(errors).toEqual([]);
