@@ -1,6 +1,7 @@
 import { ApiError, getJson, sessionPath, type SessionDetail, type SessionRow } from '../api';
 import { announce, h } from '../dom';
-import type { EventHub, LiveEvent } from '../events';
+import type { EventHub } from '../eventHub';
+import type { LiveEvent } from '../events';
 import { applyEvent, describeStatus, isFinal } from '../list/sessionModel';
 import { setRoute } from '../router';
 import { mountSessionView, type SessionViewHandle } from '../trace/sessionView';

@@ -1,6 +1,7 @@
 import { ApiError, getJson, sessionPath, type SessionDetail, type SessionPage, type SessionRow } from '../api';
 import { announce, badgeOf, formatDuration, formatTime, h } from '../dom';
-import type { EventHub, LiveEvent } from '../events';
+import type { EventHub } from '../eventHub';
+import type { LiveEvent } from '../events';
 import { routeHash, setRoute } from '../router';
 import { mountActivity } from './activity';
 import { applyEvent, compareRows, describeStatus, filterQuery, isFinal, matchesFilter, type ListFilter } from './sessionModel';
