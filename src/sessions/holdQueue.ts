@@ -41,6 +41,8 @@ export interface HoldQueue {
    * value (a cleanup, e.g. stopping keep-alives) runs when the item is settled. `onHeld` must not change the item.
    */
   admit(item: HoldRequest, onHeld?: (held: HeldItem) => (() => void) | void): Promise<HoldOutcome> | undefined;
+  /** As `admit`, the promise settling with `map(outcome)` (one promise per held item, not two: a long pause may hold thousands). */
+  admitAs<T>(item: HoldRequest, map: (outcome: HoldOutcome) => T, onHeld?: (held: HeldItem) => (() => void) | void): Promise<T> | undefined;
   /** Holds every item admitted from now on. Returns false when already paused or cancelled. */
   pause(reason?: string): boolean;
   /** Unpauses and releases every item held by the pause, in order. Returns how many were released. */
@@ -121,39 +123,43 @@ export function createHoldQueue(options: HoldQueueOptions): HoldQueue {
   };
   const passesAll = (): boolean => cancelled === undefined && !paused && breakpoints.length === 0;
 
+  const admitAs = <T>(request: HoldRequest, map: (outcome: HoldOutcome) => T, onHeld?: (held: HeldItem) => (() => void) | void): Promise<T> | undefined => {
+    if (passesAll()) return undefined;
+    if (cancelled !== undefined) return Promise.resolve(map({ action: 'cancel', reason: cancelled }));
+    const awaiting = breakpoints.some((b) => b.matches(request));
+    if (!awaiting && !paused) return undefined;
+    if (!awaiting && credits > 0) {
+      credits -= 1;
+      return undefined;
+    }
+    return new Promise<T>((resolve) => {
+      const item: Omit<HeldItem, 'since'> = {
+        id: request.id, kind: request.kind, method: request.method,
+        ...(request.target === undefined ? {} : { target: request.target }),
+        awaiting_approval: awaiting,
+      };
+      let cleanup: (() => void) | void = undefined;
+      const entry: Entry = { item, sinceMs: Date.now(), settle: (o) => { if (cleanup) cleanup(); resolve(map(o)); } };
+      queue.push(entry);
+      if (awaiting) awaitingCount += 1;
+      cleanup = onHeld?.(heldItem(entry));
+      if (awaiting) {
+        const what = `${item.method}${item.target === undefined ? '' : ` ${item.target}`}`;
+        bus.publish({
+          type: 'WaitingOnSignal', session_id: sessionId, signal: 'approve', request_id: item.id, method: item.method,
+          prompt: `approve ${what}? send 'approve' to ${item.kind === 'request' ? 'forward it' : 'let it run'} or 'reject' to ${item.kind === 'request' ? 'answer it with an error' : 'refuse it'}`,
+          schema: APPROVE_SCHEMA,
+        });
+      }
+      changed();
+    });
+  };
+  const same = (o: HoldOutcome) => o;
+
   return {
     passesAll,
-    admit(request, onHeld) {
-      if (passesAll()) return undefined;
-      if (cancelled !== undefined) return Promise.resolve({ action: 'cancel', reason: cancelled });
-      const awaiting = breakpoints.some((b) => b.matches(request));
-      if (!awaiting && !paused) return undefined;
-      if (!awaiting && credits > 0) {
-        credits -= 1;
-        return undefined;
-      }
-      return new Promise<HoldOutcome>((resolve) => {
-        const item: Omit<HeldItem, 'since'> = {
-          id: request.id, kind: request.kind, method: request.method,
-          ...(request.target === undefined ? {} : { target: request.target }),
-          awaiting_approval: awaiting,
-        };
-        let cleanup: (() => void) | void = undefined;
-        const entry: Entry = { item, sinceMs: Date.now(), settle: (o) => { if (cleanup) cleanup(); resolve(o); } };
-        queue.push(entry);
-        if (awaiting) awaitingCount += 1;
-        cleanup = onHeld?.(heldItem(entry));
-        if (awaiting) {
-          const what = `${item.method}${item.target === undefined ? '' : ` ${item.target}`}`;
-          bus.publish({
-            type: 'WaitingOnSignal', session_id: sessionId, signal: 'approve', request_id: item.id, method: item.method,
-            prompt: `approve ${what}? send 'approve' to ${item.kind === 'request' ? 'forward it' : 'let it run'} or 'reject' to ${item.kind === 'request' ? 'answer it with an error' : 'refuse it'}`,
-            schema: APPROVE_SCHEMA,
-          });
-        }
-        changed();
-      });
-    },
+    admitAs,
+    admit: (request, onHeld) => admitAs(request, same, onHeld),
     pause(reason) {
       if (paused || cancelled !== undefined) return false;
       paused = true;

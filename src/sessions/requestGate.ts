@@ -40,8 +40,9 @@ export function createRequestGate(options: RequestGateOptions): ControlledGate {
     admit(request, io) {
       if (queue.passesAll()) return undefined;
       const target = targetOf(request.params);
-      const pending = queue.admit(
+      return queue.admitAs(
         { id: request.id, kind: 'request', method: request.method, ...(target === undefined ? {} : { target }) },
+        toDecision,
         request.progressToken === undefined ? undefined : (held) => {
           let progress = 0;
           const timer = setInterval(() => {
@@ -57,7 +58,6 @@ export function createRequestGate(options: RequestGateOptions): ControlledGate {
           return () => clearInterval(timer);
         },
       );
-      return pending?.then(toDecision);
     },
     pause: (reason) => queue.pause(reason),
     resume: () => queue.resume(),
