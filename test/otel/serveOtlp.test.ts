@@ -79,7 +79,7 @@ describe('mcpscope serve --http --otlp-endpoint (built CLI)', () => {
         const timer = setTimeout(() => rej(new Error(`no gateway URL in 15 s: ${stderr}`)), 15_000);
         child!.stderr!.on('data', (c: Buffer) => {
           stderr += c.toString();
-          const m = /gateway at (http:\/\/127\.0\.0\.1:\d+)\/#token=([A-Za-z0-9_-]+)/.exec(stderr);
+          const m = /gateway at (http:\/\/127\.0\.0\.1:\d+)\/#code=\S+\s+mcpscope: API token: ([A-Za-z0-9_-]+)/.exec(stderr);
           if (m) {
             clearTimeout(timer);
             res(m);
@@ -116,7 +116,7 @@ describe('one place for many machines: a proxy exporting to another mcpscope\'s 
       const timer = setTimeout(() => rej(new Error(`no gateway URL in 15 s: ${stderr}`)), 15_000);
       child!.stderr!.on('data', (c: Buffer) => {
         stderr += c.toString();
-        const m = /gateway at (http:\/\/127\.0\.0\.1:\d+)\/#token=([A-Za-z0-9_-]+)/.exec(stderr);
+        const m = /gateway at (http:\/\/127\.0\.0\.1:\d+)\/#code=\S+\s+mcpscope: API token: ([A-Za-z0-9_-]+)/.exec(stderr);
         if (m) {
           clearTimeout(timer);
           res(m);
