@@ -3,7 +3,9 @@ import { InspectorError } from '../core/errors.js';
 import { newTraceId } from '../core/ids.js';
 import { rawIdToken } from '../core/rawIdToken.js';
 import { JSON_ATTRIBUTE_CAP_BYTES } from '../core/jsonAttributes.js';
+import { reportTo } from '../core/reportTo.js';
 import { Attr, type Attributes } from '../core/span.js';
+import { nowMicros } from '../core/time.js';
 import { classifyMessage, type ClassifiedMessage, type RpcId } from '../core/jsonRpc.js';
 import { hookChannels, type RpcDirection } from './hooks.js';
 import { createRedactor } from './redaction.js';
@@ -14,9 +16,11 @@ import {
   type RpcRecorder,
   type RpcRecorderOptions,
 } from './rpcRecorderOptions.js';
-import { createSpanRecorder, type OpenRequest, type SpanRecorder } from './spanRecorder.js';
-import { errorOutcome, failureOutcome, requestAttributes, resultOutcome, rpcSpanName, type JsonText } from './spanBuilder.js';
-import { chooseParent, type ParentCandidates } from './parentChoice.js';
+import type { OpenRequest } from './openRequests.js';
+import { chooseParent } from './parentChoice.js';
+import { createSpanFactory } from './requestSpan.js';
+import { SpanRecorder } from './spanRecorder.js';
+import { errorOutcome, failureOutcome, resultOutcome, rpcSpanName, type JsonText } from './spanBuilder.js';
 import { LazySpanContext, type SpanContext } from './traceContext.js';
 
 export type { RecordContext, RecorderStats, RpcRecorder, RpcRecorderOptions } from './rpcRecorderOptions.js';
@@ -38,64 +42,40 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
   const redactor = createRedactor(options.redaction);
   const traceId = options.traceId ?? newTraceId();
   const propagate = options.propagate ?? true;
-  const network = options.networkTransport ?? deriveNetworkTransport(options.transport);
-  const base: Attributes = {
-    [Attr.SESSION_ID]: options.sessionId,
-    [Attr.MCP_SESSION_ID]: options.sessionId,
-    [Attr.TRANSPORT]: options.transport,
-  };
-  if (network !== undefined) base[Attr.NETWORK_TRANSPORT] = network;
-  const spans: SpanRecorder = createSpanRecorder({
+  const factory = createSpanFactory({
+    sessionId: options.sessionId,
+    transport: options.transport,
+    network: options.networkTransport ?? deriveNetworkTransport(options.transport),
+    traceId,
+    redactor,
+    jsonCapBytes: recorderCap(options.jsonCapBytes ?? JSON_ATTRIBUTE_CAP_BYTES, options.sink.jsonCapBytes),
+  });
+  const spans = new SpanRecorder({
     sink: options.sink,
     sessionId: options.sessionId,
     transport: options.transport,
     traceId,
-    base,
-    jsonCapBytes: recorderCap(options.jsonCapBytes ?? JSON_ATTRIBUTE_CAP_BYTES, options.sink.jsonCapBytes),
+    spans: factory,
     onError: options.onError,
-    prepare: requestSpanAttributes,
     autoFlush: options.autoFlush ?? true,
     onBegin: () => tracking?.changed(),
   });
+  const open = spans.open;
   // Crash evidence: a sink that can keep it (the trace writer) learns of requests left open.
-  const tracking = options.sink.trackOpenRequests?.({ openCount: () => spans.openCount(), abandonedSpans: (before) => spans.abandonedSpans(before) });
+  const tracking = options.sink.trackOpenRequests?.({ openCount: () => open.size, abandonedSpans: (before) => spans.abandonedSpans(before) });
+  const redactedJson = factory.redactedJson;
   const plainJson: JsonText = (v) => JSON.stringify(v) ?? 'null';
-  const redactedJson: JsonText = (v) => JSON.stringify(redactor.redactValue(v)) ?? 'null';
+  const report = reportTo(options.onError);
 
   /**
-   * The first attributes of a request's span, as one literal: objects of one shape make the
-   * writer's JSON.stringify fast (bench "recorder hot path per request/response pair").
-   * Keys as in Attr: SESSION_ID, MCP_SESSION_ID, TRANSPORT, NETWORK_TRANSPORT, MCP_METHOD, JSONRPC_REQUEST_ID, DIRECTION.
+   * The parent of a message's span, chosen here for requests and notifications alike (the rule
+   * itself is chooseParent). A caller that gives the span id of a sent request chose the parent
+   * too, and already put it in the message's `_meta`.
    */
-  const sessionId = options.sessionId;
-  const transport = options.transport;
-  const spanBase = (req: OpenRequest): Attributes =>
-    network === undefined
-      ? { 'session.id': sessionId, 'mcp.session.id': sessionId, 'mcp.rpc.transport': transport, 'mcp.method.name': req.method, 'jsonrpc.request.id': req.idText ?? String(req.id), 'mcp.rpc.direction': req.dir }
-      : { 'session.id': sessionId, 'mcp.session.id': sessionId, 'mcp.rpc.transport': transport, 'network.transport': network, 'mcp.method.name': req.method, 'jsonrpc.request.id': req.idText ?? String(req.id), 'mcp.rpc.direction': req.dir };
-
-  /** Builds the attributes of a request's span: serialising and redacting, off the hot path. */
-  function requestSpanAttributes(req: OpenRequest, responseJson: string | undefined): Attributes {
-    const attributes = spanBase(req);
-    if (responseJson !== undefined) attributes[Attr.RESPONSE_JSON] = responseJson;
-    const raw = req.raw;
-    const text = raw ?? JSON.stringify(req.message);
-    const secret = redactor.needsRedaction(req.message, text);
-    attributes[Attr.REQUEST_JSON] = secret ? redactor.redactJson(text, req.message) : text;
-    requestAttributes(req.method, req.params, secret ? redactedJson : plainJson, attributes, secret ? undefined : raw);
-    return attributes;
-  }
-  const report = (err: unknown): void => {
-    try {
-      options.onError?.(err);
-    } catch {
-      // an error handler that throws has nowhere left to report to
-    }
-  };
-
-  const parentCandidates = (ctx: RecordContext | undefined, meta: Record<string, unknown> | undefined): ParentCandidates => {
+  const parentOf = (dir: RpcDirection, ctx: RecordContext | undefined, meta: Record<string, unknown> | undefined): SpanContext | undefined => {
+    if (dir === 'outbound' && ctx?.spanId !== undefined) return ctx.parent;
     const related = ctx?.relatedRequestId;
-    return { current: ctx?.parent, meta, propagate, related: related === undefined ? undefined : () => spans.open('inbound', related)?.ctx };
+    return chooseParent(dir, { current: ctx?.parent, meta, propagate, related: related === undefined ? undefined : () => open.find('inbound', related)?.ctx });
   };
 
   /**
@@ -104,12 +84,10 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
    * after it was handed over.
    */
   function onRequest(dir: RpcDirection, c: Extract<ClassifiedMessage, { kind: 'request' }>, message: unknown, raw: string | undefined, ctx: RecordContext | undefined): SpanContext {
-    const start = ctx?.time ?? spans.now();
+    const start = ctx?.time ?? nowMicros();
     const meta = metaOf(c.params);
-    const given = dir === 'outbound' ? ctx?.spanId : undefined;
-    // A caller that gives the span id chose the parent too (and already put it in the message's _meta).
-    const parent = given !== undefined ? ctx?.parent : chooseParent(dir, parentCandidates(ctx, meta));
-    const spanCtx = new LazySpanContext(parent?.traceId ?? traceId, parent?.traceFlags ?? 1, parent?.traceState, given);
+    const parent = parentOf(dir, ctx, meta);
+    const spanCtx = new LazySpanContext(parent?.traceId ?? traceId, parent?.traceFlags ?? 1, parent?.traceState, dir === 'outbound' ? ctx?.spanId : undefined);
     const token = meta?.progressToken;
     spans.begin({
       dir,
@@ -134,10 +112,10 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
   }
 
   function onResponse(reqDir: RpcDirection, respDir: RpcDirection, c: Extract<ClassifiedMessage, { kind: 'result' | 'error' }>, message: unknown, raw: string | undefined, time: number | undefined): void {
-    const req = c.id === null ? undefined : spans.take(reqDir, c.id, idTextOf(c.id, raw));
+    const req = c.id === null ? undefined : open.take(reqDir, c.id, idTextOf(c.id, raw));
     // A result nobody asked for (late answer to a cancelled request) is dropped; an error is kept.
     if (!req && c.kind === 'result') return;
-    const end = time ?? spans.now();
+    const end = time ?? nowMicros();
     spans.defer(() => {
       const text = raw ?? JSON.stringify(message);
       const secret = redactor.needsRedaction(message, text);
@@ -156,7 +134,7 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
 
   /** Ends a request without a response, off the hot path. */
   function fail(req: OpenRequest, errorType: string, message: string, time?: number): void {
-    const end = time ?? spans.now();
+    const end = time ?? nowMicros();
     spans.defer(() => spans.finish(req, failureOutcome(errorType, message), end));
   }
 
@@ -167,7 +145,7 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
     const p = c.params;
     if (c.method === 'notifications/progress') {
       const token = p?.progressToken;
-      const req = typeof token === 'string' || typeof token === 'number' ? spans.byProgressToken(token) : undefined;
+      const req = typeof token === 'string' || typeof token === 'number' ? open.byProgressToken(token) : undefined;
       if (req) {
         const attrs: Attributes = {};
         if (typeof p?.progress === 'number') attrs['mcp.progress'] = p.progress;
@@ -178,7 +156,7 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
       }
     } else if (c.method === 'notifications/cancelled') {
       const id = p?.requestId;
-      const req = typeof id === 'string' || typeof id === 'number' ? spans.take(dir, id) : undefined;
+      const req = typeof id === 'string' || typeof id === 'number' ? open.take(dir, id) : undefined;
       if (req) {
         const reason = typeof p?.reason === 'string' ? redactor.redactValue(p.reason) : undefined;
         spans.addEvent(req, c.method, reason === undefined ? {} : { 'mcp.cancel.reason': reason });
@@ -186,14 +164,14 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
         return;
       }
     } else if (dir === 'outbound' && ctx?.relatedRequestId !== undefined) {
-      const req = spans.open('inbound', ctx.relatedRequestId);
+      const req = open.find('inbound', ctx.relatedRequestId);
       if (req) {
         spans.addEvent(req, c.method, { 'mcp.notification.params_json': redactedJson(p ?? {}) });
         return;
       }
     }
-    const time = ctx?.time ?? spans.now();
-    const parent = chooseParent(dir, parentCandidates(ctx, metaOf(p)));
+    const time = ctx?.time ?? nowMicros();
+    const parent = parentOf(dir, ctx, metaOf(p));
     spans.defer(() => {
       const attrs: Attributes = { [Attr.MCP_METHOD]: c.method, [Attr.REQUEST_JSON]: redactor.redactJson(raw ?? JSON.stringify(message), message) };
       spans.loose(dir, c.method, { code: 'UNSET', attributes: {} }, attrs, time, parent);
@@ -219,7 +197,7 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
   }
 
   function invalid(dir: RpcDirection, raw: string, errorType: string, error: string, at?: number): void {
-    const time = at ?? spans.now();
+    const time = at ?? nowMicros();
     spans.defer(() => spans.loose(dir, 'jsonrpc.invalid', failureOutcome(errorType, error), { [Attr.REQUEST_JSON]: redactor.redactJson(raw) }, time));
   }
 
@@ -252,7 +230,7 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
     },
     fail(direction, id, errorType, message) {
       try {
-        const req = spans.take(direction, id);
+        const req = open.take(direction, id);
         if (req) fail(req, errorType, message);
       } catch (err) {
         report(err);
@@ -264,8 +242,8 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
       tracking?.stop();
     },
     stats: () => spans.stats(),
-    openRequests: () => spans.openCount(),
-    spanContextOf: (direction, id) => spans.open(direction, id)?.ctx,
+    openRequests: () => open.size,
+    spanContextOf: (direction, id) => open.find(direction, id)?.ctx,
   };
 }
 

@@ -1,0 +1,99 @@
+import { newSpanId } from '../core/ids.js';
+import { Attr, type Attributes, type Span, type SpanEvent } from '../core/span.js';
+import type { RpcDirection } from './hooks.js';
+import type { OpenRequest } from './openRequests.js';
+import type { Redactor } from './redaction.js';
+import { buildSpan, requestAttributes, type JsonText, type Outcome } from './spanBuilder.js';
+import type { SpanContext } from './traceContext.js';
+
+/** What every span of one recorder shares. */
+export interface SpanShape {
+  sessionId: string;
+  transport: string;
+  /** OpenTelemetry `network.transport`, when known. */
+  network: string | undefined;
+  /** Trace id of spans with no parent. */
+  traceId: string;
+  redactor: Redactor;
+  /** Cap for `*_json` attributes; undefined when the sink caps them. */
+  jsonCapBytes: number | undefined;
+}
+
+/** Builds spans from what a recorder saw; no I/O, no bookkeeping (see createSpanFactory). */
+export interface SpanFactory {
+  /**
+   * The span of `req` ended by `outcome` at `end` (µs): request JSON serialised and redacted,
+   * `responseJson` (already redacted) when it had a response. `events` default to the request's.
+   */
+  request(req: OpenRequest, outcome: Outcome, end: number, responseJson?: string, events?: SpanEvent[]): Span;
+  /** A zero-length span at `time` tied to no request (notification, stray error, invalid line). */
+  loose(dir: RpcDirection, name: string, outcome: Outcome, attributes: Attributes, time: number, parent?: SpanContext): Span;
+  /** Serialises a value for an attribute, redacted. */
+  readonly redactedJson: JsonText;
+}
+
+/** The `request + outcome -> span` function of one recorder. */
+export function createSpanFactory(shape: SpanShape): SpanFactory {
+  const { sessionId, transport, network, redactor, jsonCapBytes } = shape;
+  const plainJson: JsonText = (v) => JSON.stringify(v) ?? 'null';
+  const redactedJson: JsonText = (v) => JSON.stringify(redactor.redactValue(v)) ?? 'null';
+
+  /**
+   * The first attributes of a request's span, as one literal: objects of one shape make the
+   * writer's JSON.stringify fast (bench "recorder hot path per request/response pair").
+   */
+  const spanBase = (req: OpenRequest): Attributes =>
+    network === undefined
+      ? { 'session.id': sessionId, 'mcp.session.id': sessionId, 'mcp.rpc.transport': transport, 'mcp.method.name': req.method, 'jsonrpc.request.id': req.idText ?? String(req.id), 'mcp.rpc.direction': req.dir }
+      : { 'session.id': sessionId, 'mcp.session.id': sessionId, 'mcp.rpc.transport': transport, 'network.transport': network, 'mcp.method.name': req.method, 'jsonrpc.request.id': req.idText ?? String(req.id), 'mcp.rpc.direction': req.dir };
+
+  const requestSpanAttributes = (req: OpenRequest, responseJson: string | undefined): Attributes => {
+    const attributes = spanBase(req);
+    if (responseJson !== undefined) attributes[Attr.RESPONSE_JSON] = responseJson;
+    const raw = req.raw;
+    const text = raw ?? JSON.stringify(req.message);
+    const secret = redactor.needsRedaction(req.message, text);
+    attributes[Attr.REQUEST_JSON] = secret ? redactor.redactJson(text, req.message) : text;
+    requestAttributes(req.method, req.params, secret ? redactedJson : plainJson, attributes, secret ? undefined : raw);
+    if (req.droppedEvents) attributes['mcp.events.dropped'] = req.droppedEvents;
+    return attributes;
+  };
+
+  const looseBase: Attributes = { [Attr.SESSION_ID]: sessionId, [Attr.MCP_SESSION_ID]: sessionId, [Attr.TRANSPORT]: transport };
+  if (network !== undefined) looseBase[Attr.NETWORK_TRANSPORT] = network;
+
+  return {
+    redactedJson,
+    request: (req, outcome, end, responseJson, events = req.events) =>
+      buildSpan({
+        traceId: req.ctx.traceId,
+        spanId: req.ctx.spanId,
+        parentSpanId: req.parentSpanId,
+        name: req.name,
+        kind: req.dir === 'inbound' ? 'SERVER' : 'CLIENT',
+        startMicros: req.start,
+        endMicros: end,
+        outcome,
+        attributes: requestSpanAttributes(req, responseJson),
+        events,
+        jsonCapBytes,
+      }),
+    loose: (dir, name, outcome, attributes, time, parent) => {
+      // Object.assign rather than spread, which measured slower (bench "recorder total CPU per pair").
+      const all: Attributes = Object.assign({}, looseBase);
+      all[Attr.DIRECTION] = dir;
+      return buildSpan({
+        traceId: parent?.traceId ?? shape.traceId,
+        spanId: newSpanId(),
+        parentSpanId: parent?.spanId,
+        name,
+        kind: dir === 'inbound' ? 'SERVER' : 'CLIENT',
+        startMicros: time,
+        endMicros: time,
+        outcome,
+        attributes: Object.assign(all, attributes),
+        jsonCapBytes,
+      });
+    },
+  };
+}
