@@ -3,7 +3,8 @@ import { Attr, type Attributes, type Span, type SpanEvent } from '../core/span.j
 import type { RpcDirection } from './hooks.js';
 import type { OpenRequest } from './openRequests.js';
 import type { Redactor } from './redaction.js';
-import { buildSpan, requestAttributes, type JsonText, type Outcome } from './spanBuilder.js';
+import type { ClassifiedMessage } from '../core/jsonRpc.js';
+import { buildSpan, errorOutcome, requestAttributes, resultOutcome, type JsonText, type Outcome } from './spanBuilder.js';
 import type { SpanContext } from './traceContext.js';
 
 /** What every span of one recorder shares. */
@@ -28,6 +29,11 @@ export interface SpanFactory {
   request(req: OpenRequest, outcome: Outcome, end: number, responseJson?: string, events?: SpanEvent[]): Span;
   /** A zero-length span at `time` tied to no request (notification, stray error, invalid line). */
   loose(dir: RpcDirection, name: string, outcome: Outcome, attributes: Attributes, time: number, parent?: SpanContext): Span;
+  /**
+   * A response's redacted JSON text and the outcome it gives a request of `method` (undefined:
+   * no request matched; only an error is recorded then). `raw` is its original text when known.
+   */
+  response(method: string | undefined, c: Extract<ClassifiedMessage, { kind: 'result' | 'error' }>, message: unknown, raw: string | undefined): { outcome: Outcome; responseJson: string };
   /** Serialises a value for an attribute, redacted. */
   readonly redactedJson: JsonText;
 }
@@ -64,6 +70,15 @@ export function createSpanFactory(shape: SpanShape): SpanFactory {
 
   return {
     redactedJson,
+    response(method, c, message, raw) {
+      const text = raw ?? JSON.stringify(message);
+      const secret = redactor.needsRedaction(message, text);
+      const responseJson = secret ? redactor.redactJson(text, message) : text;
+      if (c.kind === 'error') return { outcome: errorOutcome(c.code, secret ? redactor.redactValue(c.message) : c.message), responseJson };
+      // A redacted result also gives a redacted error text when the tool answered isError.
+      const result = secret ? redactor.redactValue(c.result) : c.result;
+      return { outcome: resultOutcome(method ?? '', result, secret ? redactedJson : plainJson, secret ? undefined : raw), responseJson };
+    },
     request: (req, outcome, end, responseJson, events = req.events) =>
       buildSpan({
         traceId: req.ctx.traceId,
