@@ -75,9 +75,8 @@ export function createSpanFactory(shape: SpanShape): SpanFactory {
       const secret = redactor.needsRedaction(message, text);
       const responseJson = secret ? redactor.redactJson(text, message) : text;
       if (c.kind === 'error') return { outcome: errorOutcome(c.code, secret ? redactor.redactValue(c.message) : c.message), responseJson };
-      // A redacted result also gives a redacted error text when the tool answered isError.
-      const result = secret ? redactor.redactValue(c.result) : c.result;
-      return { outcome: resultOutcome(method ?? '', result, secret ? redactedJson : plainJson, secret ? undefined : raw), responseJson };
+      // A tool's error text sits under no secret-named key (result.content[i].text): its own value patterns are all there is to redact.
+      return { outcome: resultOutcome(method ?? '', c.result, secret ? (text) => redactor.redactValue(text) : (text) => text), responseJson };
     },
     request: (req, outcome, end, responseJson, events = req.events) =>
       buildSpan({
