@@ -56,11 +56,11 @@ export function createSpanFactory(shape: SpanShape): SpanFactory {
   const requestSpanAttributes = (req: OpenRequest, responseJson: string | undefined): Attributes => {
     const attributes = spanBase(req);
     if (responseJson !== undefined) attributes[Attr.RESPONSE_JSON] = responseJson;
-    const raw = req.raw;
-    const text = raw ?? JSON.stringify(req.message);
+    const text = req.raw ?? JSON.stringify(req.message);
     const secret = redactor.needsRedaction(req.message, text);
     attributes[Attr.REQUEST_JSON] = secret ? redactor.redactJson(text, req.message) : text;
-    requestAttributes(req.method, req.params, secret ? redactedJson : plainJson, attributes, secret ? undefined : raw);
+    // The tool input is cut out of the request's text (raw, or the one serialisation above), not serialised again.
+    requestAttributes(req.method, req.params, secret ? redactedJson : plainJson, attributes, secret ? undefined : text);
     if (req.droppedEvents) attributes['mcp.events.dropped'] = req.droppedEvents;
     return attributes;
   };
