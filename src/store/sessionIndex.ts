@@ -6,7 +6,8 @@ import type { SessionMeta } from '../core/session.js';
 import { parseMicros } from '../core/time.js';
 import { parseMeta, writeMetaFile } from './metaFile.js';
 import { metaFilePath, parseTraceDirEntry, plainTraceFilePath, traceFilePath } from './paths.js';
-import { isLive, isProcessAlive, rebuildMeta } from './rebuildMeta.js';
+import { isLive, rebuildMeta } from './rebuildMeta.js';
+import { isProcessAlive } from './processAlive.js';
 import { settleAbandonedRequests } from './settleAbandoned.js';
 
 /** Lists sessions from their small meta records, never by decompressing every trace. */

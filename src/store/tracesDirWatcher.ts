@@ -2,6 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isSessionId } from '../core/ids.js';
+import { metaFilePath, parseTraceDirEntry, plainTraceFilePath, traceFilePath } from './paths.js';
 
 /** What changed for one session: its trace file, its meta file, or both are gone. */
 export type TracesDirChangeKind = 'trace' | 'meta' | 'removed';
@@ -35,17 +36,16 @@ export interface TracesDirWatcher {
   close(): Promise<void>;
 }
 
-// Trace parts `<id>.jsonl.gz`, `<id>.<n>.jsonl.gz`, plain `<id>.jsonl`, and `<id>.meta.json`
-// (the store's layout); `.idx` sidecars and temporary files are not changes of their own.
-const ENTRY = /^([A-Za-z0-9_-]{6,128})(?:\.([1-9]\d{0,5}))?\.(jsonl\.gz|jsonl|meta\.json)$/;
-
-/** Maps a file name in the traces directory to its session and kind; undefined for other files. */
+/**
+ * Maps a file name in the traces directory to its session and kind: trace parts (gzip or plain)
+ * and the meta record; undefined for other files (`.idx` sidecars, locks and temporary files are
+ * not changes of their own).
+ */
 export function classifyTraceFile(name: string): { sessionId: string; kind: 'trace' | 'meta' } | undefined {
-  const m = ENTRY.exec(name);
-  if (!m || !isSessionId(m[1])) return undefined;
-  if (m[3] === 'meta.json') return m[2] === undefined ? { sessionId: m[1], kind: 'meta' } : undefined;
-  if (m[3] === 'jsonl' && m[2] !== undefined) return undefined;
-  return { sessionId: m[1], kind: 'trace' };
+  const entry = parseTraceDirEntry(name);
+  if (!entry || !isSessionId(entry.sessionId)) return undefined;
+  if (entry.kind === 'trace' || entry.kind === 'plain') return { sessionId: entry.sessionId, kind: 'trace' };
+  return entry.kind === 'meta' ? { sessionId: entry.sessionId, kind: 'meta' } : undefined;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -96,7 +96,7 @@ export function createTracesDirWatcher(options: TracesDirWatcherOptions): Traces
     const batch = [...pending];
     pending.clear();
     for (const [sessionId, kinds] of batch) {
-      const present = await Promise.all(['.jsonl.gz', '.jsonl', '.meta.json'].map((suffix) => exists(join(dir, `${sessionId}${suffix}`))));
+      const present = await Promise.all([traceFilePath(dir, sessionId), plainTraceFilePath(dir, sessionId), metaFilePath(dir, sessionId)].map(exists));
       if (mode === 'closed') return;
       const changes: TracesDirChange[] = present.some(Boolean) ? [...kinds].map((kind) => ({ sessionId, kind })) : [{ sessionId, kind: 'removed' }];
       for (const change of changes) {
