@@ -2,6 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isSessionId } from '../core/ids.js';
+import { Listeners } from '../core/listeners.js';
 import { metaFilePath, parseTraceDirEntry, plainTraceFilePath, traceFilePath } from './paths.js';
 
 /** What changed for one session: its trace file, its meta file, or both are gone. */
@@ -70,7 +71,7 @@ export function createTracesDirWatcher(options: TracesDirWatcherOptions): Traces
   const debounceMs = options.debounceMs ?? 50;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const onError = options.onError ?? (() => {});
-  const listeners = new Set<(change: TracesDirChange) => void>();
+  const listeners = new Listeners<TracesDirChange>(onError);
   const pending = new Map<string, Set<'trace' | 'meta'>>();
   let snapshot = new Map<string, string>(); // file name -> "size:mtime", for polling
   let mode: TracesDirWatcher['mode'] = 'waiting';
@@ -99,15 +100,7 @@ export function createTracesDirWatcher(options: TracesDirWatcherOptions): Traces
       const present = await Promise.all([traceFilePath(dir, sessionId), plainTraceFilePath(dir, sessionId), metaFilePath(dir, sessionId)].map(exists));
       if (mode === 'closed') return;
       const changes: TracesDirChange[] = present.some(Boolean) ? [...kinds].map((kind) => ({ sessionId, kind })) : [{ sessionId, kind: 'removed' }];
-      for (const change of changes) {
-        for (const listener of [...listeners]) {
-          try {
-            listener(change);
-          } catch (err) {
-            onError(err);
-          }
-        }
-      }
+      for (const change of changes) listeners.emit(change);
     }
   };
 
@@ -212,8 +205,7 @@ export function createTracesDirWatcher(options: TracesDirWatcherOptions): Traces
       return mode;
     },
     subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+      return listeners.add(listener);
     },
     async close() {
       if (mode === 'closed') return;
