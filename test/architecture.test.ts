@@ -148,7 +148,6 @@ const SIZE_ALLOWED: Record<string, string> = {
   'otel/sessionWriterPool.ts:createSessionWriterPool': RESHAPED_ELSEWHERE,
   'http/routes/eventsRoute.ts:eventsRoute': 'route factory holding the SSE replay buffer and client set; being reshaped by uishell',
   'http/startGateway.ts:startGateway': 'the gateway wiring in one reading order; being reshaped by uishell',
-  'http/routes/mcpRoute.ts:mcpRoute': CLOSURE_FACTORY,
   'instrumentation/redaction.ts:createRedactor': 'compiles the rules once into closures the hot path calls without property lookups (bench "recorder hot path")',
   'proxy/lineFramer.ts:createLineFramer': 'one byte-scanning loop with its buffer state, on the forwarding path (bench "proxy-big")',
   'proxy/recordingQueue.ts:createRecordingQueue': CLOSURE_FACTORY,

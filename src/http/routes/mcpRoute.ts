@@ -74,19 +74,11 @@ export function mcpRoute(factory: McpServerFactory | undefined, options: { idleT
       release();
       throw err;
     }
-    const entry: McpEntry = { transport: undefined as never, close: built.close, release, active: 0, lastSeen: Date.now() };
-    entry.transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => {
-        entry.id = id;
-        pending.delete(entry);
-        sessions.set(id, entry);
-        release();
-      },
-      onsessionclosed: () => void dispose(entry),
-      maxRequestBodySize: MAX_MCP_BODY,
-    });
-    entry.transport.onclose = () => void dispose(entry);
+    const entry = newEntry(built, release, (initialized) => {
+      pending.delete(initialized);
+      sessions.set(initialized.id!, initialized);
+      initialized.release();
+    }, dispose);
     pending.add(entry);
     await built.server.connect(entry.transport);
     return entry;
@@ -125,4 +117,20 @@ export function mcpRoute(factory: McpServerFactory | undefined, options: { idleT
       await Promise.all([...sessions.values(), ...pending].map(dispose));
     },
   };
+}
+
+/** A session entry for `built`'s server: `initialized` once initialize gave it an id, `ended` when its transport closes. */
+function newEntry(built: ReturnType<McpServerFactory>, release: () => void, initialized: (entry: McpEntry) => void, ended: (entry: McpEntry) => Promise<void>): McpEntry {
+  const entry: McpEntry = { transport: undefined as never, close: built.close, release, active: 0, lastSeen: Date.now() };
+  entry.transport = new StreamableHTTPServerTransport({
+    sessionIdGenerator: () => randomUUID(),
+    onsessioninitialized: (id) => {
+      entry.id = id;
+      initialized(entry);
+    },
+    onsessionclosed: () => void ended(entry),
+    maxRequestBodySize: MAX_MCP_BODY,
+  });
+  entry.transport.onclose = () => void ended(entry);
+  return entry;
 }
