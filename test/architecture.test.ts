@@ -155,7 +155,6 @@ const SIZE_ALLOWED: Record<string, string> = {
   'proxy/stdioUpstream.ts:createStdioUpstream': CLOSURE_FACTORY,
   'store/compressionWorker.ts:sharedPool': CLOSURE_FACTORY,
   'store/sessionIndex.ts:createSessionIndex': CLOSURE_FACTORY,
-  'store/tracesDirWatcher.ts:createTracesDirWatcher': CLOSURE_FACTORY,
 };
 
 describe('sizes', () => {
