@@ -154,7 +154,6 @@ const SIZE_ALLOWED: Record<string, string> = {
   'proxy/startProxy.ts:startProxy': CLOSURE_FACTORY,
   'proxy/stdioUpstream.ts:createStdioUpstream': CLOSURE_FACTORY,
   'store/compressionWorker.ts:sharedPool': CLOSURE_FACTORY,
-  'store/sessionIndex.ts:createSessionIndex': CLOSURE_FACTORY,
 };
 
 describe('sizes', () => {
