@@ -1,3 +1,4 @@
+import { Listeners } from '../core/listeners.js';
 import { describeError } from '../core/errors.js';
 import type { EventBus } from '../sessions/eventBus.js';
 import { createTracesDirWatcher, type TracesDirWatcher } from '../store/tracesDirWatcher.js';
@@ -33,19 +34,13 @@ export interface SessionChanges {
 /** Starts relaying changes of `tracesDir` (unless `watch` is false) and of `bus`. */
 export function createSessionChanges(options: SessionChangesOptions): SessionChanges {
   const { log } = options;
-  const listeners = new Set<(change: SessionChange) => void>();
+  const listeners = new Listeners<SessionChange>((err) => log(`inspector: change listener failed: ${describeError(err)}`));
   let known: Set<string> | undefined;
   let closed = false;
 
   const emit = (change: SessionChange) => {
     if (closed) return;
-    for (const l of [...listeners]) {
-      try {
-        l(change);
-      } catch (err) {
-        log(`inspector: change listener failed: ${describeError(err)}`);
-      }
-    }
+    listeners.emit(change);
   };
   /** Emits `added` first when the session was not known. */
   const touch = (sessionId: string, kind: SessionChange['kind']) => {
@@ -77,8 +72,7 @@ export function createSessionChanges(options: SessionChangesOptions): SessionCha
       known ??= new Set(ids);
     },
     subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+      return listeners.add(listener);
     },
     async close() {
       if (closed) return;

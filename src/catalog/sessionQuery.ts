@@ -1,3 +1,4 @@
+import { firstIssue } from '../core/zodIssues.js';
 import { z } from 'zod';
 import { InspectorError } from '../core/errors.js';
 import { EngineSchema, SessionStatusSchema, type Engine, type SessionMeta, type SessionStatus } from '../core/session.js';
@@ -59,10 +60,7 @@ const CursorSchema = z.object({ v: z.literal(1), s: z.string(), i: z.string(), f
  */
 export function querySessions(metas: SessionMeta[], filter: SessionFilter = {}): SessionPage {
   const parsed = SessionFilterSchema.safeParse(filter);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new InspectorError('INVALID_ARGUMENT', `invalid session filter: ${issue.path.join('.') || 'filter'}: ${issue.message}`);
-  }
+  if (!parsed.success) throw new InspectorError('INVALID_ARGUMENT', `invalid session filter: ${firstIssue(parsed.error, 'filter')}`);
   const f = parsed.data;
   const since = bound('since', f.since);
   const until = bound('until', f.until);

@@ -1,8 +1,6 @@
-import { stat } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
-import { join } from 'node:path';
 import { isInspectorError } from '../core/errors.js';
 import { assertSessionId } from '../core/ids.js';
+import { traceFilesVersion } from '../store/traceParts.js';
 import { readTrace } from '../store/traceReader.js';
 import { makeTrace, type LoadedTrace } from './loadedTrace.js';
 
@@ -52,7 +50,7 @@ export function createTraceCache(options: TraceCacheOptions): TraceCache {
   return {
     async get(sessionId) {
       assertSessionId(sessionId);
-      const version = await traceVersion(options.tracesDir, sessionId);
+      const version = await traceFilesVersion(options.tracesDir, sessionId);
       const cached = entries.get(sessionId);
       if (cached && cached.version === version) {
         entries.delete(sessionId);
@@ -77,31 +75,4 @@ export function createTraceCache(options: TraceCacheOptions): TraceCache {
       else entries.delete(sessionId);
     },
   };
-}
-
-/**
- * Identity of a session's trace files: size, mtime and inode of every rotated part
- * (`<id>.jsonl.gz`, `<id>.1.jsonl.gz`, ...) or of the plain `<id>.jsonl`; "missing" when none exists.
- */
-async function traceVersion(tracesDir: string, sessionId: string): Promise<string> {
-  const parts: string[] = [];
-  for (let part = 0; part < 100_000; part++) {
-    const s = await statOrUndefined(join(tracesDir, part === 0 ? `${sessionId}.jsonl.gz` : `${sessionId}.${part}.jsonl.gz`));
-    if (!s) break;
-    parts.push(`${s.size}:${s.mtimeMs}:${s.ino}`);
-  }
-  if (parts.length === 0) {
-    const s = await statOrUndefined(join(tracesDir, `${sessionId}.jsonl`));
-    if (s) parts.push(`plain:${s.size}:${s.mtimeMs}:${s.ino}`);
-  }
-  return parts.length === 0 ? 'missing' : parts.join('/');
-}
-
-async function statOrUndefined(path: string): Promise<Stats | undefined> {
-  try {
-    const s = await stat(path);
-    return s.isFile() ? s : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -35,7 +35,7 @@ export function isSpanId(value: unknown): value is string {
 }
 
 // Ids are drawn from a pooled random buffer: one randomFillSync per 4 KB instead of a
-// randomBytes call (about 2 µs) per id, which matters on the recording hot path.
+// randomBytes call per id (bench "recorder hot path per request/response pair").
 const pool = Buffer.allocUnsafe(4096);
 let poolOffset = pool.length;
 

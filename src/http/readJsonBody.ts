@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { readBodyBytes } from '../core/http/readBody.js';
 import { MAX_JSON_DEPTH, jsonTextTooDeep } from '../core/jsonDepth.js';
 import { HttpError } from './errors.js';
 
@@ -24,20 +25,15 @@ export async function readJsonBody(req: IncomingMessage, options: { limit?: numb
     throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'request body must be application/json', { Connection: 'close' });
   }
   if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw tooLarge(limit);
-    chunks.push(chunk);
-  }
-  if (size === 0) {
+  const bytes = await readBodyBytes(req, limit);
+  if (bytes === undefined) throw tooLarge(limit);
+  if (bytes.length === 0) {
     if (options.allowEmpty) return undefined;
     throw new HttpError(400, 'INVALID_ARGUMENT', 'request body required: a JSON object');
   }
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     throw new HttpError(400, 'INVALID_ARGUMENT', 'request body is not valid UTF-8');
   }

@@ -2,6 +2,7 @@ import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { InspectorError, describeError } from '../core/errors.js';
 import { isSessionId, newSessionId, newSpanId } from '../core/ids.js';
+import { reportTo } from '../core/reportTo.js';
 import { createRpcRecorder, type RpcRecorder, type RpcRecorderOptions } from './rpcRecorder.js';
 import { chooseParent } from './parentChoice.js';
 import { currentSpanContext, formatTraceparent, runWithSpanContext, type SpanContext } from './traceContext.js';
@@ -70,13 +71,7 @@ export function instrumentTransport(inner: Transport, options: InstrumentOptions
     transport: transport ?? transportNameOf(inner),
   });
   const propagate = options.propagate ?? true;
-  const report = (err: unknown): void => {
-    try {
-      options.onError?.(err);
-    } catch {
-      // nowhere left to report
-    }
-  };
+  const report = reportTo(options.onError);
 
   let userOnMessage: MessageHandler = inner.onmessage;
   let userOnClose: Transport['onclose'] = inner.onclose;
@@ -128,20 +123,44 @@ export function instrumentTransport(inner: Transport, options: InstrumentOptions
     }
   };
 
+  return delegate(inner, {
+    send,
+    close,
+    recorder,
+    getOnMessage: () => userOnMessage,
+    setOnMessage: (h) => (userOnMessage = h),
+    getOnClose: () => userOnClose,
+    setOnClose: (h) => (userOnClose = h),
+  });
+}
+
+/** What the wrapper answers itself; every other property goes to the inner transport. */
+interface Own {
+  send: Transport['send'];
+  close: Transport['close'];
+  recorder: RpcRecorder;
+  getOnMessage(): MessageHandler;
+  setOnMessage(handler: MessageHandler): void;
+  getOnClose(): Transport['onclose'];
+  setOnClose(handler: Transport['onclose']): void;
+}
+
+/** `inner` behind a Proxy: `own` answers send/close/recorder and the user's handlers; methods are bound to `inner`. */
+function delegate(inner: Transport, own: Own): InstrumentedTransport {
   const bound = new WeakMap<object, unknown>();
   return new Proxy(inner, {
     get(target, prop) {
       switch (prop) {
         case 'send':
-          return send;
+          return own.send;
         case 'close':
-          return close;
+          return own.close;
         case 'onmessage':
-          return userOnMessage;
+          return own.getOnMessage();
         case 'onclose':
-          return userOnClose;
+          return own.getOnClose();
         case 'recorder':
-          return recorder;
+          return own.recorder;
       }
       const value: unknown = Reflect.get(target, prop, target);
       if (typeof value !== 'function') return value;
@@ -151,8 +170,8 @@ export function instrumentTransport(inner: Transport, options: InstrumentOptions
       return fn;
     },
     set(target, prop, value) {
-      if (prop === 'onmessage') userOnMessage = value as MessageHandler;
-      else if (prop === 'onclose') userOnClose = value as Transport['onclose'];
+      if (prop === 'onmessage') own.setOnMessage(value as MessageHandler);
+      else if (prop === 'onclose') own.setOnClose(value as Transport['onclose']);
       else return Reflect.set(target, prop, value, target);
       return true;
     },

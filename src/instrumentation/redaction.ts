@@ -35,7 +35,7 @@ export interface Redactor {
 
 const KEY_FRAGMENTS = 'authori[sz]ation|token|secret|passw(?:or)?d|passphrase|api[-_]?key|private[-_]?key|access[-_]?key|cookie|credential';
 const DEFAULT_KEY = new RegExp(KEY_FRAGMENTS, 'i');
-// Case variants are spelled out instead of using the i flag: a case-sensitive scan is about 3x faster.
+// Case variants are spelled out instead of using the i flag: a case-sensitive scan is faster (bench "recorder hot path per request/response pair").
 const DEFAULT_VALUES: RegExp[] = [
   /(?<=\b(?:[Bb]earer|BEARER|[Bb]asic|BASIC|Token)\s+)[A-Za-z0-9\-._~+/]{8,}=*/g,
   /(?<=[?&](?:[a-z_]*token|api_?key|apikey|key|secret|password|sig|signature|[A-Z_]*TOKEN|API_?KEY|KEY|SECRET|PASSWORD)=)[^&#\s"']+/g,

@@ -1,30 +1,31 @@
 import { z } from 'zod';
 import { InspectorError } from '../core/errors.js';
 import { newTraceId } from '../core/ids.js';
-import { rawIdToken } from '../core/rawIdToken.js';
 import { JSON_ATTRIBUTE_CAP_BYTES } from '../core/jsonAttributes.js';
+import type { OpenRequestTracking } from '../core/spanSink.js';
+import { reportTo } from '../core/reportTo.js';
 import { Attr, type Attributes } from '../core/span.js';
+import { nowMicros } from '../core/time.js';
 import { classifyMessage, type ClassifiedMessage, type RpcId } from '../core/jsonRpc.js';
 import { hookChannels, type RpcDirection } from './hooks.js';
-import { createRedactor } from './redaction.js';
+import { createRedactor, type Redactor } from './redaction.js';
 import {
   deriveNetworkTransport,
   RpcRecorderOptionsSchema,
   type RecordContext,
+  type RecorderStats,
   type RpcRecorder,
   type RpcRecorderOptions,
 } from './rpcRecorderOptions.js';
-import { createSpanRecorder, type OpenRequest, type SpanRecorder } from './spanRecorder.js';
-import { errorOutcome, failureOutcome, requestAttributes, resultOutcome, rpcSpanName, type JsonText } from './spanBuilder.js';
-import { chooseParent, type ParentCandidates } from './parentChoice.js';
+import type { OpenRequest, OpenRequestTable } from './openRequests.js';
+import { idTextOf, isJson, metaOf, safeStringify } from './messageParts.js';
+import { chooseParent } from './parentChoice.js';
+import { createSpanFactory, type SpanFactory } from './requestSpan.js';
+import { SpanRecorder } from './spanRecorder.js';
+import { failureOutcome, rpcSpanName } from './spanBuilder.js';
 import { LazySpanContext, type SpanContext } from './traceContext.js';
 
 export type { RecordContext, RecorderStats, RpcRecorder, RpcRecorderOptions } from './rpcRecorderOptions.js';
-
-function metaOf(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  const meta = params?._meta;
-  return meta !== null && typeof meta === 'object' ? (meta as Record<string, unknown>) : undefined;
-}
 
 /** The cap the recorder applies itself: none when the sink caps at or below it (a span is capped once). */
 function recorderCap(cap: number, sinkCap: number | undefined): number | undefined {
@@ -35,83 +36,155 @@ function recorderCap(cap: number, sinkCap: number | undefined): number | undefin
 export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
   const checked = RpcRecorderOptionsSchema.safeParse(options);
   if (!checked.success) throw new InspectorError('INVALID_ARGUMENT', `invalid recorder options: ${z.prettifyError(checked.error)}`);
-  const redactor = createRedactor(options.redaction);
-  const traceId = options.traceId ?? newTraceId();
-  const propagate = options.propagate ?? true;
-  const network = options.networkTransport ?? deriveNetworkTransport(options.transport);
-  const base: Attributes = {
-    [Attr.SESSION_ID]: options.sessionId,
-    [Attr.MCP_SESSION_ID]: options.sessionId,
-    [Attr.TRANSPORT]: options.transport,
-  };
-  if (network !== undefined) base[Attr.NETWORK_TRANSPORT] = network;
-  const spans: SpanRecorder = createSpanRecorder({
-    sink: options.sink,
-    sessionId: options.sessionId,
-    transport: options.transport,
-    traceId,
-    base,
-    jsonCapBytes: recorderCap(options.jsonCapBytes ?? JSON_ATTRIBUTE_CAP_BYTES, options.sink.jsonCapBytes),
-    onError: options.onError,
-    prepare: requestSpanAttributes,
-    autoFlush: options.autoFlush ?? true,
-    onBegin: () => tracking?.changed(),
-  });
-  // Crash evidence: a sink that can keep it (the trace writer) learns of requests left open.
-  const tracking = options.sink.trackOpenRequests?.({ openCount: () => spans.openCount(), abandonedSpans: (before) => spans.abandonedSpans(before) });
-  const plainJson: JsonText = (v) => JSON.stringify(v) ?? 'null';
-  const redactedJson: JsonText = (v) => JSON.stringify(redactor.redactValue(v)) ?? 'null';
+  return new MessageRecorder(options);
+}
 
-  /**
-   * The first attributes of a request's span, as one literal: objects of one shape make the
-   * writer's JSON.stringify fast (bench "recorder hot path per request/response pair").
-   * Keys as in Attr: SESSION_ID, MCP_SESSION_ID, TRANSPORT, NETWORK_TRANSPORT, MCP_METHOD, JSONRPC_REQUEST_ID, DIRECTION.
-   */
-  const sessionId = options.sessionId;
-  const transport = options.transport;
-  const spanBase = (req: OpenRequest): Attributes =>
-    network === undefined
-      ? { 'session.id': sessionId, 'mcp.session.id': sessionId, 'mcp.rpc.transport': transport, 'mcp.method.name': req.method, 'jsonrpc.request.id': req.idText ?? String(req.id), 'mcp.rpc.direction': req.dir }
-      : { 'session.id': sessionId, 'mcp.session.id': sessionId, 'mcp.rpc.transport': transport, 'network.transport': network, 'mcp.method.name': req.method, 'jsonrpc.request.id': req.idText ?? String(req.id), 'mcp.rpc.direction': req.dir };
+type Request = Extract<ClassifiedMessage, { kind: 'request' }>;
+type Response = Extract<ClassifiedMessage, { kind: 'result' | 'error' }>;
+type Notification = Extract<ClassifiedMessage, { kind: 'notification' }>;
 
-  /** Builds the attributes of a request's span: serialising and redacting, off the hot path. */
-  function requestSpanAttributes(req: OpenRequest, responseJson: string | undefined): Attributes {
-    const attributes = spanBase(req);
-    if (responseJson !== undefined) attributes[Attr.RESPONSE_JSON] = responseJson;
-    const raw = req.raw;
-    const text = raw ?? JSON.stringify(req.message);
-    const secret = redactor.needsRedaction(req.message, text);
-    attributes[Attr.REQUEST_JSON] = secret ? redactor.redactJson(text, req.message) : text;
-    requestAttributes(req.method, req.params, secret ? redactedJson : plainJson, attributes, secret ? undefined : raw);
-    return attributes;
+/**
+ * Messages to open requests and outcomes. The hot path does only what cannot wait: ids,
+ * timestamps, matching. Serialising, redacting and building spans is deferred (SpanRecorder.defer),
+ * so a message must not be mutated after it was handed over.
+ */
+class MessageRecorder implements RpcRecorder {
+  readonly sessionId: string;
+  readonly traceId: string;
+  private readonly propagate: boolean;
+  private readonly redactor: Redactor;
+  private readonly factory: SpanFactory;
+  private readonly spans: SpanRecorder;
+  private readonly open: OpenRequestTable;
+  private readonly tracking: OpenRequestTracking | undefined;
+  private readonly report: (err: unknown) => void;
+
+  constructor(options: RpcRecorderOptions) {
+    this.sessionId = options.sessionId;
+    this.traceId = options.traceId ?? newTraceId();
+    this.propagate = options.propagate ?? true;
+    this.redactor = createRedactor(options.redaction);
+    this.report = reportTo(options.onError);
+    this.factory = createSpanFactory({
+      sessionId: options.sessionId,
+      transport: options.transport,
+      network: options.networkTransport ?? deriveNetworkTransport(options.transport),
+      traceId: this.traceId,
+      redactor: this.redactor,
+      jsonCapBytes: recorderCap(options.jsonCapBytes ?? JSON_ATTRIBUTE_CAP_BYTES, options.sink.jsonCapBytes),
+    });
+    this.spans = new SpanRecorder({
+      sink: options.sink,
+      sessionId: options.sessionId,
+      transport: options.transport,
+      traceId: this.traceId,
+      spans: this.factory,
+      onError: options.onError,
+      autoFlush: options.autoFlush ?? true,
+      onBegin: () => this.tracking?.changed(),
+    });
+    this.open = this.spans.open;
+    // Crash evidence: a sink that can keep it (the trace writer) learns of requests left open.
+    this.tracking = options.sink.trackOpenRequests?.({ openCount: () => this.open.size, abandonedSpans: (before) => this.spans.abandonedSpans(before) });
+    this.spans.started();
   }
-  const report = (err: unknown): void => {
-    try {
-      options.onError?.(err);
-    } catch {
-      // an error handler that throws has nowhere left to report to
-    }
-  };
 
-  const parentCandidates = (ctx: RecordContext | undefined, meta: Record<string, unknown> | undefined): ParentCandidates => {
-    const related = ctx?.relatedRequestId;
-    return { current: ctx?.parent, meta, propagate, related: related === undefined ? undefined : () => spans.open('inbound', related)?.ctx };
-  };
+  received(message: unknown, raw?: string, context?: RecordContext): SpanContext | undefined {
+    return this.handle('inbound', message, raw, context);
+  }
+
+  sent(message: unknown, raw?: string, context?: RecordContext): SpanContext | undefined {
+    return this.handle('outbound', message, raw, context);
+  }
+
+  malformed(direction: 'received' | 'sent', raw: string, error: string, time?: number): void {
+    if (this.spans.closed) return;
+    try {
+      const text = typeof raw === 'string' ? raw : safeStringify(raw);
+      this.invalid(direction === 'received' ? 'inbound' : 'outbound', text, isJson(text) ? 'invalid_request' : 'parse_error', String(error), time);
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  fail(direction: RpcDirection, id: RpcId, errorType: string, message: string): void {
+    try {
+      const req = this.open.take(direction, id);
+      if (req) this.failLater(req, errorType, message);
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  flush(): void {
+    this.spans.flush();
+  }
+
+  close(reason?: string): void {
+    this.spans.close(reason ?? 'connection closed');
+    this.tracking?.stop();
+  }
+
+  stats(): RecorderStats {
+    return this.spans.stats();
+  }
+
+  openRequests(): number {
+    return this.open.size;
+  }
+
+  spanContextOf(direction: RpcDirection, id: RpcId): SpanContext | undefined {
+    return this.open.find(direction, id)?.ctx;
+  }
+
+  private handle(dir: RpcDirection, message: unknown, raw: string | undefined, ctx: RecordContext | undefined): SpanContext | undefined {
+    if (this.spans.closed) return undefined;
+    try {
+      if (!Array.isArray(message)) return this.handleOne(dir, message, raw, ctx);
+      if (message.length === 0) this.invalid(dir, raw ?? '[]', 'invalid_request', 'empty batch', ctx?.time);
+      for (const element of message) this.handleOne(dir, element, undefined, ctx);
+    } catch (err) {
+      this.report(err);
+    }
+    return undefined;
+  }
+
+  private handleOne(dir: RpcDirection, message: unknown, raw: string | undefined, ctx: RecordContext | undefined): SpanContext | undefined {
+    const c = classifyMessage(message);
+    switch (c.kind) {
+      case 'request':
+        return this.onRequest(dir, c, message, raw, ctx);
+      case 'result':
+      case 'error':
+        this.onResponse(dir === 'inbound' ? 'outbound' : 'inbound', dir, c, message, raw, ctx?.time);
+        return undefined;
+      case 'notification':
+        this.onNotification(dir, c, message, raw, ctx);
+        return undefined;
+      case 'invalid':
+        this.invalid(dir, raw ?? safeStringify(message), 'invalid_request', c.reason, ctx?.time);
+        return undefined;
+    }
+  }
 
   /**
-   * The hot path does only what cannot wait: ids, timestamps, matching. Serialising, redacting
-   * and building spans is deferred (see SpanRecorder.defer), so the message must not be mutated
-   * after it was handed over.
+   * The parent of a message's span, chosen here for requests and notifications alike (the rule
+   * itself is chooseParent). A caller that gives the span id of a sent request chose the parent
+   * too, and already put it in the message's `_meta`.
    */
-  function onRequest(dir: RpcDirection, c: Extract<ClassifiedMessage, { kind: 'request' }>, message: unknown, raw: string | undefined, ctx: RecordContext | undefined): SpanContext {
-    const start = ctx?.time ?? spans.now();
+  private parentOf(dir: RpcDirection, ctx: RecordContext | undefined, meta: Record<string, unknown> | undefined): SpanContext | undefined {
+    if (dir === 'outbound' && ctx?.spanId !== undefined) return ctx.parent;
+    const related = ctx?.relatedRequestId;
+    return chooseParent(dir, { current: ctx?.parent, meta, propagate: this.propagate, related: related === undefined ? undefined : () => this.open.find('inbound', related)?.ctx });
+  }
+
+  private onRequest(dir: RpcDirection, c: Request, message: unknown, raw: string | undefined, ctx: RecordContext | undefined): SpanContext {
+    const start = ctx?.time ?? nowMicros();
     const meta = metaOf(c.params);
-    const given = dir === 'outbound' ? ctx?.spanId : undefined;
-    // A caller that gives the span id chose the parent too (and already put it in the message's _meta).
-    const parent = given !== undefined ? ctx?.parent : chooseParent(dir, parentCandidates(ctx, meta));
-    const spanCtx = new LazySpanContext(parent?.traceId ?? traceId, parent?.traceFlags ?? 1, parent?.traceState, given);
+    const parent = this.parentOf(dir, ctx, meta);
+    const spanCtx = new LazySpanContext(parent?.traceId ?? this.traceId, parent?.traceFlags ?? 1, parent?.traceState, dir === 'outbound' ? ctx?.spanId : undefined);
     const token = meta?.progressToken;
-    spans.begin({
+    this.spans.begin({
       dir,
       id: c.id,
       idText: idTextOf(c.id, raw),
@@ -128,169 +201,77 @@ export function createRpcRecorder(options: RpcRecorderOptions): RpcRecorder {
       params: c.params,
     });
     if (hookChannels.beforeRpcRequest.hasSubscribers) {
-      hookChannels.beforeRpcRequest.publish({ sessionId: options.sessionId, direction: dir, method: c.method, id: c.id, traceId: spanCtx.traceId, spanId: spanCtx.spanId, message });
+      hookChannels.beforeRpcRequest.publish({ sessionId: this.sessionId, direction: dir, method: c.method, id: c.id, traceId: spanCtx.traceId, spanId: spanCtx.spanId, message });
     }
     return spanCtx;
   }
 
-  function onResponse(reqDir: RpcDirection, respDir: RpcDirection, c: Extract<ClassifiedMessage, { kind: 'result' | 'error' }>, message: unknown, raw: string | undefined, time: number | undefined): void {
-    const req = c.id === null ? undefined : spans.take(reqDir, c.id, idTextOf(c.id, raw));
+  private onResponse(reqDir: RpcDirection, respDir: RpcDirection, c: Response, message: unknown, raw: string | undefined, time: number | undefined): void {
+    const req = c.id === null ? undefined : this.open.take(reqDir, c.id, idTextOf(c.id, raw));
     // A result nobody asked for (late answer to a cancelled request) is dropped; an error is kept.
     if (!req && c.kind === 'result') return;
-    const end = time ?? spans.now();
-    spans.defer(() => {
-      const text = raw ?? JSON.stringify(message);
-      const secret = redactor.needsRedaction(message, text);
-      const responseJson = secret ? redactor.redactJson(text, message) : text;
-      const errorText = c.kind === 'error' && secret ? redactor.redactValue(c.message) : undefined;
-      if (!req) {
-        if (c.kind === 'error') spans.loose(respDir, 'jsonrpc.error', errorOutcome(c.code, errorText ?? c.message), { [Attr.RESPONSE_JSON]: responseJson }, end);
-        return;
-      }
-      // A redacted result also gives a redacted error text when the tool answered isError.
-      const result = c.kind === 'result' && secret ? redactor.redactValue(c.result) : c.kind === 'result' ? c.result : undefined;
-      const outcome = c.kind === 'result' ? resultOutcome(req.method, result, secret ? redactedJson : plainJson, secret ? undefined : raw) : errorOutcome(c.code, errorText ?? c.message);
-      spans.finish(req, outcome, end, responseJson);
+    const end = time ?? nowMicros();
+    this.spans.defer(() => {
+      const { outcome, responseJson } = this.factory.response(req?.method, c, message, raw);
+      if (req) this.spans.finish(req, outcome, end, responseJson);
+      else this.spans.loose(respDir, 'jsonrpc.error', outcome, { [Attr.RESPONSE_JSON]: responseJson }, end);
     });
   }
 
   /** Ends a request without a response, off the hot path. */
-  function fail(req: OpenRequest, errorType: string, message: string, time?: number): void {
-    const end = time ?? spans.now();
-    spans.defer(() => spans.finish(req, failureOutcome(errorType, message), end));
+  private failLater(req: OpenRequest, errorType: string, message: string, time?: number): void {
+    const end = time ?? nowMicros();
+    this.spans.defer(() => this.spans.finish(req, failureOutcome(errorType, message), end));
   }
 
-  function onNotification(dir: RpcDirection, c: Extract<ClassifiedMessage, { kind: 'notification' }>, message: unknown, raw: string | undefined, ctx: RecordContext | undefined): void {
+  /** Progress and cancellation become events of their request (cancellation also ends it); others a span of their own. */
+  private onNotification(dir: RpcDirection, c: Notification, message: unknown, raw: string | undefined, ctx: RecordContext | undefined): void {
     if (hookChannels.rpcNotification.hasSubscribers) {
-      hookChannels.rpcNotification.publish({ sessionId: options.sessionId, direction: dir, method: c.method, message });
+      hookChannels.rpcNotification.publish({ sessionId: this.sessionId, direction: dir, method: c.method, message });
     }
-    const p = c.params;
-    if (c.method === 'notifications/progress') {
-      const token = p?.progressToken;
-      const req = typeof token === 'string' || typeof token === 'number' ? spans.byProgressToken(token) : undefined;
-      if (req) {
-        const attrs: Attributes = {};
-        if (typeof p?.progress === 'number') attrs['mcp.progress'] = p.progress;
-        if (typeof p?.total === 'number') attrs['mcp.progress.total'] = p.total;
-        if (typeof p?.message === 'string') attrs['mcp.progress.message'] = redactor.redactValue(p.message);
-        spans.addEvent(req, c.method, attrs);
-        return;
-      }
-    } else if (c.method === 'notifications/cancelled') {
-      const id = p?.requestId;
-      const req = typeof id === 'string' || typeof id === 'number' ? spans.take(dir, id) : undefined;
-      if (req) {
-        const reason = typeof p?.reason === 'string' ? redactor.redactValue(p.reason) : undefined;
-        spans.addEvent(req, c.method, reason === undefined ? {} : { 'mcp.cancel.reason': reason });
-        fail(req, 'cancelled', reason === undefined ? 'cancelled' : `cancelled: ${reason}`, ctx?.time);
-        return;
-      }
-    } else if (dir === 'outbound' && ctx?.relatedRequestId !== undefined) {
-      const req = spans.open('inbound', ctx.relatedRequestId);
-      if (req) {
-        spans.addEvent(req, c.method, { 'mcp.notification.params_json': redactedJson(p ?? {}) });
-        return;
-      }
-    }
-    const time = ctx?.time ?? spans.now();
-    const parent = chooseParent(dir, parentCandidates(ctx, metaOf(p)));
-    spans.defer(() => {
-      const attrs: Attributes = { [Attr.MCP_METHOD]: c.method, [Attr.REQUEST_JSON]: redactor.redactJson(raw ?? JSON.stringify(message), message) };
-      spans.loose(dir, c.method, { code: 'UNSET', attributes: {} }, attrs, time, parent);
+    if (this.asEvent(dir, c, ctx)) return;
+    const time = ctx?.time ?? nowMicros();
+    const parent = this.parentOf(dir, ctx, metaOf(c.params));
+    this.spans.defer(() => {
+      const attrs: Attributes = { [Attr.MCP_METHOD]: c.method, [Attr.REQUEST_JSON]: this.redactor.redactJson(raw ?? JSON.stringify(message), message) };
+      this.spans.loose(dir, c.method, { code: 'UNSET', attributes: {} }, attrs, time, parent);
     });
   }
 
-  function handleOne(dir: RpcDirection, message: unknown, raw: string | undefined, ctx: RecordContext | undefined): SpanContext | undefined {
-    const c = classifyMessage(message);
-    switch (c.kind) {
-      case 'request':
-        return onRequest(dir, c, message, raw, ctx);
-      case 'result':
-      case 'error':
-        onResponse(dir === 'inbound' ? 'outbound' : 'inbound', dir, c, message, raw, ctx?.time);
-        return undefined;
-      case 'notification':
-        onNotification(dir, c, message, raw, ctx);
-        return undefined;
-      case 'invalid':
-        invalid(dir, raw ?? safeStringify(message), 'invalid_request', c.reason, ctx?.time);
-        return undefined;
+  /** Records a notification as an event of the open request it is about; false when there is none. */
+  private asEvent(dir: RpcDirection, c: Notification, ctx: RecordContext | undefined): boolean {
+    const p = c.params;
+    const redactor = this.redactor;
+    if (c.method === 'notifications/progress') {
+      const token = p?.progressToken;
+      const req = typeof token === 'string' || typeof token === 'number' ? this.open.byProgressToken(token) : undefined;
+      if (!req) return false;
+      const attrs: Attributes = {};
+      if (typeof p?.progress === 'number') attrs['mcp.progress'] = p.progress;
+      if (typeof p?.total === 'number') attrs['mcp.progress.total'] = p.total;
+      if (typeof p?.message === 'string') attrs['mcp.progress.message'] = redactor.redactValue(p.message);
+      this.spans.addEvent(req, c.method, attrs);
+      return true;
     }
-  }
-
-  function invalid(dir: RpcDirection, raw: string, errorType: string, error: string, at?: number): void {
-    const time = at ?? spans.now();
-    spans.defer(() => spans.loose(dir, 'jsonrpc.invalid', failureOutcome(errorType, error), { [Attr.REQUEST_JSON]: redactor.redactJson(raw) }, time));
-  }
-
-  function handle(dir: RpcDirection, message: unknown, raw: string | undefined, ctx: RecordContext | undefined): SpanContext | undefined {
-    if (spans.closed) return undefined;
-    try {
-      if (!Array.isArray(message)) return handleOne(dir, message, raw, ctx);
-      if (message.length === 0) invalid(dir, raw ?? '[]', 'invalid_request', 'empty batch', ctx?.time);
-      for (const element of message) handleOne(dir, element, undefined, ctx);
-    } catch (err) {
-      report(err);
+    if (c.method === 'notifications/cancelled') {
+      const id = p?.requestId;
+      const req = typeof id === 'string' || typeof id === 'number' ? this.open.take(dir, id) : undefined;
+      if (!req) return false;
+      const reason = typeof p?.reason === 'string' ? redactor.redactValue(p.reason) : undefined;
+      this.spans.addEvent(req, c.method, reason === undefined ? {} : { 'mcp.cancel.reason': reason });
+      this.failLater(req, 'cancelled', reason === undefined ? 'cancelled' : `cancelled: ${reason}`, ctx?.time);
+      return true;
     }
-    return undefined;
-  }
-
-  spans.started();
-  return {
-    sessionId: options.sessionId,
-    traceId,
-    received: (message, raw, context) => handle('inbound', message, raw, context),
-    sent: (message, raw, context) => handle('outbound', message, raw, context),
-    malformed(direction, raw, error, time) {
-      if (spans.closed) return;
-      try {
-        const text = typeof raw === 'string' ? raw : safeStringify(raw);
-        invalid(direction === 'received' ? 'inbound' : 'outbound', text, isJson(text) ? 'invalid_request' : 'parse_error', String(error), time);
-      } catch (err) {
-        report(err);
-      }
-    },
-    fail(direction, id, errorType, message) {
-      try {
-        const req = spans.take(direction, id);
-        if (req) fail(req, errorType, message);
-      } catch (err) {
-        report(err);
-      }
-    },
-    flush: () => spans.flush(),
-    close(reason) {
-      spans.close(reason ?? 'connection closed');
-      tracking?.stop();
-    },
-    stats: () => spans.stats(),
-    openRequests: () => spans.openCount(),
-    spanContextOf: (direction, id) => spans.open(direction, id)?.ctx,
-  };
-}
-
-/**
- * The id's JSON text when JSON.parse could not give the number back exactly (beyond 2^53, a
- * fraction, `1e400`), read from the message's text; undefined for strings and safe integers,
- * whose value is their identity, and when the text is unknown (batch elements, in-process).
- */
-function idTextOf(id: RpcId, raw: string | undefined): string | undefined {
-  return typeof id === 'number' && !Number.isSafeInteger(id) && raw !== undefined ? rawIdToken(raw) : undefined;
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
+    if (dir !== 'outbound' || ctx?.relatedRequestId === undefined) return false;
+    const req = this.open.find('inbound', ctx.relatedRequestId);
+    if (!req) return false;
+    this.spans.addEvent(req, c.method, { 'mcp.notification.params_json': this.factory.redactedJson(p ?? {}) });
     return true;
-  } catch {
-    return false;
+  }
+
+  private invalid(dir: RpcDirection, raw: string, errorType: string, error: string, at?: number): void {
+    const time = at ?? nowMicros();
+    this.spans.defer(() => this.spans.loose(dir, 'jsonrpc.invalid', failureOutcome(errorType, error), { [Attr.REQUEST_JSON]: this.redactor.redactJson(raw) }, time));
   }
 }
 
-function safeStringify(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}

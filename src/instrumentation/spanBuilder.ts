@@ -36,7 +36,6 @@ export function rpcSpanName(method: string, params: Record<string, unknown> | un
 }
 
 const ARGUMENTS_PATH = ['params', 'arguments'] as const;
-const RESULT_PATH = ['result'] as const;
 
 /**
  * Method-specific request attributes: tool name and input, prompt name, resource uri,
@@ -79,20 +78,17 @@ export function requestAttributes(method: string, params: Record<string, unknown
 const OK: Outcome = Object.freeze({ code: 'OK', attributes: Object.freeze({}) }) as Outcome;
 
 /**
- * Outcome of a successful JSON-RPC result: OK, or ERROR for a tool result with `isError: true`.
- * `raw` is the response's original text when it needs no redaction (the tool output is then
- * cut out of it, see requestAttributes).
+ * Outcome of a successful JSON-RPC result: OK, or ERROR for a tool result with `isError: true`
+ * (its first text, through `redact`, explains it). The result itself is kept once, in
+ * `mcp.rpc.response_json`; see docs/trace-format.md, "Payloads".
  */
-export function resultOutcome(method: string, result: unknown, json: JsonText, raw?: string): Outcome {
+export function resultOutcome(method: string, result: unknown, redact: (text: string) => string): Outcome {
   if (method !== 'tools/call' || result === null || typeof result !== 'object') return OK;
   const r = result as Record<string, unknown>;
-  const attributes: Attributes = { [Attr.TOOL_OUTPUT_JSON]: (raw === undefined ? undefined : jsonMemberText(raw, RESULT_PATH)) ?? json(result) };
-  if (r.isError !== true) return { code: 'OK', attributes };
+  if (r.isError !== true) return OK;
   const first = Array.isArray(r.content) ? (r.content as unknown[]).find((c) => str((c as Record<string, unknown>)?.text) !== undefined) : undefined;
-  const text = first ? (first as { text: string }).text : 'tool returned isError: true';
-  attributes[Attr.ERROR_TYPE] = 'tool_error';
-  attributes[Attr.ERROR_MESSAGE] = short(text);
-  return { code: 'ERROR', description: short(text), attributes };
+  const text = short(first ? redact((first as { text: string }).text) : 'tool returned isError: true');
+  return { code: 'ERROR', description: text, attributes: { [Attr.ERROR_TYPE]: 'tool_error', [Attr.ERROR_MESSAGE]: text } };
 }
 
 /** Outcome of a JSON-RPC error response; `message` should already be redacted. */

@@ -1,7 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
-import { createSseParser } from './sseParser.js';
+import { DEFAULT_RESUME, readSse, resumeReply, type Body, type ResumeLimits, type ResumeTarget } from './sseReply.js';
 import type { SendMeta, Upstream, UpstreamHandlers, UpstreamOutcome } from './upstream.js';
+
+export { DEFAULT_RESUME, type ResumeLimits } from './sseReply.js';
 
 /** An upstream MCP server reached over Streamable HTTP. */
 export interface HttpUpstreamSpec {
@@ -21,34 +22,7 @@ export interface HttpUpstreamOptions extends HttpUpstreamSpec {
   graceMs?: number;
 }
 
-/** Bounds on resuming one reply stream. */
-export interface ResumeLimits {
-  /** Reconnections per reply. */
-  maxAttempts: number;
-  /** Time from the first early close until the reply is given up. */
-  windowMs: number;
-  /** Delay when the server sent no `retry`; grows 1.5x per attempt. */
-  initialDelayMs: number;
-  /** Cap on any delay, the server's `retry` included. */
-  maxDelayMs: number;
-}
-
-/**
- * Resuming defaults: a server that polls (closes the stream, the client comes back after `retry`)
- * gets up to 60 reconnections within 10 minutes per reply, which covers long tool calls while
- * keeping a server that never answers from holding a request forever.
- */
-export const DEFAULT_RESUME: ResumeLimits = { maxAttempts: 60, windowMs: 10 * 60_000, initialDelayMs: 1000, maxDelayMs: 30_000 };
-
-/** What one SSE body brought. */
-interface SseRead {
-  lastEventId: string | undefined;
-  retryMs: number | undefined;
-  /** True when at least one JSON-RPC response arrived (the SDK client resumes only until then too). */
-  answered: boolean;
-}
-
-type Body = Awaited<ReturnType<typeof request>>['body'];
+const ACCEPT_BOTH = 'application/json, text/event-stream';
 
 /**
  * Streamable HTTP client side of the proxy (MCP 2025-03-26 and later): POSTs each message
@@ -61,136 +35,128 @@ type Body = Awaited<ReturnType<typeof request>>['body'];
  * for a known session ends the upstream (the server forgot the session).
  */
 export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
-  const { handlers, url } = options;
-  const graceMs = options.graceMs ?? 2000;
-  const resume: ResumeLimits = { ...DEFAULT_RESUME, ...options.resume };
-  const agent = new Agent({ headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 10_000 });
-  const inflight = new Set<AbortController>();
-  const idle: Array<() => void> = [];
-  let sessionId: string | undefined;
-  let protocolVersion: string | undefined;
-  let stopping = false;
-  let finished = false;
-  let closing: Promise<void> | undefined;
+  return new HttpUpstream(options);
+}
 
-  const headers = (accept: string, json: boolean): Record<string, string> => {
-    const h: Record<string, string> = { ...options.headers, accept };
+class HttpUpstream implements Upstream {
+  private readonly handlers: UpstreamHandlers;
+  private readonly url: string;
+  private readonly graceMs: number;
+  private readonly resumeLimits: ResumeLimits;
+  private readonly agent = new Agent({ headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 10_000 });
+  private readonly inflight = new Set<AbortController>();
+  /** Waiters for the last POST in flight to finish (close() lets them). */
+  private readonly idle: Array<() => void> = [];
+  private posts = 0;
+  private sessionId: string | undefined;
+  private protocolVersion: string | undefined;
+  private stopping = false;
+  private finished = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: HttpUpstreamOptions) {
+    this.handlers = options.handlers;
+    this.url = options.url;
+    this.graceMs = options.graceMs ?? 2000;
+    this.resumeLimits = { ...DEFAULT_RESUME, ...options.resume };
+  }
+
+  send(framed: Buffer, end: number, meta: SendMeta): void {
+    if (this.stopping) {
+      this.handlers.sendFailed(meta, 'upstream closed');
+      return;
+    }
+    void this.post(framed.subarray(0, end), meta);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    if (this.finished) return;
+    if (this.posts > 0) {
+      await new Promise<void>((resolve) => {
+        this.idle.push(resolve);
+        setTimeout(resolve, this.graceMs).unref();
+      });
+    }
+    this.stopping = true;
+    for (const ac of this.inflight) ac.abort();
+    if (this.sessionId !== undefined) {
+      try {
+        const res = await request(this.url, { method: 'DELETE', headers: this.headers(ACCEPT_BOTH, false), dispatcher: this.agent, signal: AbortSignal.timeout(this.graceMs) });
+        await res.body.dump();
+      } catch {
+        // the session ends with us either way
+      }
+    }
+    this.finish({ failed: false, reason: 'closed', exitCode: 0 });
+  }
+
+  private headers(accept: string, json: boolean): Record<string, string> {
+    const h: Record<string, string> = { ...this.options.headers, accept };
     if (json) h['content-type'] = 'application/json';
-    if (sessionId !== undefined) h['mcp-session-id'] = sessionId;
-    if (protocolVersion !== undefined) h['mcp-protocol-version'] = protocolVersion;
+    if (this.sessionId !== undefined) h['mcp-session-id'] = this.sessionId;
+    if (this.protocolVersion !== undefined) h['mcp-protocol-version'] = this.protocolVersion;
     return h;
-  };
+  }
 
-  const finish = (outcome: UpstreamOutcome): void => {
-    if (finished) return;
-    finished = true;
-    stopping = true;
-    for (const ac of inflight) ac.abort();
-    void agent.destroy().catch(() => {});
-    handlers.closed(outcome);
-  };
+  private finish(outcome: UpstreamOutcome): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.stopping = true;
+    for (const ac of this.inflight) ac.abort();
+    void this.agent.destroy().catch(() => {});
+    this.handlers.closed(outcome);
+  }
 
-  const deliver = (text: string, isInitialize: boolean): void => {
-    if (finished) return;
+  private deliver(text: string, isInitialize: boolean): void {
+    if (this.finished) return;
     // Raw newlines can only be whitespace between JSON tokens: flatten to keep one message per line.
     if (text.includes('\n') || text.includes('\r')) text = text.replace(/[\r\n]/g, ' ');
     if (isInitialize) {
       try {
         const version = (JSON.parse(text) as { result?: { protocolVersion?: unknown } }).result?.protocolVersion;
-        if (typeof version === 'string') protocolVersion = version;
+        if (typeof version === 'string') this.protocolVersion = version;
       } catch {
         // the router reports malformed messages
       }
     }
     const framed = Buffer.from(`${text}\n`);
-    handlers.message(framed, framed.length - 1);
-  };
+    this.handlers.message(framed, framed.length - 1);
+  }
 
-  /** Reads an SSE body to its end, or (`untilAnswered`) until a response arrived: a resumed GET stream may stay open. */
-  const readSse = async (body: Body, isInitialize: boolean, untilAnswered = false): Promise<SseRead> => {
-    let answered = false;
-    const parser = createSseParser((event) => {
-      if ((event.event === undefined || event.event === 'message') && event.data.trim() !== '') {
-        if (!answered && isResponse(event.data)) answered = true;
-        deliver(event.data, isInitialize);
-      }
-    });
-    const decoder = new TextDecoder();
-    for await (const chunk of body) {
-      parser.push(typeof chunk === 'string' ? chunk : decoder.decode(chunk as Uint8Array, { stream: true }));
-      if (untilAnswered && answered) break;
-    }
-    return { lastEventId: parser.lastEventId, retryMs: parser.retryMs, answered };
-  };
+  private resumeTarget(isInitialize: boolean): ResumeTarget {
+    return { url: this.url, agent: this.agent, limits: this.resumeLimits, headers: () => this.headers('text/event-stream', false), deliver: (data) => this.deliver(data, isInitialize) };
+  }
 
-  /**
-   * SSE polling (MCP 2025-11-25): a server may end a reply stream after an event id (and a
-   * `retry`) before the response is ready; the client comes back with GET and `Last-Event-ID`
-   * and the server continues that stream. Resolves with why it gave up, or undefined once a
-   * response arrived.
-   */
-  const resumeReply = async (first: SseRead, isInitialize: boolean, signal: AbortSignal): Promise<string | undefined> => {
-    let read = first;
-    let lastEventId = first.lastEventId!;
-    const giveUpAt = Date.now() + resume.windowMs;
-    let lastProblem = 'the stream ended again';
-    for (let attempt = 0; attempt < resume.maxAttempts; attempt++) {
-      const delay = Math.min(read.retryMs ?? resume.initialDelayMs * 1.5 ** attempt, resume.maxDelayMs);
-      if (Date.now() + delay > giveUpAt) break;
-      await sleep(delay, undefined, { signal, ref: false });
-      const h = headers('text/event-stream', false);
-      h['last-event-id'] = lastEventId;
-      let res: Awaited<ReturnType<typeof request>>;
-      try {
-        res = await request(url, { method: 'GET', headers: h, dispatcher: agent, signal });
-      } catch (err) {
-        if (signal.aborted) throw err;
-        lastProblem = `GET failed: ${(err as Error).message}`;
-        read = { ...read, answered: false };
-        continue;
-      }
-      const type = String(res.headers['content-type'] ?? '').toLowerCase();
-      if (res.statusCode !== 200 || !type.startsWith('text/event-stream')) {
-        await res.body.dump().catch(() => {});
-        // 404/405: the server cannot continue this stream; more attempts would not change that.
-        if (res.statusCode === 404 || res.statusCode === 405) return `the server refused to resume it (HTTP ${res.statusCode})`;
-        lastProblem = `the server answered HTTP ${res.statusCode}${type ? ` ${type}` : ''}`;
-        continue;
-      }
-      const next = await readSse(res.body, isInitialize, true);
-      if (next.answered) return undefined;
-      lastEventId = next.lastEventId ?? lastEventId;
-      read = { ...next, retryMs: next.retryMs ?? read.retryMs };
-      lastProblem = 'the stream ended again';
-    }
-    return `${lastProblem}; gave up resuming after ${resume.maxAttempts} attempts or ${Math.round(resume.windowMs / 1000)} s`;
-  };
-
-  /** Runs one HTTP exchange, abortable on close; `posts` counts the ones close() lets finish. */
-  let posts = 0;
-  const track = <T>(run: (signal: AbortSignal) => Promise<T>, isPost: boolean): Promise<T | undefined> => {
+  /** Runs one HTTP exchange, abortable on close; POSTs are counted so close() can let them finish. */
+  private track<T>(run: (signal: AbortSignal) => Promise<T>, isPost: boolean): Promise<T | undefined> {
     const ac = new AbortController();
-    inflight.add(ac);
-    if (isPost) posts++;
+    this.inflight.add(ac);
+    if (isPost) this.posts++;
     return run(ac.signal)
       .catch((err: unknown) => {
-        if (!stopping) throw err;
+        if (!this.stopping) throw err;
         return undefined;
       })
       .finally(() => {
-        inflight.delete(ac);
-        if (isPost && --posts === 0) for (const wake of idle.splice(0)) wake();
+        this.inflight.delete(ac);
+        if (isPost && --this.posts === 0) for (const wake of this.idle.splice(0)) wake();
       });
-  };
+  }
 
-  const openGetStream = async (): Promise<void> => {
+  /** The standalone GET stream for server-initiated messages; reconnects a few times, stops on 405. */
+  private async openGetStream(): Promise<void> {
     let lastEventId: string | undefined;
     let retryMs: number | undefined;
-    for (let attempt = 0; attempt < 5 && !stopping; attempt++) {
-      const result = await track(async (signal) => {
-        const h = headers('text/event-stream', false);
+    for (let attempt = 0; attempt < 5 && !this.stopping; attempt++) {
+      const result = await this.track(async (signal) => {
+        const h = this.headers('text/event-stream', false);
         if (lastEventId !== undefined) h['last-event-id'] = lastEventId;
-        const res = await request(url, { method: 'GET', headers: h, dispatcher: agent, signal });
+        const res = await request(this.url, { method: 'GET', headers: h, dispatcher: this.agent, signal });
         if (res.statusCode === 405) {
           await res.body.dump();
           return 'unsupported' as const;
@@ -200,112 +166,68 @@ export function createHttpUpstream(options: HttpUpstreamOptions): Upstream {
           throw new Error(`HTTP ${res.statusCode}`);
         }
         attempt = 0;
-        const read = await readSse(res.body, false);
+        const read = await readSse(res.body, (data) => this.deliver(data, false));
         lastEventId = read.lastEventId ?? lastEventId;
         retryMs = read.retryMs ?? retryMs;
         return 'ended' as const;
       }, false).catch((err: unknown) => {
-        handlers.log(`upstream GET stream: ${(err as Error).message}`);
+        this.handlers.log(`upstream GET stream: ${(err as Error).message}`);
         return 'error' as const;
       });
       if (result === 'unsupported' || result === undefined) return;
-      const delay = Math.min(retryMs ?? 500 * (attempt + 1), resume.maxDelayMs);
-      if (!stopping) await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      const delay = Math.min(retryMs ?? 500 * (attempt + 1), this.resumeLimits.maxDelayMs);
+      if (!this.stopping) await new Promise((resolve) => setTimeout(resolve, delay).unref());
     }
-  };
+  }
 
-  const post = async (body: Buffer, meta: SendMeta): Promise<void> => {
-    const isInitialize = meta.method === 'initialize';
+  private async post(body: Buffer, meta: SendMeta): Promise<void> {
     try {
-      await track(async (signal) => {
-        const res = await request(url, { method: 'POST', headers: headers('application/json, text/event-stream', true), body, dispatcher: agent, signal });
+      await this.track(async (signal) => {
+        const res = await request(this.url, { method: 'POST', headers: this.headers(ACCEPT_BOTH, true), body, dispatcher: this.agent, signal });
         const sid = res.headers['mcp-session-id'];
-        if (typeof sid === 'string' && sid !== '') sessionId = sid;
-        const status = res.statusCode;
-        const type = String(res.headers['content-type'] ?? '').toLowerCase();
-        if (status === 404 && sessionId !== undefined && !isInitialize) {
-          await res.body.dump();
-          handlers.sendFailed(meta, 'upstream session expired (HTTP 404)');
-          finish({ failed: true, reason: 'upstream session expired (HTTP 404)', exitCode: 1 });
-          return;
-        }
-        if (status >= 200 && status < 300 && type.startsWith('text/event-stream')) {
-          const read = await readSse(res.body, isInitialize);
-          if (meta.expectsReply && !read.answered && read.lastEventId !== undefined && resume.maxAttempts > 0) {
-            const why = await resumeReply(read, isInitialize, signal);
-            if (why !== undefined) {
-              handlers.log(`upstream closed the reply stream of ${meta.method ?? 'a request'} early: ${why}`);
-              handlers.sendFailed(meta, `upstream closed its reply stream before the response and resuming it (Last-Event-ID) failed: ${why}`);
-              return;
-            }
-          }
-        } else if (status >= 200 && status < 300 && type.startsWith('application/json')) {
-          const text = await res.body.text();
-          if (text.trim() !== '') deliver(text, isInitialize);
-        } else {
-          const text = status === 202 || status === 204 ? '' : await res.body.text().catch(() => '');
-          if (status >= 300) {
-            handlers.sendFailed(meta, `upstream answered HTTP ${status}${text ? `: ${text.slice(0, 300)}` : ''}`);
-            return;
-          }
-          if (status !== 202 && status !== 204) await res.body.dump();
-        }
-        if (meta.method === 'notifications/initialized') void openGetStream();
+        if (typeof sid === 'string' && sid !== '') this.sessionId = sid;
+        if (!(await this.readReply(res.statusCode, String(res.headers['content-type'] ?? '').toLowerCase(), res.body, meta, signal))) return;
+        if (meta.method === 'notifications/initialized') void this.openGetStream();
         // Requests the reply did not answer (a stream that ended early) are answered now; answered ones are skipped.
-        if (meta.expectsReply) handlers.sendFailed(meta, 'upstream ended its reply without a response');
+        if (meta.expectsReply) this.handlers.sendFailed(meta, 'upstream ended its reply without a response');
       }, true);
     } catch (err) {
-      handlers.sendFailed(meta, `upstream unreachable: ${(err as Error).message}`);
+      this.handlers.sendFailed(meta, `upstream unreachable: ${(err as Error).message}`);
     }
-  };
+  }
 
-  return {
-    send(framed: Buffer, end: number, meta: SendMeta): void {
-      if (stopping) {
-        handlers.sendFailed(meta, 'upstream closed');
-        return;
+  /** Reads a POST's reply (JSON, SSE, or an HTTP error); false when the request was answered with a failure. */
+  private async readReply(status: number, type: string, body: Body, meta: SendMeta, signal: AbortSignal): Promise<boolean> {
+    const isInitialize = meta.method === 'initialize';
+    if (status === 404 && this.sessionId !== undefined && !isInitialize) {
+      await body.dump();
+      this.handlers.sendFailed(meta, 'upstream session expired (HTTP 404)');
+      this.finish({ failed: true, reason: 'upstream session expired (HTTP 404)', exitCode: 1 });
+      return false;
+    }
+    const ok = status >= 200 && status < 300;
+    if (ok && type.startsWith('text/event-stream')) {
+      const target = this.resumeTarget(isInitialize);
+      const read = await readSse(body, target.deliver);
+      if (meta.expectsReply && !read.answered && read.lastEventId !== undefined && this.resumeLimits.maxAttempts > 0) {
+        const why = await resumeReply(read, target, signal);
+        if (why !== undefined) {
+          this.handlers.log(`upstream closed the reply stream of ${meta.method ?? 'a request'} early: ${why}`);
+          this.handlers.sendFailed(meta, `upstream closed its reply stream before the response and resuming it (Last-Event-ID) failed: ${why}`);
+          return false;
+        }
       }
-      void post(framed.subarray(0, end), meta);
-    },
-    close(): Promise<void> {
-      closing ??= (async () => {
-        if (finished) return;
-        if (posts > 0) {
-          await new Promise<void>((resolve) => {
-            idle.push(resolve);
-            setTimeout(resolve, graceMs).unref();
-          });
-        }
-        stopping = true;
-        for (const ac of inflight) ac.abort();
-        if (sessionId !== undefined) {
-          try {
-            const res = await request(url, {
-              method: 'DELETE',
-              headers: headers('application/json, text/event-stream', false),
-              dispatcher: agent,
-              signal: AbortSignal.timeout(graceMs),
-            });
-            await res.body.dump();
-          } catch {
-            // the session ends with us either way
-          }
-        }
-        finish({ failed: false, reason: 'closed', exitCode: 0 });
-      })();
-      return closing;
-    },
-  };
-}
-
-/** Cheap pre-check first: most events are notifications, and only responses carry "result"/"error". */
-function isResponse(data: string): boolean {
-  if (!data.includes('"result"') && !data.includes('"error"')) return false;
-  try {
-    const parsed = JSON.parse(data) as unknown;
-    const one = (m: unknown): boolean => typeof m === 'object' && m !== null && 'id' in m && !('method' in m) && ('result' in m || 'error' in m);
-    return Array.isArray(parsed) ? parsed.some(one) : one(parsed);
-  } catch {
-    return false;
+    } else if (ok && type.startsWith('application/json')) {
+      const text = await body.text();
+      if (text.trim() !== '') this.deliver(text, isInitialize);
+    } else {
+      const text = status === 202 || status === 204 ? '' : await body.text().catch(() => '');
+      if (status >= 300) {
+        this.handlers.sendFailed(meta, `upstream answered HTTP ${status}${text ? `: ${text.slice(0, 300)}` : ''}`);
+        return false;
+      }
+      if (status !== 202 && status !== 204) await body.dump();
+    }
+    return true;
   }
 }

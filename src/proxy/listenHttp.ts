@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
-import { InspectorError } from '../core/errors.js';
+import { replyJsonRpcError as reply } from '../core/http/jsonRpcReply.js';
+import { readBodyBytes } from '../core/http/readBody.js';
 
 /**
  * The SDK transport refuses an `MCP-Protocol-Version` it does not know, even one the upstream
@@ -18,20 +19,19 @@ export function acceptNegotiatedVersion(req: IncomingMessage, negotiated: string
   }
 }
 
-/** Reads the body as UTF-8; throws INVALID_ARGUMENT past `limit` bytes. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new InspectorError('INVALID_ARGUMENT', 'request body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-/** Answers with a JSON-RPC error body (id null). */
-export function reply(res: ServerResponse, status: number, code: number, message: string): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+/** Reads a JSON body of at most 4 MB; on failure answers the request (413, or -32700 Parse error) and resolves undefined. */
+export async function readJson(req: IncomingMessage, res: ServerResponse): Promise<{ value: unknown } | undefined> {
+  const bytes = await readBodyBytes(req, MAX_BODY_BYTES);
+  if (bytes === undefined) {
+    reply(res, 413, -32000, 'request body too large');
+    return undefined;
+  }
+  try {
+    return { value: JSON.parse(bytes.toString('utf8')) as unknown };
+  } catch {
+    reply(res, 400, -32700, 'Parse error');
+    return undefined;
+  }
 }

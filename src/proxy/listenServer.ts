@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { createAccessPolicy, newAccessToken } from '../core/accessPolicy.js';
+import { createAccessPolicy, newAccessToken, type AccessPolicy } from '../core/accessPolicy.js';
 import { InspectorError, describeError } from '../core/errors.js';
+import { replyJsonRpcError as reply } from '../core/http/jsonRpcReply.js';
+import { StreamableSessions, type SessionActivity } from '../core/http/streamableSessions.js';
 import { newSessionId } from '../core/ids.js';
 import type { RequestGate } from '../sessions/gateTypes.js';
-import { acceptNegotiatedVersion, readBody, reply } from './listenHttp.js';
+import { acceptNegotiatedVersion, readJson } from './listenHttp.js';
 import { createRelatedRouter, type RelatedRouter } from './relatedRouter.js';
 import { startProxy, type OpenRecording, type ProxyHandle, type UpstreamSpec } from './startProxy.js';
 
@@ -71,14 +73,11 @@ export interface ListenServerHandle {
   close(): Promise<void>;
 }
 
-interface ClientSession {
+interface ClientSession extends SessionActivity {
   transport: StreamableHTTPServerTransport;
   proxy: ProxyHandle;
   clientIn: PassThrough;
   router: RelatedRouter;
-  /** HTTP requests of this session still open (a GET stream counts), and when the last one ended. */
-  active: number;
-  lastSeen: number;
 }
 
 /**
@@ -104,22 +103,10 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
   if (url.protocol !== 'http:') throw new InspectorError('INVALID_ARGUMENT', '--listen supports http:// only');
   const token = options.token ?? newAccessToken();
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  const path = url.pathname;
-  const sessions = new Map<string, ClientSession>();
-  const idleMs = options.idleTimeoutMs ?? DEFAULT_LISTEN_IDLE_TIMEOUT_MS;
-  const maxSessions = options.maxSessions ?? DEFAULT_LISTEN_MAX_SESSIONS;
-  /** Sessions being opened (upstream starting), counted against the cap. */
-  let opening = 0;
-  let stopped = false;
-  /** Sessions still winding down (their steering closing), awaited by close(). */
-  const ending = new Set<Promise<void>>();
-  const log = (line: string): void => {
-    options.stderr.write(`mcpscope proxy: ${line}\n`);
-  };
-
+  let listener: ListenServer | undefined;
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      log(`listen: ${describeError(err)}`);
+    listener!.handle(req, res).catch((err: unknown) => {
+      listener!.log(`listen: ${describeError(err)}`);
       if (!res.headersSent) reply(res, 500, -32603, 'internal error');
       else res.end();
     });
@@ -130,44 +117,53 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
   });
   const port = (server.address() as AddressInfo).port;
   const policy = createAccessPolicy({ host, port, token, ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}), ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}) });
+  listener = new ListenServer(options, server, policy, url.pathname);
+  const running = listener;
+  return {
+    url: `http://${url.hostname}:${port}${url.pathname}`,
+    token,
+    sessions: () => running.sessions.values().map((s) => s.proxy),
+    close: () => running.close(),
+  };
+}
 
-  const sweep =
-    idleMs > 0
-      ? setInterval(() => {
-          const now = Date.now();
-          for (const session of sessions.values()) {
-            if (session.active > 0 || now - session.lastSeen < idleMs) continue;
-            // Reset first, so a slow close is not started twice by the next sweep.
-            session.lastSeen = Number.POSITIVE_INFINITY;
-            log(`session ${session.proxy.sessionId}: idle for ${+(idleMs / 1000).toFixed(1)} s, closing it and its upstream`);
-            void session.proxy.close();
-          }
-        }, Math.max(10, Math.min(idleMs / 2, 60_000)))
-      : undefined;
-  sweep?.unref();
+class ListenServer {
+  readonly sessions: StreamableSessions<ClientSession>;
+  private stopped = false;
+  /** Sessions still winding down (their steering closing), awaited by close(). */
+  private readonly ending = new Set<Promise<void>>();
+  private closing: Promise<void> | undefined;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const reqPath = (req.url ?? '/').split('?')[0];
-    if (!policy.hostAllowed(req.headers)) return reply(res, 403, -32000, 'host not allowed');
-    if (!policy.originAllowed(req.headers)) return reply(res, 403, -32000, 'origin not allowed');
-    const verdict = policy.checkToken(req.headers);
-    // 403, not 401: RFC 9110 makes a 401 carry a WWW-Authenticate challenge, and MCP clients
-    // answer any 401 with OAuth discovery (the Inspector CLI then fails with "Interactive OAuth
-    // requires a TTY", hiding this message). No challenge can be met here: the token is fixed at
-    // start, so a 403 with the instructions in a JSON-RPC error is what clients show as is.
-    if (verdict !== 'ok') return reply(res, 403, -32000, `${verdict} access token: pass the token printed at start as Authorization: Bearer <token> (or X-Inspector-Token: <token>)`);
-    if (reqPath !== path) return reply(res, 404, -32000, `not found: the MCP endpoint is ${path}`);
-    if (stopped) return reply(res, 503, -32000, 'the proxy is shutting down');
+  constructor(
+    private readonly options: ListenServerOptions,
+    private readonly server: Server,
+    private readonly policy: AccessPolicy,
+    private readonly path: string,
+  ) {
+    const idleMs = options.idleTimeoutMs ?? DEFAULT_LISTEN_IDLE_TIMEOUT_MS;
+    this.sessions = new StreamableSessions<ClientSession>({
+      idleMs,
+      maxSessions: options.maxSessions ?? DEFAULT_LISTEN_MAX_SESSIONS,
+      onIdle: (session) => {
+        this.log(`session ${session.proxy.sessionId}: idle for ${+(idleMs / 1000).toFixed(1)} s, closing it and its upstream`);
+        void session.proxy.close();
+      },
+    });
+  }
+
+  log(line: string): void {
+    this.options.stderr.write(`mcpscope proxy: ${line}\n`);
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refusal = this.refusal(req);
+    if (refusal) return reply(res, refusal[0], refusal[1], refusal[2]);
     const sid = req.headers['mcp-session-id'];
     if (typeof sid === 'string') {
-      const session = sessions.get(sid);
+      const session = this.sessions.get(sid);
       if (!session) return reply(res, 404, -32001, 'session not found');
       acceptNegotiatedVersion(req, session.router.protocolVersion);
-      session.active++;
-      res.once('close', () => {
-        session.active--;
-        session.lastSeen = Date.now();
-      });
+      this.sessions.hold(session, res);
       if (req.method !== 'POST') return session.transport.handleRequest(req, res);
       const parsed = await readJson(req, res);
       if (parsed === undefined) return;
@@ -180,69 +176,53 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
     if (parsed === undefined) return;
     const isInit = (m: unknown): boolean => (m as { method?: unknown } | null)?.method === 'initialize';
     if (!(Array.isArray(parsed.value) ? parsed.value.some(isInit) : isInit(parsed.value))) return reply(res, 400, -32000, 'bad request: no valid session id');
-    if (sessions.size + opening >= maxSessions) {
-      return reply(res, 503, -32000, `too many sessions (max ${maxSessions}): end one with DELETE, or wait until idle ones are closed`);
-    }
     // Counted until the transport has registered the session (or refused the initialize).
-    opening++;
+    const release = this.sessions.reserve();
+    if (!release) return reply(res, 503, -32000, `too many sessions (max ${this.options.maxSessions ?? DEFAULT_LISTEN_MAX_SESSIONS}): end one with DELETE, or wait until idle ones are closed`);
     try {
-      const session = await openSession();
-      session.active++;
-      res.once('close', () => {
-        session.active--;
-        session.lastSeen = Date.now();
-      });
+      const session = await this.openSession();
+      this.sessions.hold(session, res);
       session.router.posted(parsed.value, res);
       await session.transport.handleRequest(req, res, parsed.value);
       if (session.transport.sessionId === undefined) await session.proxy.close();
     } finally {
-      opening--;
+      release();
     }
   }
 
-  /** Reads a JSON body; on failure answers the request and resolves undefined. */
-  async function readJson(req: IncomingMessage, res: ServerResponse): Promise<{ value: unknown } | undefined> {
-    let body: string;
-    try {
-      body = await readBody(req, 4 * 1024 * 1024);
-    } catch (err) {
-      reply(res, 413, -32000, describeError(err));
-      return undefined;
-    }
-    try {
-      return { value: JSON.parse(body) as unknown };
-    } catch {
-      reply(res, 400, -32700, 'Parse error');
-      return undefined;
-    }
+  /** Why a request may not reach a session (status, JSON-RPC code, message), or undefined. */
+  private refusal(req: IncomingMessage): [number, number, string] | undefined {
+    if (!this.policy.hostAllowed(req.headers)) return [403, -32000, 'host not allowed'];
+    if (!this.policy.originAllowed(req.headers)) return [403, -32000, 'origin not allowed'];
+    const verdict = this.policy.checkToken(req.headers);
+    // 403, not 401: RFC 9110 makes a 401 carry a WWW-Authenticate challenge, and MCP clients
+    // answer any 401 with OAuth discovery (the Inspector CLI then fails with "Interactive OAuth
+    // requires a TTY", hiding this message). No challenge can be met here: the token is fixed at
+    // start, so a 403 with the instructions in a JSON-RPC error is what clients show as is.
+    if (verdict !== 'ok') return [403, -32000, `${verdict} access token: pass the token printed at start as Authorization: Bearer <token> (or X-Inspector-Token: <token>)`];
+    if ((req.url ?? '/').split('?')[0] !== this.path) return [404, -32000, `not found: the MCP endpoint is ${this.path}`];
+    if (this.stopped) return [503, -32000, 'the proxy is shutting down'];
+    return undefined;
   }
 
-  async function openSession(): Promise<ClientSession> {
-    const clientIn = new PassThrough();
-    const router = createRelatedRouter();
-    let transportRef: StreamableHTTPServerTransport | undefined;
+  /** The client-facing transport of a new session, wired to the proxy's client streams. */
+  private clientSide(router: RelatedRouter, clientIn: PassThrough, register: (id: string) => void): { transport: StreamableHTTPServerTransport; clientOut: Writable } {
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: register });
     const clientOut = new Writable({
-      write(chunk: Buffer, _enc, cb) {
+      write: (chunk: Buffer, _enc, cb) => {
         let message: JSONRPCMessage;
         try {
           message = JSON.parse(chunk.toString('utf8')) as JSONRPCMessage;
         } catch (err) {
           cb();
-          log(`listen: undeliverable message: ${describeError(err)}`);
+          this.log(`listen: undeliverable message: ${describeError(err)}`);
           return;
         }
         const related = router.toClient(message);
-        transportRef?.send(message, related === undefined ? undefined : { relatedRequestId: related }).catch((err: unknown) => log(`listen: ${describeError(err)}`));
+        transport.send(message, related === undefined ? undefined : { relatedRequestId: related }).catch((err: unknown) => this.log(`listen: ${describeError(err)}`));
         cb();
       },
     });
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => {
-        sessions.set(id, session);
-      },
-    });
-    transportRef = transport;
     transport.onmessage = (message) => {
       router.fromClient(message);
       clientIn.write(`${JSON.stringify(message)}\n`);
@@ -250,6 +230,15 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
     transport.onclose = () => {
       clientIn.end();
     };
+    return { transport, clientOut };
+  }
+
+  private async openSession(): Promise<ClientSession> {
+    const options = this.options;
+    const clientIn = new PassThrough();
+    const router = createRelatedRouter();
+    let session: ClientSession | undefined;
+    const { transport, clientOut } = this.clientSide(router, clientIn, (id) => this.sessions.set(id, session!));
     await transport.start();
     const sessionId = newSessionId();
     const steering = options.steer?.(sessionId);
@@ -272,37 +261,32 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
       await steering?.close().catch(() => undefined);
       throw err;
     }
-    await steering?.attach(proxy).catch((err: unknown) => log(`session ${sessionId} cannot be steered: ${describeError(err)}`));
-    const session: ClientSession = { transport, proxy, clientIn, router, active: 0, lastSeen: Date.now() };
+    await steering?.attach(proxy).catch((err: unknown) => this.log(`session ${sessionId} cannot be steered: ${describeError(err)}`));
+    session = { transport, proxy, clientIn, router, active: 0, lastSeen: Date.now() };
     const ended = proxy.done.then(async (result) => {
-      if (transport.sessionId !== undefined) sessions.delete(transport.sessionId);
-      log(`session ${proxy.sessionId} ${result.status}${result.reason ? `: ${result.reason}` : ''}`);
-      await steering?.close().catch((err: unknown) => log(`session ${sessionId}: ${describeError(err)}`));
+      if (transport.sessionId !== undefined) this.sessions.delete(transport.sessionId);
+      this.log(`session ${proxy.sessionId} ${result.status}${result.reason ? `: ${result.reason}` : ''}`);
+      await steering?.close().catch((err: unknown) => this.log(`session ${sessionId}: ${describeError(err)}`));
       await transport.close().catch(() => {});
     });
-    ending.add(ended);
-    void ended.finally(() => ending.delete(ended));
-    log(`session ${proxy.sessionId} started`);
+    this.ending.add(ended);
+    void ended.finally(() => this.ending.delete(ended));
+    this.log(`session ${proxy.sessionId} started`);
     return session;
   }
 
-  let closing: Promise<void> | undefined;
-  return {
-    url: `http://${url.hostname}:${port}${path}`,
-    token,
-    sessions: () => [...sessions.values()].map((s) => s.proxy),
-    close(): Promise<void> {
-      closing ??= (async () => {
-        stopped = true;
-        if (sweep) clearInterval(sweep);
-        const all = [...sessions.values()];
-        await Promise.all(all.map((s) => s.proxy.close()));
-        await Promise.all(all.map((s) => s.transport.close().catch(() => {})));
-        await Promise.all([...ending]);
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-      })();
-      return closing;
-    },
-  };
+  /** Stops accepting, ends every session gracefully. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.stopped = true;
+      this.sessions.stop();
+      const all = this.sessions.values();
+      await Promise.all(all.map((s) => s.proxy.close()));
+      await Promise.all(all.map((s) => s.transport.close().catch(() => {})));
+      await Promise.all([...this.ending]);
+      this.server.closeAllConnections();
+      await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    })();
+    return this.closing;
+  }
 }

@@ -1,3 +1,4 @@
+import { findById, idKey, type IdKey } from '../core/idKey.js';
 import { isLossyId, type JsonRpcId } from '../core/jsonRpc.js';
 
 /** A client request the router has not seen answered yet. */
@@ -10,15 +11,6 @@ export interface OpenRequest {
   inFlight: boolean;
   /** Answered by us or cancelled by the client: drop whatever comes for it later. */
   done: boolean;
-}
-
-/** What an id is tracked under: its value, or for an integer JSON.parse rounds, the exact integer its text spells. */
-type IdKey = string | number | bigint;
-
-const INTEGER = /^-?\d+$/;
-
-function idKey(id: JsonRpcId, rawId: string | undefined): IdKey {
-  return rawId !== undefined && INTEGER.test(rawId) ? BigInt(rawId) : id;
 }
 
 /** The id as JSON, exactly as the client wrote it when JSON.parse would round it. */
@@ -58,11 +50,7 @@ export class OpenRequests {
    */
   find(id: unknown, rawId: string | undefined): OpenRequest | undefined {
     if (typeof id !== 'string' && typeof id !== 'number') return undefined;
-    if (!isLossyId(id)) return this.byKey.get(id);
-    const exact = rawId === undefined ? undefined : this.byKey.get(idKey(id, rawId));
-    if (exact !== undefined) return exact;
-    for (const p of this.byKey.values()) if (p.id === id) return p;
-    return undefined;
+    return findById(this.byKey, id, rawId);
   }
 
   /** A snapshot: safe to answer (and so untrack) while iterating it. */

@@ -51,151 +51,180 @@ const GROUP_POLL_MS = 25;
  * servers take as the end of the session.
  */
 export function createStdioUpstream(options: StdioUpstreamOptions): Upstream {
-  const { handlers } = options;
-  const graceMs = options.graceMs ?? 2000;
-  let closedOutcome: UpstreamOutcome | undefined;
-  let resolveClosed!: () => void;
-  const closedPromise = new Promise<void>((resolve) => (resolveClosed = resolve));
-  let exited = false;
+  return new StdioUpstream(options);
+}
 
-  const child: ChildProcess = spawn(options.command, options.args ?? [], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    ...(options.env ? { env: options.env as NodeJS.ProcessEnv } : {}),
-    ...(options.cwd ? { cwd: options.cwd } : {}),
-    windowsHide: true,
-    detached: GROUPS,
-  });
-  const pgid = GROUPS ? child.pid : undefined;
+/** The outcome a child's `close` event reports. */
+function exitOutcome(code: number | null, signal: NodeJS.Signals | null): UpstreamOutcome {
+  if (signal) return { failed: true, reason: `upstream killed by ${signal}`, exitCode: 128 + (constants.signals[signal] ?? 0) };
+  if (code === 0) return { failed: false, reason: 'upstream exited', exitCode: 0 };
+  return { failed: true, reason: `upstream exited with code ${code ?? 'unknown'}`, exitCode: code ?? 1 };
+}
+
+class StdioUpstream implements Upstream {
+  private readonly handlers: UpstreamHandlers;
+  private readonly graceMs: number;
+  private readonly child: ChildProcess;
+  /** The child's process group (where there are groups): signals and the end of `close()` cover it all. */
+  private readonly pgid: number | undefined;
+  private readonly stdin: Writable;
+  private closedOutcome: UpstreamOutcome | undefined;
+  private resolveClosed!: () => void;
+  private readonly closedPromise = new Promise<void>((resolve) => (this.resolveClosed = resolve));
+  private exited = false;
+  private paused = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: StdioUpstreamOptions) {
+    this.handlers = options.handlers;
+    this.graceMs = options.graceMs ?? 2000;
+    this.child = spawn(options.command, options.args ?? [], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(options.env ? { env: options.env as NodeJS.ProcessEnv } : {}),
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+      windowsHide: true,
+      detached: GROUPS,
+    });
+    this.pgid = GROUPS ? this.child.pid : undefined;
+    this.stdin = this.child.stdin!;
+    this.wireOutput();
+    this.wireLifecycle();
+  }
+
+  send(framed: Buffer, _end: number, _meta: SendMeta): boolean {
+    return this.stdin.writable ? this.stdin.write(framed) : true;
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.child.stdout!.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.child.stdout!.resume();
+  }
+
+  cork(): void {
+    this.stdin.cork();
+  }
+
+  uncork(): void {
+    this.stdin.uncork();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.stop();
+    return this.closing;
+  }
+
+  private async stop(): Promise<void> {
+    const child = this.child;
+    if (child.pid === undefined) {
+      // Never started: its 'error' (due on the next tick) reports the outcome.
+      await settlesWithin(this.closedPromise, this.graceMs);
+      return;
+    }
+    this.stdin.end();
+    if (await this.goneWithin(this.graceMs)) return;
+    this.signal('SIGTERM');
+    if (await this.goneWithin(this.graceMs)) return;
+    this.signal('SIGKILL');
+    if (await this.goneWithin(this.graceMs)) return;
+    this.handlers.log(this.groupAlive() ? `upstream process group ${this.pgid ?? child.pid} did not end after SIGKILL` : 'upstream did not exit');
+    this.finish({ failed: true, reason: 'upstream did not exit', exitCode: 1 });
+  }
+
+  /** The child's stdout framed into messages, its stderr passed through, pipe errors left to 'close'. */
+  private wireOutput(): void {
+    const { child, handlers, options } = this;
+    const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    const framer = createLineFramer((framed, end) => handlers.message(framed, end), {
+      maxLineBytes,
+      oversize: oversizeReader(maxLineBytes, (line) => {
+        handlers.log(`upstream sent a line of ${line.bytes} bytes, over the limit of ${maxLineBytes}: not delivered`);
+        handlers.oversize?.(line);
+      }),
+      ...(handlers.chunkStart ? { group: { start: () => handlers.chunkStart!(), end: () => handlers.chunkEnd?.() } } : {}),
+    });
+    child.stdout!.on('data', (chunk: Buffer) => framer.push(chunk));
+    child.stdout!.on('end', () => framer.end());
+    child.stderr!.on('data', (chunk: Buffer) => options.stderr.write(chunk));
+    // Writing to a child that died raises EPIPE here; its exit is reported through 'close'.
+    child.stdin!.on('error', () => {});
+    child.stdin!.on('drain', () => handlers.drained?.());
+    child.stdout!.on('error', () => {});
+    child.stderr!.on('error', () => {});
+    child.on('close', (code: number | null, signal: NodeJS.Signals | null) => {
+      this.exited = true;
+      framer.end();
+      this.finish(exitOutcome(code, signal));
+    });
+  }
+
+  private wireLifecycle(): void {
+    const child = this.child;
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      if (child.pid === undefined) {
+        this.finish({ failed: true, reason: `cannot start upstream ${JSON.stringify(this.options.command)}: ${err.message}`, exitCode: 127 });
+      } else {
+        this.handlers.log(`upstream process error: ${err.message}`);
+      }
+    });
+    child.on('exit', () => {
+      this.exited = true;
+      // A grandchild may hold stdout open; do not wait for it forever. While reading is paused
+      // (the client is not reading), what is left in the pipe is still to be delivered: wait on.
+      const destroyLater = (): void => {
+        setTimeout(() => {
+          if (this.paused && this.closing === undefined) return destroyLater();
+          child.stdout!.destroy();
+          child.stderr!.destroy();
+        }, 1000).unref();
+      };
+      destroyLater();
+    });
+  }
+
+  private finish(outcome: UpstreamOutcome): void {
+    if (this.closedOutcome) return;
+    this.closedOutcome = outcome;
+    this.handlers.closed(outcome);
+    this.resolveClosed();
+  }
+
   /** Signals every process of the upstream's group (just the child where there are no groups). */
-  const signal = (sig: NodeJS.Signals): void => {
+  private signal(sig: NodeJS.Signals): void {
     try {
-      if (pgid !== undefined) process.kill(-pgid, sig);
-      else if (!exited) child.kill(sig);
+      if (this.pgid !== undefined) process.kill(-this.pgid, sig);
+      else if (!this.exited) this.child.kill(sig);
     } catch {
       // the group is gone already
     }
-  };
+  }
+
   /** True while any process of the upstream's group is left (zombies included: they go once reaped). */
-  const groupAlive = (): boolean => {
-    if (pgid === undefined) return !exited;
+  private groupAlive(): boolean {
+    if (this.pgid === undefined) return !this.exited;
     try {
-      process.kill(-pgid, 0);
+      process.kill(-this.pgid, 0);
       return true;
     } catch (err) {
       return (err as NodeJS.ErrnoException).code === 'EPERM';
     }
-  };
+  }
+
   /** True once the child has been reported closed and its group is empty, within `ms`. */
-  const goneWithin = async (ms: number): Promise<boolean> => {
+  private async goneWithin(ms: number): Promise<boolean> {
     const deadline = Date.now() + ms;
-    if (!(await settlesWithin(closedPromise, ms))) return false;
-    while (groupAlive()) {
+    if (!(await settlesWithin(this.closedPromise, ms))) return false;
+    while (this.groupAlive()) {
       const left = deadline - Date.now();
       if (left <= 0) return false;
       await new Promise((resolve) => setTimeout(resolve, Math.min(GROUP_POLL_MS, left)));
     }
     return true;
-  };
-
-  const finish = (outcome: UpstreamOutcome): void => {
-    if (closedOutcome) return;
-    closedOutcome = outcome;
-    handlers.closed(outcome);
-    resolveClosed();
-  };
-
-  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  const framer = createLineFramer((framed, end) => handlers.message(framed, end), {
-    maxLineBytes,
-    oversize: oversizeReader(maxLineBytes, (line) => {
-      handlers.log(`upstream sent a line of ${line.bytes} bytes, over the limit of ${maxLineBytes}: not delivered`);
-      handlers.oversize?.(line);
-    }),
-    ...(handlers.chunkStart ? { group: { start: () => handlers.chunkStart!(), end: () => handlers.chunkEnd?.() } } : {}),
-  });
-  child.stdout!.on('data', (chunk: Buffer) => framer.push(chunk));
-  child.stdout!.on('end', () => framer.end());
-  child.stderr!.on('data', (chunk: Buffer) => options.stderr.write(chunk));
-  // Writing to a child that died raises EPIPE here; its exit is reported through 'close'.
-  child.stdin!.on('error', () => {});
-  child.stdin!.on('drain', () => handlers.drained?.());
-  child.stdout!.on('error', () => {});
-  child.stderr!.on('error', () => {});
-
-  child.on('error', (err: NodeJS.ErrnoException) => {
-    if (child.pid === undefined) {
-      finish({ failed: true, reason: `cannot start upstream ${JSON.stringify(options.command)}: ${err.message}`, exitCode: 127 });
-    } else {
-      handlers.log(`upstream process error: ${err.message}`);
-    }
-  });
-  child.on('exit', () => {
-    exited = true;
-    // A grandchild may hold stdout open; do not wait for it forever. While reading is paused
-    // (the client is not reading), what is left in the pipe is still to be delivered: wait on.
-    const destroyLater = (): void => {
-      setTimeout(() => {
-        if (paused && closing === undefined) return destroyLater();
-        child.stdout!.destroy();
-        child.stderr!.destroy();
-      }, 1000).unref();
-    };
-    destroyLater();
-  });
-  child.on('close', (code: number | null, signal: NodeJS.Signals | null) => {
-    exited = true;
-    framer.end();
-    if (signal) {
-      const num = constants.signals[signal] ?? 0;
-      finish({ failed: true, reason: `upstream killed by ${signal}`, exitCode: 128 + num });
-    } else if (code === 0) {
-      finish({ failed: false, reason: 'upstream exited', exitCode: 0 });
-    } else {
-      finish({ failed: true, reason: `upstream exited with code ${code ?? 'unknown'}`, exitCode: code ?? 1 });
-    }
-  });
-
-  const stdin = child.stdin!;
-  let closing: Promise<void> | undefined;
-  let paused = false;
-
-  return {
-    send(framed: Buffer, _end: number, _meta: SendMeta): boolean {
-      return stdin.writable ? stdin.write(framed) : true;
-    },
-    pause(): void {
-      paused = true;
-      child.stdout!.pause();
-    },
-    resume(): void {
-      paused = false;
-      child.stdout!.resume();
-    },
-    close(): Promise<void> {
-      closing ??= (async () => {
-        if (child.pid === undefined) {
-          // Never started: its 'error' (due on the next tick) reports the outcome.
-          await settlesWithin(closedPromise, graceMs);
-          return;
-        }
-        stdin.end();
-        if (await goneWithin(graceMs)) return;
-        signal('SIGTERM');
-        if (await goneWithin(graceMs)) return;
-        signal('SIGKILL');
-        if (await goneWithin(graceMs)) return;
-        handlers.log(groupAlive() ? `upstream process group ${pgid ?? child.pid} did not end after SIGKILL` : 'upstream did not exit');
-        finish({ failed: true, reason: 'upstream did not exit', exitCode: 1 });
-      })();
-      return closing;
-    },
-    cork(): void {
-      stdin.cork();
-    },
-    uncork(): void {
-      stdin.uncork();
-    },
-  };
+  }
 }
 
 /** True when `promise` settles within `ms`. */

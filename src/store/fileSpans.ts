@@ -1,22 +1,12 @@
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
 import type { Span } from '../core/span.js';
 import { scanTraceFile } from './fileLayout.js';
 import type { MemberRecord } from './memberIndex.js';
+import { inflateMembers } from './inflate.js';
 import { parseSpanLine } from './spanLine.js';
 
-const gunzipAsync = promisify(gunzip) as (data: Buffer, options: { chunkSize: number }) => Promise<Buffer>;
-
-/**
- * Output chunk size for inflating `ndjsonBytes` of known size: one chunk spares hundreds of
- * threadpool round trips per MB (zlib's default chunk is 16 KB).
- */
-export function inflateChunkSize(ndjsonBytes: number): number {
-  return Math.min(Math.max(ndjsonBytes + 64, 16 * 1024), 256 * 1024 * 1024);
-}
 
 /** What a read found besides spans; complete once iteration has finished. */
 export interface ReadStats {
@@ -121,7 +111,7 @@ async function inflateBatch(fh: FileHandle, batch: MemberRecord[], onBad: (m: Me
   const ndjsonLength = batch.reduce((n, m) => n + m.ndjsonLength, 0);
   try {
     if (bytesRead !== raw.length) throw new Error('short read');
-    const data = await gunzipAsync(raw, { chunkSize: inflateChunkSize(ndjsonLength) });
+    const data = await inflateMembers(raw, ndjsonLength);
     // gunzip stops quietly at bytes that do not start a member: a short result means damage.
     if (data.length !== ndjsonLength) throw new Error('member damaged');
     return [data];
@@ -131,7 +121,7 @@ async function inflateBatch(fh: FileHandle, batch: MemberRecord[], onBad: (m: Me
       const start = m.offset - first.offset;
       try {
         if (start + m.length > bytesRead) throw new Error('short read');
-        const data = await gunzipAsync(raw.subarray(start, start + m.length), { chunkSize: inflateChunkSize(m.ndjsonLength) });
+        const data = await inflateMembers(raw.subarray(start, start + m.length), m.ndjsonLength);
         if (data.length !== m.ndjsonLength) throw new Error('member damaged');
         out.push(data);
       } catch {

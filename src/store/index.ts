@@ -13,6 +13,7 @@ export type { RetentionOptions } from './retention.js';
 export { startRetention } from './retentionSchedule.js';
 export type { RetentionSchedule, RetentionScheduleOptions } from './retentionSchedule.js';
 export { readMetaFile, writeMetaFile } from './metaFile.js';
-export { isProcessAlive, rebuildMeta } from './rebuildMeta.js';
+export { isProcessAlive } from './processAlive.js';
+export { rebuildMeta } from './rebuildMeta.js';
 export { findTraceParts } from './traceParts.js';
 export type { TraceParts } from './traceParts.js';

@@ -74,16 +74,7 @@ export function createInflightSidecar(o: InflightSidecarOptions): InflightSideca
 
   const update = async (): Promise<void> => {
     if (!(await o.ready) || closed) return;
-    const before = nowMicros() - period * 1000;
-    const spans: Span[] = [];
-    for (const s of sources) {
-      try {
-        // These spans skip the writer's batcher: capped here, as it would have.
-        for (const sp of s.abandonedSpans(before)) spans.push(capSpanJson(sp));
-      } catch (err) {
-        o.onError(err);
-      }
-    }
+    const spans = abandonedSpans(sources, nowMicros() - period * 1000, o.onError);
     if (spans.length === 0) {
       if (written) await remove();
       return;
@@ -134,4 +125,17 @@ export function createInflightSidecar(o: InflightSidecarOptions): InflightSideca
       await remove();
     },
   };
+}
+
+/** The spans `sources` owe for requests open since `before` (µs), capped: they skip the writer's batcher, which caps. */
+function abandonedSpans(sources: Iterable<OpenRequestSource>, before: number, onError: (err: unknown) => void): Span[] {
+  const spans: Span[] = [];
+  for (const s of sources) {
+    try {
+      for (const sp of s.abandonedSpans(before)) spans.push(capSpanJson(sp));
+    } catch (err) {
+      onError(err);
+    }
+  }
+  return spans;
 }

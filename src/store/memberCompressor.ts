@@ -132,12 +132,7 @@ export function createMemberCompressor(level: number, handles = COMPRESSOR_HANDL
   return {
     compress: (data) => run(data, false),
     compressOwned: (data) => run(data, true),
-    batchBuffer(bytes) {
-      for (let i = freeBuffers.length - 1; i >= 0; i--) {
-        if (freeBuffers[i]!.byteLength >= bytes) return Buffer.from(freeBuffers.splice(i, 1)[0]!);
-      }
-      return Buffer.allocUnsafeSlow(bytes);
-    },
+    batchBuffer: takeBatchBuffer,
     async close() {
       if (pending.length > 0) await (drained ??= new Promise<void>((resolve) => (idle = resolve)));
       await fallback?.close();
@@ -152,4 +147,12 @@ const MAX_FREE_BUFFER_BYTES = 1024 * 1024;
 
 function recycle(buffer: ArrayBuffer): void {
   if (buffer.byteLength > Buffer.poolSize && buffer.byteLength <= MAX_FREE_BUFFER_BYTES && freeBuffers.length < MAX_FREE_BUFFERS && !freeBuffers.includes(buffer)) freeBuffers.push(buffer);
+}
+
+/** A buffer of at least `bytes` for a batch, recycled from a finished job when one is big enough. */
+function takeBatchBuffer(bytes: number): Buffer {
+  for (let i = freeBuffers.length - 1; i >= 0; i--) {
+    if (freeBuffers[i]!.byteLength >= bytes) return Buffer.from(freeBuffers.splice(i, 1)[0]!);
+  }
+  return Buffer.allocUnsafeSlow(bytes);
 }

@@ -1,11 +1,8 @@
 import { open } from 'node:fs/promises';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
 import { countErrorLines, scanTraceFile } from './fileLayout.js';
-import { inflateChunkSize } from './fileSpans.js';
+import { inflateMembers } from './inflate.js';
 import type { MemberRecord } from './memberIndex.js';
 
-const gunzipAsync = promisify(gunzip) as (data: Buffer, options: { chunkSize: number }) => Promise<Buffer>;
 
 /**
  * `members` of the trace file at `path` with every `errors` known: members whose index record
@@ -24,7 +21,7 @@ export async function memberErrorCounts(path: string, members: readonly MemberRe
       }
       const raw = Buffer.allocUnsafe(m.length);
       await fh.read(raw, 0, m.length, m.offset);
-      const errors = await gunzipAsync(raw, { chunkSize: inflateChunkSize(m.ndjsonLength) }).then(countErrorLines, () => 0);
+      const errors = await inflateMembers(raw, m.ndjsonLength).then(countErrorLines, () => 0);
       out.push({ ...m, errors });
     }
     return out;

@@ -4,19 +4,7 @@ import type { SessionMeta } from '../core/session.js';
 import { durationMs, formatMicros } from '../core/time.js';
 import { readSpans } from './traceReader.js';
 import { findTraceParts } from './traceParts.js';
-
-/**
- * True when a process with this pid exists (`kill(pid, 0)`: ESRCH means gone, EPERM means
- * alive but not ours). Pids are per machine: a pid reused since is reported alive.
- */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { isProcessAlive } from './processAlive.js';
 
 /** True when the meta describes a session whose writer process still runs. */
 export function isLive(meta: SessionMeta): boolean {

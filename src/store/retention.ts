@@ -1,5 +1,5 @@
 import { readdir, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { InspectorError } from '../core/errors.js';
 import { readMetaFile } from './metaFile.js';
 import { metaFilePath, parseTraceDirEntry } from './paths.js';
@@ -101,7 +101,7 @@ async function listSessionFiles(tracesDir: string): Promise<SessionFiles[]> {
 async function deleteSession(tracesDir: string, session: SessionFiles): Promise<boolean> {
   const meta = await readMetaFile(metaFilePath(tracesDir, session.id));
   if ((meta && isLive(meta)) || isSessionLocked(tracesDir, session.id)) return false;
-  const metaName = `${session.id}.meta.json`;
+  const metaName = basename(metaFilePath(tracesDir, session.id));
   for (const name of session.names.filter((n) => n !== metaName)) await unlink(join(tracesDir, name)).catch(() => undefined);
   if (session.names.includes(metaName)) await unlink(join(tracesDir, metaName)).catch(() => undefined);
   return true;

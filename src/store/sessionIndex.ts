@@ -6,7 +6,8 @@ import type { SessionMeta } from '../core/session.js';
 import { parseMicros } from '../core/time.js';
 import { parseMeta, writeMetaFile } from './metaFile.js';
 import { metaFilePath, parseTraceDirEntry, plainTraceFilePath, traceFilePath } from './paths.js';
-import { isLive, isProcessAlive, rebuildMeta } from './rebuildMeta.js';
+import { isLive, rebuildMeta } from './rebuildMeta.js';
+import { isProcessAlive } from './processAlive.js';
 import { settleAbandonedRequests } from './settleAbandoned.js';
 
 /** Lists sessions from their small meta records, never by decompressing every trace. */
@@ -48,31 +49,37 @@ const CHUNK = 500;
  * pid (-> `failed`, `abandoned`) is rebuilt from the trace and written back (best effort).
  */
 export function createSessionIndex(tracesDir: string): SessionIndex {
-  const entries = new Map<string, Entry>();
-  let dirMtimeMs = -1;
-  let scanStartedAt = 0;
-  let sorted: Entry[] | undefined;
+  return new DirSessionIndex(tracesDir);
+}
 
-  async function scan(): Promise<Entry[]> {
+class DirSessionIndex implements SessionIndex {
+  private readonly entries = new Map<string, Entry>();
+  private dirMtimeMs = -1;
+  private scanStartedAt = 0;
+  private sorted: Entry[] | undefined;
+
+  constructor(private readonly tracesDir: string) {}
+
+  private async scan(): Promise<Entry[]> {
     const started = Date.now();
     let dirStat: Stats | undefined;
     try {
-      dirStat = statSync(tracesDir);
+      dirStat = statSync(this.tracesDir);
     } catch {
-      entries.clear();
-      sorted = undefined;
+      this.entries.clear();
+      this.sorted = undefined;
       return [];
     }
-    if (sorted && dirStat.mtimeMs === dirMtimeMs && dirMtimeMs < scanStartedAt - SETTLE_MS) {
-      if (sorted.some((e) => e.meta.pid !== undefined && !isProcessAlive(e.meta.pid))) {
-        for (const e of sorted) {
-          if (e.meta.pid !== undefined && !isLive(e.meta)) entries.set(e.meta.id, await rebuild(e.meta.id, e.meta, e.metaKey === undefined ? {} : { metaKey: e.metaKey }));
+    if (this.sorted && dirStat.mtimeMs === this.dirMtimeMs && this.dirMtimeMs < this.scanStartedAt - SETTLE_MS) {
+      if (this.sorted.some((e) => e.meta.pid !== undefined && !isProcessAlive(e.meta.pid))) {
+        for (const e of this.sorted) {
+          if (e.meta.pid !== undefined && !isLive(e.meta)) this.entries.set(e.meta.id, await this.rebuild(e.meta.id, e.meta, e.metaKey === undefined ? {} : { metaKey: e.metaKey }));
         }
-        sorted = sortEntries([...entries.values()]);
+        this.sorted = sortEntries([...this.entries.values()]);
       }
-      return sorted;
+      return this.sorted;
     }
-    const names = await readdir(tracesDir).catch(() => [] as string[]);
+    const names = await readdir(this.tracesDir).catch(() => [] as string[]);
     const present = new Map<string, Presence>();
     for (const name of names) {
       const e = parseTraceDirEntry(name);
@@ -83,28 +90,28 @@ export function createSessionIndex(tracesDir: string): SessionIndex {
       else if (e.kind === 'plain') p.plain = true;
       else p.parts = Math.max(p.parts, e.part + 1);
     }
-    for (const id of entries.keys()) if (!present.has(id)) entries.delete(id);
+    for (const id of this.entries.keys()) if (!present.has(id)) this.entries.delete(id);
     let n = 0;
     for (const [id, p] of present) {
       if (++n % CHUNK === 0) await yieldToLoop();
-      const entry = await resolve(id, p);
-      if (entry) entries.set(id, entry);
-      else entries.delete(id);
+      const entry = await this.resolve(id, p);
+      if (entry) this.entries.set(id, entry);
+      else this.entries.delete(id);
     }
-    dirMtimeMs = dirStat.mtimeMs;
-    scanStartedAt = started;
-    sorted = sortEntries([...entries.values()]);
-    return sorted;
+    this.dirMtimeMs = dirStat.mtimeMs;
+    this.scanStartedAt = started;
+    this.sorted = sortEntries([...this.entries.values()]);
+    return this.sorted;
   }
 
   /** The current entry of one session; reuses the cached one when its files are unchanged. */
-  async function resolve(id: string, p: Presence): Promise<Entry | undefined> {
-    const cached = entries.get(id);
-    const metaPath = metaFilePath(tracesDir, id);
+  private async resolve(id: string, p: Presence): Promise<Entry | undefined> {
+    const cached = this.entries.get(id);
+    const metaPath = metaFilePath(this.tracesDir, id);
     const metaStat = p.meta ? statSync(metaPath, { throwIfNoEntry: false }) : undefined;
     if (metaStat) {
       const key = statKey(metaStat);
-      if (cached?.metaKey === key) return cached.meta.pid !== undefined && !isLive(cached.meta) ? rebuild(id, cached.meta, { metaKey: key }) : cached;
+      if (cached?.metaKey === key) return cached.meta.pid !== undefined && !isLive(cached.meta) ? this.rebuild(id, cached.meta, { metaKey: key }) : cached;
       let meta: SessionMeta | undefined;
       try {
         meta = parseMeta(readFileSync(metaPath, 'utf8'));
@@ -113,20 +120,20 @@ export function createSessionIndex(tracesDir: string): SessionIndex {
       }
       if (meta && meta.id === id) {
         if (isLive(meta)) return entry(meta, key);
-        const traceStat = lastTraceStat(id, p);
+        const traceStat = this.lastTraceStat(id, p);
         const stale = meta.pid !== undefined || (traceStat !== undefined && traceStat.mtimeMs > metaStat.mtimeMs);
-        return stale ? rebuild(id, meta, { metaKey: key }) : entry(meta, key);
+        return stale ? this.rebuild(id, meta, { metaKey: key }) : entry(meta, key);
       }
     }
-    const traceStat = lastTraceStat(id, p);
+    const traceStat = this.lastTraceStat(id, p);
     if (!traceStat) return undefined;
     const traceKey = statKey(traceStat);
     if (cached && cached.metaKey === undefined && cached.traceKey === traceKey) return cached;
-    return rebuild(id, undefined, { traceKey });
+    return this.rebuild(id, undefined, { traceKey });
   }
 
-  function lastTraceStat(id: string, p: Presence): Stats | undefined {
-    const path = p.parts > 0 ? traceFilePath(tracesDir, id, p.parts - 1) : p.plain ? plainTraceFilePath(tracesDir, id) : undefined;
+  private lastTraceStat(id: string, p: Presence): Stats | undefined {
+    const path = p.parts > 0 ? traceFilePath(this.tracesDir, id, p.parts - 1) : p.plain ? plainTraceFilePath(this.tracesDir, id) : undefined;
     return path === undefined ? undefined : statSync(path, { throwIfNoEntry: false });
   }
 
@@ -134,46 +141,46 @@ export function createSessionIndex(tracesDir: string): SessionIndex {
    * Rebuilds from the trace and writes the result back. When that write fails (read-only
    * directory) the entry stays keyed to the stale meta, so the trace is not re-read every scan.
    */
-  async function rebuild(id: string, base: SessionMeta | undefined, keys: { metaKey?: string; traceKey?: string }): Promise<Entry> {
+  private async rebuild(id: string, base: SessionMeta | undefined, keys: { metaKey?: string; traceKey?: string }): Promise<Entry> {
     // A dead writer's in-flight requests join the trace first, so the count includes them.
-    await settleAbandonedRequests(tracesDir, id);
-    const meta = await rebuildMeta(tracesDir, id, base);
-    const saved = await writeMetaFile(metaFilePath(tracesDir, id), meta).then(() => true, () => false);
+    await settleAbandonedRequests(this.tracesDir, id);
+    const meta = await rebuildMeta(this.tracesDir, id, base);
+    const saved = await writeMetaFile(metaFilePath(this.tracesDir, id), meta).then(() => true, () => false);
     const e = entry(meta, saved ? undefined : keys.metaKey);
     if (keys.traceKey !== undefined) e.traceKey = keys.traceKey;
     return e;
   }
 
-  return {
-    async list() {
-      return (await scan()).map((e) => copyMeta(e.meta));
-    },
-    async get(sessionId) {
-      const id = assertSessionId(sessionId);
-      let parts = 0;
-      while (statSync(traceFilePath(tracesDir, id, parts), { throwIfNoEntry: false })) parts++;
-      const p: Presence = {
-        meta: statSync(metaFilePath(tracesDir, id), { throwIfNoEntry: false }) !== undefined,
-        parts,
-        plain: parts === 0 && statSync(plainTraceFilePath(tracesDir, id), { throwIfNoEntry: false }) !== undefined,
-      };
-      const e = await resolve(id, p);
-      if (!e) {
-        entries.delete(id);
-        return undefined;
-      }
-      if (entries.get(id) !== e) {
-        entries.set(id, e);
-        sorted = undefined;
-      }
-      return copyMeta(e.meta);
-    },
-    invalidate(sessionId) {
-      if (sessionId === undefined) entries.clear();
-      else entries.delete(assertSessionId(sessionId));
-      sorted = undefined;
-    },
-  };
+  async list(): Promise<SessionMeta[]> {
+    return (await this.scan()).map((e) => copyMeta(e.meta));
+  }
+
+  async get(sessionId: string): Promise<SessionMeta | undefined> {
+    const id = assertSessionId(sessionId);
+    let parts = 0;
+    while (statSync(traceFilePath(this.tracesDir, id, parts), { throwIfNoEntry: false })) parts++;
+    const p: Presence = {
+      meta: statSync(metaFilePath(this.tracesDir, id), { throwIfNoEntry: false }) !== undefined,
+      parts,
+      plain: parts === 0 && statSync(plainTraceFilePath(this.tracesDir, id), { throwIfNoEntry: false }) !== undefined,
+    };
+    const e = await this.resolve(id, p);
+    if (!e) {
+      this.entries.delete(id);
+      return undefined;
+    }
+    if (this.entries.get(id) !== e) {
+      this.entries.set(id, e);
+      this.sorted = undefined;
+    }
+    return copyMeta(e.meta);
+  }
+
+  invalidate(sessionId?: string): void {
+    if (sessionId === undefined) this.entries.clear();
+    else this.entries.delete(assertSessionId(sessionId));
+    this.sorted = undefined;
+  }
 }
 
 function entry(meta: SessionMeta, metaKey?: string): Entry {

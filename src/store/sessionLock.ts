@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { InspectorError } from '../core/errors.js';
 import { assertSessionId } from '../core/ids.js';
 import { TRACES_DIR_MODE } from './paths.js';
-import { isProcessAlive } from './rebuildMeta.js';
+import { isProcessAlive } from './processAlive.js';
 
 /** The one writer's claim on a session's files; see acquireSessionLock. */
 export interface SessionLock {

@@ -1,16 +1,13 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
 import { InspectorError } from '../core/errors.js';
 import { assertSessionId } from '../core/ids.js';
 import { scanTraceFile, type FileLayout } from './fileLayout.js';
-import { inflateChunkSize } from './fileSpans.js';
+import { inflateMembers } from './inflate.js';
 import { verifyFileLayout } from './verifyLayout.js';
 import { findTraceParts, hasMetaOnly } from './traceParts.js';
 
-const gunzipAsync = promisify(gunzip) as (data: Buffer, options: { chunkSize: number }) => Promise<Buffer>;
 
 /** One good gzip member of a session's trace, located in its file and in the decompressed NDJSON. */
 export interface TraceMember {
@@ -155,7 +152,7 @@ export function openNdjsonRange(layout: TraceLayout, start: number, endInclusive
       for (let i = firstMember(layout.members.length, start, (k) => layout.members[k]!.ndjsonOffset + layout.members[k]!.ndjsonLength); i < layout.members.length; i++) {
         const m = layout.members[i]!;
         if (m.ndjsonOffset > endInclusive) break;
-        const data = await gunzipAsync(await readMember(await files.get(m.file), m), { chunkSize: inflateChunkSize(m.ndjsonLength) });
+        const data = await inflateMembers(await readMember(await files.get(m.file), m), m.ndjsonLength);
         yield data.subarray(Math.max(0, start - m.ndjsonOffset), Math.min(data.length, endInclusive + 1 - m.ndjsonOffset));
       }
     } finally {

@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { metaFilePath, plainTraceFilePath, traceFilePath } from './paths.js';
 
@@ -33,6 +34,34 @@ export async function findTraceParts(tracesDir: string, sessionId: string): Prom
  */
 export async function hasMetaOnly(tracesDir: string, sessionId: string): Promise<boolean> {
   return isFile(metaFilePath(tracesDir, sessionId));
+}
+
+/**
+ * Identity of a session's trace files, to tell a changed trace from one read before: size,
+ * mtime and inode of every gzip part, or of the plain `.jsonl`; "missing" when none exists.
+ * Throws INVALID_SESSION_ID for bad ids.
+ */
+export async function traceFilesVersion(tracesDir: string, sessionId: string): Promise<string> {
+  const parts: string[] = [];
+  for (let part = 0; part < MAX_PARTS; part++) {
+    const s = await fileStat(traceFilePath(tracesDir, sessionId, part));
+    if (!s) break;
+    parts.push(`${s.size}:${s.mtimeMs}:${s.ino}`);
+  }
+  if (parts.length === 0) {
+    const s = await fileStat(plainTraceFilePath(tracesDir, sessionId));
+    if (s) parts.push(`plain:${s.size}:${s.mtimeMs}:${s.ino}`);
+  }
+  return parts.length === 0 ? 'missing' : parts.join('/');
+}
+
+async function fileStat(path: string): Promise<Stats | undefined> {
+  try {
+    const s = await stat(path);
+    return s.isFile() ? s : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function isFile(path: string): Promise<boolean> {

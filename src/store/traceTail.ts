@@ -1,15 +1,13 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
 import { InspectorError } from '../core/errors.js';
 import { assertSessionId } from '../core/ids.js';
 import type { Span } from '../core/span.js';
 import { indexedLayoutHint, scanTraceFile, type FileLayout } from './fileLayout.js';
-import { fileSpanBatches, inflateChunkSize, newReadStats, type ReadStats } from './fileSpans.js';
+import { fileSpanBatches, newReadStats, type ReadStats } from './fileSpans.js';
+import { inflateMembers } from './inflate.js';
 import { parseSpanLine } from './spanLine.js';
 import { findTraceParts, hasMetaOnly } from './traceParts.js';
 
-const gunzipAsync = promisify(gunzip) as (data: Buffer, options: { chunkSize: number }) => Promise<Buffer>;
 
 /** Most spans readTail returns at once. */
 export const MAX_TAIL = 1_000_000;
@@ -81,7 +79,7 @@ async function tailOfLayout(fh: FileHandle, layout: FileLayout, unchecked: boole
     let text: string;
     try {
       if (bytesRead !== m.length) throw new Error('short read');
-      const data = await gunzipAsync(raw, { chunkSize: inflateChunkSize(m.ndjsonLength) });
+      const data = await inflateMembers(raw, m.ndjsonLength);
       if (data.length !== m.ndjsonLength) throw new Error('member damaged');
       text = data.toString('utf8') + head2;
     } catch {

@@ -1,3 +1,4 @@
+import { firstIssue } from '../core/zodIssues.js';
 import { z } from 'zod';
 import { collapseRepeats } from '../core/collapseRepeats.js';
 import { InspectorError } from '../core/errors.js';
@@ -65,10 +66,7 @@ export type ResolvedWriterOptions = Required<Omit<TraceWriterOptions, 'tags' | '
 /** Validates writer options and applies defaults; throws INVALID_ARGUMENT naming the bad field. */
 export function resolveWriterOptions(options: TraceWriterOptions): ResolvedWriterOptions {
   const parsed = OptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new InspectorError('INVALID_ARGUMENT', `trace writer option ${issue.path.join('.') || '(options)'}: ${issue.message}`);
-  }
+  if (!parsed.success) throw new InspectorError('INVALID_ARGUMENT', `trace writer option ${firstIssue(parsed.error, '(options)')}`);
   const o = parsed.data;
   return {
     ...o,

@@ -2,6 +2,8 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isSessionId } from '../core/ids.js';
+import { Listeners } from '../core/listeners.js';
+import { metaFilePath, parseTraceDirEntry, plainTraceFilePath, traceFilePath } from './paths.js';
 
 /** What changed for one session: its trace file, its meta file, or both are gone. */
 export type TracesDirChangeKind = 'trace' | 'meta' | 'removed';
@@ -35,17 +37,16 @@ export interface TracesDirWatcher {
   close(): Promise<void>;
 }
 
-// Trace parts `<id>.jsonl.gz`, `<id>.<n>.jsonl.gz`, plain `<id>.jsonl`, and `<id>.meta.json`
-// (the store's layout); `.idx` sidecars and temporary files are not changes of their own.
-const ENTRY = /^([A-Za-z0-9_-]{6,128})(?:\.([1-9]\d{0,5}))?\.(jsonl\.gz|jsonl|meta\.json)$/;
-
-/** Maps a file name in the traces directory to its session and kind; undefined for other files. */
+/**
+ * Maps a file name in the traces directory to its session and kind: trace parts (gzip or plain)
+ * and the meta record; undefined for other files (`.idx` sidecars, locks and temporary files are
+ * not changes of their own).
+ */
 export function classifyTraceFile(name: string): { sessionId: string; kind: 'trace' | 'meta' } | undefined {
-  const m = ENTRY.exec(name);
-  if (!m || !isSessionId(m[1])) return undefined;
-  if (m[3] === 'meta.json') return m[2] === undefined ? { sessionId: m[1], kind: 'meta' } : undefined;
-  if (m[3] === 'jsonl' && m[2] !== undefined) return undefined;
-  return { sessionId: m[1], kind: 'trace' };
+  const entry = parseTraceDirEntry(name);
+  if (!entry || !isSessionId(entry.sessionId)) return undefined;
+  if (entry.kind === 'trace' || entry.kind === 'plain') return { sessionId: entry.sessionId, kind: 'trace' };
+  return entry.kind === 'meta' ? { sessionId: entry.sessionId, kind: 'meta' } : undefined;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -66,162 +67,166 @@ async function exists(path: string): Promise<boolean> {
  * (falls back to polling sizes and mtimes).
  */
 export function createTracesDirWatcher(options: TracesDirWatcherOptions): TracesDirWatcher {
-  const { dir } = options;
-  const debounceMs = options.debounceMs ?? 50;
-  const pollIntervalMs = options.pollIntervalMs ?? 1000;
-  const onError = options.onError ?? (() => {});
-  const listeners = new Set<(change: TracesDirChange) => void>();
-  const pending = new Map<string, Set<'trace' | 'meta'>>();
-  let snapshot = new Map<string, string>(); // file name -> "size:mtime", for polling
-  let mode: TracesDirWatcher['mode'] = 'waiting';
-  let fsWatcher: FSWatcher | undefined;
-  let flushTimer: NodeJS.Timeout | undefined;
-  let tickRunning = false;
-  let started = false;
-  let watchedIno: number | undefined;
-  const closed = () => mode === 'closed';
+  return new DirWatcher(options);
+}
 
-  const note = (name: string) => {
+class DirWatcher implements TracesDirWatcher {
+  mode: TracesDirWatcher['mode'] = 'waiting';
+  private readonly dir: string;
+  private readonly debounceMs: number;
+  private readonly onError: (err: unknown) => void;
+  private readonly listeners: Listeners<TracesDirChange>;
+  private readonly pending = new Map<string, Set<'trace' | 'meta'>>();
+  /** File name -> "size:mtime:ino", for polling. */
+  private snapshot = new Map<string, string>();
+  private fsWatcher: FSWatcher | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private tickRunning = false;
+  private started = false;
+  private watchedIno: number | undefined;
+  private readonly interval: NodeJS.Timeout;
+
+  constructor(private readonly options: TracesDirWatcherOptions) {
+    this.dir = options.dir;
+    this.debounceMs = options.debounceMs ?? 50;
+    this.onError = options.onError ?? (() => {});
+    this.listeners = new Listeners<TracesDirChange>(this.onError);
+    this.interval = setInterval(() => void this.tick(), options.pollIntervalMs ?? 1000);
+    this.interval.unref();
+    void this.tick();
+  }
+
+  subscribe(listener: (change: TracesDirChange) => void): () => void {
+    return this.listeners.add(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.mode === 'closed') return;
+    this.mode = 'closed';
+    clearInterval(this.interval);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.stopFsWatch();
+    this.listeners.clear();
+  }
+
+  /** A method, not a narrowed field read: close() may run during any await. */
+  private closed(): boolean {
+    return this.mode === 'closed';
+  }
+
+  private note(name: string): void {
     const c = classifyTraceFile(name);
     if (!c) return;
-    let kinds = pending.get(c.sessionId);
-    if (!kinds) pending.set(c.sessionId, (kinds = new Set()));
+    let kinds = this.pending.get(c.sessionId);
+    if (!kinds) this.pending.set(c.sessionId, (kinds = new Set()));
     kinds.add(c.kind);
     // A fixed window (not reset by later events) so a steady writer cannot starve listeners.
-    flushTimer ??= setTimeout(() => void flush(), debounceMs);
-  };
+    this.flushTimer ??= setTimeout(() => void this.flush(), this.debounceMs);
+  }
 
-  const flush = async () => {
-    flushTimer = undefined;
-    const batch = [...pending];
-    pending.clear();
+  private async flush(): Promise<void> {
+    this.flushTimer = undefined;
+    const batch = [...this.pending];
+    this.pending.clear();
+    const dir = this.dir;
     for (const [sessionId, kinds] of batch) {
-      const present = await Promise.all(['.jsonl.gz', '.jsonl', '.meta.json'].map((suffix) => exists(join(dir, `${sessionId}${suffix}`))));
-      if (mode === 'closed') return;
+      const present = await Promise.all([traceFilePath(dir, sessionId), plainTraceFilePath(dir, sessionId), metaFilePath(dir, sessionId)].map(exists));
+      if (this.closed()) return;
       const changes: TracesDirChange[] = present.some(Boolean) ? [...kinds].map((kind) => ({ sessionId, kind })) : [{ sessionId, kind: 'removed' }];
-      for (const change of changes) {
-        for (const listener of [...listeners]) {
-          try {
-            listener(change);
-          } catch (err) {
-            onError(err);
-          }
-        }
-      }
+      for (const change of changes) this.listeners.emit(change);
     }
-  };
+  }
 
   /** Reads the directory; notes every file whose size or mtime differs from the last scan. */
-  const scan = async (report = true): Promise<boolean> => {
+  private async scan(report = true): Promise<boolean> {
     let names: string[];
     try {
-      names = await readdir(dir);
+      names = await readdir(this.dir);
     } catch {
       // Gone: everything we knew about is removed.
-      for (const name of snapshot.keys()) note(name);
-      snapshot = new Map();
+      for (const name of this.snapshot.keys()) this.note(name);
+      this.snapshot = new Map();
       return false;
     }
     const next = new Map<string, string>();
     for (const name of names) {
       if (!classifyTraceFile(name)) continue;
       try {
-        const s = await stat(join(dir, name));
+        const s = await stat(join(this.dir, name));
         next.set(name, `${s.size}:${s.mtimeMs}:${s.ino}`);
       } catch {
         // removed between readdir and stat: the next scan sees it
       }
     }
     if (report) {
-      for (const [name, sig] of next) if (snapshot.get(name) !== sig) note(name);
-      for (const name of snapshot.keys()) if (!next.has(name)) note(name);
+      for (const [name, sig] of next) if (this.snapshot.get(name) !== sig) this.note(name);
+      for (const name of this.snapshot.keys()) if (!next.has(name)) this.note(name);
     }
-    snapshot = next;
+    this.snapshot = next;
     return true;
-  };
+  }
 
-  const startFsWatch = (): boolean => {
+  private startFsWatch(): boolean {
     try {
-      fsWatcher = watch(dir, { persistent: false }, (_event, filename) => {
-        if (filename) note(filename.toString());
+      this.fsWatcher = watch(this.dir, { persistent: false }, (_event, filename) => {
+        if (filename) this.note(filename.toString());
       });
-      fsWatcher.on('error', () => {
+      this.fsWatcher.on('error', () => {
         // Typically the directory was removed; the next tick decides what to do.
-        stopFsWatch();
-        mode = 'waiting';
+        this.stopFsWatch();
+        this.mode = 'waiting';
       });
       return true;
     } catch {
       return false;
     }
-  };
+  }
 
-  const stopFsWatch = () => {
-    fsWatcher?.close();
-    fsWatcher = undefined;
-  };
+  private stopFsWatch(): void {
+    this.fsWatcher?.close();
+    this.fsWatcher = undefined;
+  }
 
   /** Runs every pollIntervalMs: moves between waiting, watch and poll; scans when polling. */
-  const tick = async () => {
-    if (tickRunning || mode === 'closed') return;
-    tickRunning = true;
-    const firstTick = !started;
-    started = true;
+  private async tick(): Promise<void> {
+    if (this.tickRunning || this.mode === 'closed') return;
+    this.tickRunning = true;
+    const firstTick = !this.started;
+    this.started = true;
     try {
-      const ino = await stat(dir).then((st) => (st.isDirectory() ? st.ino : undefined), () => undefined);
-      if (closed()) return;
-      if (mode === 'watch' && ino !== watchedIno) {
+      const ino = await stat(this.dir).then((st) => (st.isDirectory() ? st.ino : undefined), () => undefined);
+      if (this.closed()) return;
+      if (this.mode === 'watch' && ino !== this.watchedIno) {
         // Deleted and re-created between two ticks: the old watch sees nothing any more.
-        stopFsWatch();
-        mode = 'waiting';
+        this.stopFsWatch();
+        this.mode = 'waiting';
       }
       if (ino === undefined) {
-        if (mode !== 'waiting') {
-          stopFsWatch();
-          mode = 'waiting';
-          await scan(); // reports removals
+        if (this.mode !== 'waiting') {
+          this.stopFsWatch();
+          this.mode = 'waiting';
+          await this.scan(); // reports removals
         }
         return;
       }
-      if (mode === 'waiting') {
-        // Present at start: nothing to report. (Re)appeared later: report what is in it.
-        const watching = !options.forcePolling && startFsWatch();
-        watchedIno = ino;
-        if (!firstTick || !watching) {
-          snapshot = new Map();
-          await scan(!firstTick);
-        }
-        if (closed()) return;
-        mode = watching ? 'watch' : 'poll';
-        return;
-      }
-      if (mode === 'poll') await scan();
+      if (this.mode === 'waiting') await this.arrive(ino, firstTick);
+      else if (this.mode === 'poll') await this.scan();
     } catch (err) {
-      onError(err);
+      this.onError(err);
     } finally {
-      tickRunning = false;
+      this.tickRunning = false;
     }
-  };
+  }
 
-  const interval = setInterval(() => void tick(), pollIntervalMs);
-  interval.unref();
-  void tick();
-
-  return {
-    get mode() {
-      return mode;
-    },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    async close() {
-      if (mode === 'closed') return;
-      mode = 'closed';
-      clearInterval(interval);
-      if (flushTimer) clearTimeout(flushTimer);
-      stopFsWatch();
-      listeners.clear();
-    },
-  };
+  /** The directory is there: watch it (or poll). Present at start: nothing to report; (re)appeared later: report what is in it. */
+  private async arrive(ino: number, firstTick: boolean): Promise<void> {
+    const watching = !this.options.forcePolling && this.startFsWatch();
+    this.watchedIno = ino;
+    if (!firstTick || !watching) {
+      this.snapshot = new Map();
+      await this.scan(!firstTick);
+    }
+    if (this.closed()) return;
+    this.mode = watching ? 'watch' : 'poll';
+  }
 }

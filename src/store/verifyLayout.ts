@@ -1,11 +1,8 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
 import { updateCachedLayout, type FileLayout } from './fileLayout.js';
-import { inflateChunkSize } from './fileSpans.js';
+import { inflateMembers } from './inflate.js';
 import type { MemberRecord } from './memberIndex.js';
 
-const gunzipAsync = promisify(gunzip) as (data: Buffer, options: { chunkSize: number }) => Promise<Buffer>;
 
 /** Compressed bytes inflated at once while verifying. */
 const BATCH_BYTES = 1 << 20;
@@ -71,7 +68,7 @@ async function inflatesWhole(fh: FileHandle, batch: readonly MemberRecord[]): Pr
   try {
     const { bytesRead } = await fh.read(raw, 0, raw.length, first.offset);
     if (bytesRead !== raw.length) return false;
-    return (await gunzipAsync(raw, { chunkSize: inflateChunkSize(ndjson) })).length === ndjson;
+    return (await inflateMembers(raw, ndjson)).length === ndjson;
   } catch {
     return false;
   }

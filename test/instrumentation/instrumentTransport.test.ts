@@ -39,7 +39,9 @@ describe('instrumentTransport', () => {
       [Attr.MCP_SESSION_ID]: 'server-session',
       [Attr.TOOL_INPUT_JSON]: '{"text":"hi there"}',
     });
-    expect(JSON.parse(server.attributes[Attr.TOOL_OUTPUT_JSON] as string)).toEqual({ content: [{ type: 'text', text: 'hi there' }] });
+    // The tool output is kept once, as the response's `result` (docs/trace-format.md, Payloads).
+    expect(server.attributes[Attr.TOOL_OUTPUT_JSON]).toBeUndefined();
+    expect(JSON.parse(server.attributes[Attr.RESPONSE_JSON] as string).result).toEqual({ content: [{ type: 'text', text: 'hi there' }] });
     expect(JSON.parse(server.attributes[Attr.REQUEST_JSON] as string).params.name).toBe('echo');
     expect(JSON.parse(server.attributes[Attr.RESPONSE_JSON] as string).result.content[0].text).toBe('hi there');
 

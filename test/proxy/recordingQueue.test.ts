@@ -38,7 +38,7 @@ describe('createRecordingQueue', () => {
     const span = sink.spans[0]!;
     expect(span.name).toBe('tools/call echo');
     expect(span.attributes['mcp.tool.input_json']).toBe('{"text":"t1"}');
-    expect(span.attributes['mcp.tool.output_json']).toBe('{"content":[{"type":"text","text":"t1"}]}');
+    expect(JSON.parse(span.attributes['mcp.rpc.response_json'] as string).result).toEqual({ content: [{ type: 'text', text: 't1' }] });
     const start = parseMicros(span.start_time);
     expect(start).toBeGreaterThanOrEqual(before);
     expect(start).toBeLessThanOrEqual(seen);
@@ -154,7 +154,7 @@ describe('createRecordingQueue', () => {
     const span = sink.spans[0]!;
     expect(span.name).toBe('tools/call echo');
     expect(span.attributes['mcp.rpc.request_json']).toBe(req);
-    expect(span.attributes['mcp.tool.output_json']).toBe('{"content":[{"type":"text","text":"café"}]}');
+    expect(span.attributes['mcp.rpc.response_json']).toContain('{"content":[{"type":"text","text":"café"}]}');
     queue.close('bye');
     expect(sink.spans.find((s) => s.name === 'ping')!.status).toEqual({ status_code: 'ERROR', description: 'bye' });
   });

@@ -3,6 +3,8 @@ import type { ServerResponse } from 'node:http';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { replyJsonRpcError } from '../../core/http/jsonRpcReply.js';
+import { StreamableSessions, type SessionActivity } from '../../core/http/streamableSessions.js';
 import { HttpError } from '../errors.js';
 import { readJsonBody } from '../readJsonBody.js';
 import type { Route, RouteContext } from '../router.js';
@@ -16,12 +18,12 @@ export const DEFAULT_MCP_IDLE_TIMEOUT_MS = 30 * 60_000;
 export const MAX_MCP_SESSIONS = 100;
 const MAX_MCP_BODY = 4 * 1024 * 1024;
 
-interface McpEntry {
+interface McpEntry extends SessionActivity {
   id?: string;
   transport: StreamableHTTPServerTransport;
   close(): Promise<void>;
-  active: number;
-  lastSeen: number;
+  /** Gives back the entry's place in the table while it is being opened. */
+  release(): void;
 }
 
 /** The `/mcp` route and the means to end its sessions. */
@@ -39,24 +41,22 @@ export interface McpRoute {
  * does `idleTimeoutMs` without requests (default 30 min; open streams count as activity).
  */
 export function mcpRoute(factory: McpServerFactory | undefined, options: { idleTimeoutMs?: number; log: (line: string) => void }): McpRoute {
-  const idleMs = options.idleTimeoutMs ?? DEFAULT_MCP_IDLE_TIMEOUT_MS;
-  const sessions = new Map<string, McpEntry>();
+  const sessions: StreamableSessions<McpEntry> = new StreamableSessions<McpEntry>({
+    idleMs: options.idleTimeoutMs ?? DEFAULT_MCP_IDLE_TIMEOUT_MS,
+    maxSessions: MAX_MCP_SESSIONS,
+    onIdle: (entry) => {
+      options.log(`mcpscope: closing idle MCP session ${entry.id}`);
+      void dispose(entry);
+    },
+  });
+  /** Entries whose initialize has not made them a session yet: closed with the route. */
   const pending = new Set<McpEntry>();
   let closed = false;
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const entry of sessions.values()) {
-      if (entry.active === 0 && now - entry.lastSeen >= idleMs) {
-        options.log(`mcpscope: closing idle MCP session ${entry.id}`);
-        void dispose(entry);
-      }
-    }
-  }, Math.max(10, Math.min(idleMs / 2, 60_000)));
-  sweep.unref();
 
   async function dispose(entry: McpEntry): Promise<void> {
     if (entry.id !== undefined) sessions.delete(entry.id);
     pending.delete(entry);
+    entry.release();
     const close = entry.close;
     entry.close = async () => {};
     await entry.transport.close().catch(() => undefined);
@@ -65,32 +65,27 @@ export function mcpRoute(factory: McpServerFactory | undefined, options: { idleT
 
   async function open(): Promise<McpEntry> {
     if (!factory) throw new HttpError(503, 'UNAVAILABLE', 'no MCP server is configured on this gateway');
-    if (sessions.size + pending.size >= MAX_MCP_SESSIONS) throw new HttpError(503, 'UNAVAILABLE', `too many MCP sessions (max ${MAX_MCP_SESSIONS})`);
-    const built = factory();
-    const entry: McpEntry = { transport: undefined as never, close: built.close, active: 0, lastSeen: Date.now() };
-    entry.transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => {
-        entry.id = id;
-        pending.delete(entry);
-        sessions.set(id, entry);
-      },
-      onsessionclosed: () => void dispose(entry),
-      maxRequestBodySize: MAX_MCP_BODY,
-    });
-    entry.transport.onclose = () => void dispose(entry);
+    const release = sessions.reserve();
+    if (!release) throw new HttpError(503, 'UNAVAILABLE', `too many MCP sessions (max ${MAX_MCP_SESSIONS})`);
+    let built: ReturnType<McpServerFactory>;
+    try {
+      built = factory();
+    } catch (err) {
+      release();
+      throw err;
+    }
+    const entry = newEntry(built, release, (initialized) => {
+      pending.delete(initialized);
+      sessions.set(initialized.id!, initialized);
+      initialized.release();
+    }, dispose);
     pending.add(entry);
     await built.server.connect(entry.transport);
     return entry;
   }
 
   const handle = async (entry: McpEntry, req: RouteContext['req'], res: ServerResponse, body?: unknown) => {
-    entry.active++;
-    entry.lastSeen = Date.now();
-    res.once('close', () => {
-      entry.active--;
-      entry.lastSeen = Date.now();
-    });
+    sessions.hold(entry, res);
     await entry.transport.handleRequest(req, res, body);
   };
 
@@ -99,13 +94,13 @@ export function mcpRoute(factory: McpServerFactory | undefined, options: { idleT
     const header = req.headers['mcp-session-id'];
     if (typeof header === 'string') {
       const entry = sessions.get(header);
-      if (!entry) return jsonRpcError(res, 404, -32001, 'Session not found');
+      if (!entry) return replyJsonRpcError(res, 404, -32001, 'Session not found');
       return handle(entry, req, res);
     }
-    if (req.method !== 'POST') return jsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
+    if (req.method !== 'POST') return replyJsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
     const body = await readJsonBody(req, { limit: MAX_MCP_BODY });
     const initializing = Array.isArray(body) ? body.some((m) => isInitializeRequest(m)) : isInitializeRequest(body);
-    if (!initializing) return jsonRpcError(res, 400, -32000, 'Bad Request: no valid session id; start with initialize');
+    if (!initializing) return replyJsonRpcError(res, 400, -32000, 'Bad Request: no valid session id; start with initialize');
     const entry = await open();
     await handle(entry, req, res, body);
     // An initialize the transport refused leaves no session behind.
@@ -118,14 +113,24 @@ export function mcpRoute(factory: McpServerFactory | undefined, options: { idleT
     sessionCount: () => sessions.size,
     async close() {
       closed = true;
-      clearInterval(sweep);
+      sessions.stop();
       await Promise.all([...sessions.values(), ...pending].map(dispose));
     },
   };
 }
 
-function jsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {
-  const body = JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null });
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-  res.end(body);
+/** A session entry for `built`'s server: `initialized` once initialize gave it an id, `ended` when its transport closes. */
+function newEntry(built: ReturnType<McpServerFactory>, release: () => void, initialized: (entry: McpEntry) => void, ended: (entry: McpEntry) => Promise<void>): McpEntry {
+  const entry: McpEntry = { transport: undefined as never, close: built.close, release, active: 0, lastSeen: Date.now() };
+  entry.transport = new StreamableHTTPServerTransport({
+    sessionIdGenerator: () => randomUUID(),
+    onsessioninitialized: (id) => {
+      entry.id = id;
+      initialized(entry);
+    },
+    onsessionclosed: () => void ended(entry),
+    maxRequestBodySize: MAX_MCP_BODY,
+  });
+  entry.transport.onclose = () => void ended(entry);
+  return entry;
 }
