@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm start [-- FLAGS]`: runs `mcpscope serve --http FLAGS` from the built output. It rebuilds
-// first only when the build is missing or older than a source (src/, tsconfig.json,
+// first only when the build is missing or older than a source (src/, ui/, tsconfig.json,
 // package.json), and says so on stderr, so a checkout built by `npm ci` starts at once.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -10,6 +10,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // tsc rewrites every output on each build, so the entry point's mtime is the time of the last build.
 const entry = join(root, 'dist', 'src', 'cli.js');
+// The UI build rewrites its manifest each time: its mtime is the time of the last UI build.
+const uiManifest = join(root, 'dist', 'ui', 'manifest.json');
 
 function mtimeOf(path) {
   try {
@@ -19,7 +21,7 @@ function mtimeOf(path) {
   }
 }
 
-/** Newest mtime of the .ts files under `dir` and of the directories themselves (a deleted or renamed file changes its directory's). */
+/** Newest mtime of the source files (.ts, and .css/.html under ui/) under `dir` and of the directories themselves (a deleted or renamed file changes its directory's). */
 function newestUnder(dir, depth = 0) {
   let newest = mtimeOf(dir) ?? 0;
   if (depth > 32) return newest;
@@ -32,16 +34,19 @@ function newestUnder(dir, depth = 0) {
   for (const e of entries) {
     const path = join(dir, e.name);
     if (e.isDirectory()) newest = Math.max(newest, newestUnder(path, depth + 1));
-    else if (e.name.endsWith('.ts')) newest = Math.max(newest, mtimeOf(path) ?? 0);
+    else if (/\.(ts|css|html)$/.test(e.name)) newest = Math.max(newest, mtimeOf(path) ?? 0);
   }
   return newest;
 }
 
 function staleReason() {
   const built = mtimeOf(entry);
-  if (built === undefined) return 'no build found';
-  const sources = Math.max(newestUnder(join(root, 'src')), mtimeOf(join(root, 'tsconfig.json')) ?? 0, mtimeOf(join(root, 'package.json')) ?? 0);
-  return sources > built ? 'sources changed since the last build' : undefined;
+  const uiBuilt = mtimeOf(uiManifest);
+  if (built === undefined || uiBuilt === undefined) return 'no build found';
+  const config = Math.max(mtimeOf(join(root, 'tsconfig.json')) ?? 0, mtimeOf(join(root, 'package.json')) ?? 0);
+  const sources = Math.max(newestUnder(join(root, 'src')), config);
+  const uiSources = Math.max(newestUnder(join(root, 'ui')), mtimeOf(join(root, 'scripts', 'buildUi.mjs')) ?? 0, config);
+  return sources > built || uiSources > uiBuilt ? 'sources changed since the last build' : undefined;
 }
 
 const reason = staleReason();
@@ -52,6 +57,11 @@ if (reason !== undefined) {
   const build = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { cwd: root, stdio: ['ignore', 2, 2] });
   if (build.status !== 0) {
     process.stderr.write(`mcpscope: build failed (${build.error?.message ?? `tsc exit code ${build.status ?? build.signal}`}); not starting\n`);
+    process.exit(1);
+  }
+  const ui = spawnSync(process.execPath, [join(root, 'scripts', 'buildUi.mjs')], { cwd: root, stdio: ['ignore', 2, 2] });
+  if (ui.status !== 0) {
+    process.stderr.write(`mcpscope: UI build failed (${ui.error?.message ?? `exit code ${ui.status ?? ui.signal}`}); not starting\n`);
     process.exit(1);
   }
 }

@@ -8,7 +8,8 @@ const report = '.vitest-report.json';
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 
 const build = spawnSync(npx, ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
-if (build.status !== 0) {
+const buildUi = build.status === 0 ? spawnSync(process.execPath, ['scripts/buildUi.mjs'], { stdio: 'inherit' }) : build;
+if (build.status !== 0 || buildUi.status !== 0) {
   console.log('build failed');
   console.log('0 passed, 1 failed');
   process.exit(1);

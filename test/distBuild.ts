@@ -17,13 +17,26 @@ export function staleSources(root = REPO_ROOT): string[] {
     });
 }
 
+/** True when dist/ui is missing or older than a file under ui/ (or its build script). */
+export function uiStale(root = REPO_ROOT): boolean {
+  const manifest = join(root, 'dist', 'ui', 'manifest.json');
+  if (!existsSync(manifest)) return true;
+  const built = statSync(manifest).mtimeMs;
+  const sources = readdirSync(join(root, 'ui'), { recursive: true }).map((f) => join(root, 'ui', String(f)));
+  return [...sources, join(root, 'scripts', 'buildUi.mjs')].some((f) => statSync(f).mtimeMs > built);
+}
+
 /**
- * Builds dist/ with tsc when a source is newer than its output. Runs once, in vitest's main
+ * Builds dist/ with tsc when a source is newer than its output, and dist/ui when a file under ui/ is. Runs once, in vitest's main
  * process (globalSetup), never in a test worker: workers running tsc side by side raced each
  * other's output and stalled the suite. Type errors do not stop tsc from emitting, so only a
  * build that emits nothing fails here.
  */
 export function buildDistIfStale(root = REPO_ROOT): void {
+  if (uiStale(root)) {
+    const ui = spawnSync(process.execPath, [join(root, 'scripts', 'buildUi.mjs')], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    if (ui.status !== 0) throw new Error(`UI build failed: ${ui.error?.message ?? ''}${ui.stdout}${ui.stderr}`);
+  }
   if (staleSources(root).length === 0) return;
   const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
   const result = spawnSync(npx, ['tsc', '-p', 'tsconfig.json'], { cwd: root, encoding: 'utf8', timeout: 180_000 });

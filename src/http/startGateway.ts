@@ -5,7 +5,6 @@ import { InspectorError } from '../core/errors.js';
 import type { SessionControl } from '../sessions/sessionControl.js';
 import { createSessionCatalog, type SessionCatalog, type SessionIndexLike } from '../catalog/sessionCatalog.js';
 import { HttpError, sendError } from './errors.js';
-import { pageRoute } from './page.js';
 import { createRouter } from './router.js';
 import { controlRoutes } from './routes/controlRoutes.js';
 import { eventsRoute, type SseOptions } from './routes/eventsRoute.js';
@@ -15,6 +14,8 @@ import { otlpRoute } from './routes/otlpRoute.js';
 import { createOtlpIngest } from '../otel/otlpIngest.js';
 import { sessionsRoute } from './routes/sessionsRoute.js';
 import { traceRoute } from './routes/traceRoute.js';
+import { uiRoutes } from './routes/uiRoutes.js';
+import { defaultUiDir, loadUiBundle } from './uiAssets.js';
 import { CORS_ALLOWED_HEADERS, createSecurity, isLoopbackHost, newAccessToken, type Security } from './security.js';
 
 /** Options of {@link startGateway}. */
@@ -48,6 +49,8 @@ export interface GatewayOptions {
    * body limit (default 4 MiB) and the quiet time after which an ingested session completes (30 s).
    */
   otlp?: false | { bodyLimit?: number; idleMs?: number };
+  /** Directory of the built browser UI (`index.html`, `manifest.json`, `assets/`). Default: the package's `dist/ui`. */
+  uiDir?: string;
   /** One line per notable event (start URL, dropped clients, unexpected errors); stderr in the CLI. */
   log: (line: string) => void;
 }
@@ -125,8 +128,10 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const events = eventsRoute(control?.bus, options.sse ?? {}, log);
   const mcp = mcpRoute(options.createMcpServer, { ...(options.mcpIdleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.mcpIdleTimeoutMs }), log });
   const ingest = options.otlp === false ? undefined : createOtlpIngest({ tracesDir, ...(control ? { bus: control.bus } : {}), ...(options.otlp?.idleMs !== undefined ? { idleMs: options.otlp.idleMs } : {}), log });
+  const ui = loadUiBundle(options.uiDir ?? defaultUiDir());
+  if ('missing' in ui) log(`mcpscope: browser UI unavailable: ${ui.missing}`);
   const route = createRouter([
-    pageRoute(),
+    ...uiRoutes(ui),
     healthRoute(),
     sessionsRoute(catalog),
     traceRoute({ tracesDir, log }),
@@ -207,7 +212,8 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, security
       res.end();
       return;
     }
-    const isPage = target === '/' || target.startsWith('/?');
+    // The UI's page and assets hold no data: a browser must load them before it can sign in.
+    const isPage = target === '/' || target.startsWith('/?') || target.startsWith('/assets/');
     if (security.tokenEverywhere && !isPage) security.checkToken(req);
     const match = route(req.method ?? 'GET', target);
     if (match.route.auth === 'token') security.checkToken(req);

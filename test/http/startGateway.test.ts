@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isInspectorError } from '../../src/core/errors.js';
@@ -130,14 +131,28 @@ describe('startGateway', () => {
     }
   });
 
-  it('GET / serves the page with a CSP nonce, links to the routes, and token handling', async () => {
+  it('GET / serves the built UI page under a strict CSP, without the token', async () => {
     const res = await call('/');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/html/);
-    expect(String(res.headers['content-security-policy'])).toMatch(/script-src 'nonce-[^']+'/);
-    expect(res.text).toContain('/_inspector/sessions');
-    expect(res.text).toContain('/_inspector/events');
-    expect(res.text).toContain('history.replaceState');
+    expect(String(res.headers['content-security-policy'])).toMatch(/script-src 'self';/);
+    expect(res.text).toMatch(/<script type="module" src="\/assets\/main-[\w]+\.js"><\/script>/);
     expect(res.text).not.toContain(fx.gateway.token);
+  });
+
+  it('GET / without a built UI answers 503 with how to build it; the API still works', async () => {
+    const local = await startFixture({ uiDir: join(fx.root, 'no-ui-here') });
+    try {
+      const res = await request(`${local.gateway.url}/`);
+      const text = await res.body.text();
+      expect(res.statusCode).toBe(503);
+      expect(text).toContain('npm run build');
+      expect(local.logs.join('\n')).toContain('browser UI unavailable');
+      const health = await request(`${local.gateway.url}/_inspector/health`);
+      await health.body.dump();
+      expect(health.statusCode).toBe(200);
+    } finally {
+      await local.close();
+    }
   });
 });
