@@ -1,7 +1,7 @@
 import type { SpanRow } from './spanRow.js';
 
 /** What a log entry shows of its span. */
-export const enum MessageKind {
+export enum MessageKind {
   Request = 0,
   Response = 1,
   /** A notification, or a line that is not a request (an invalid line, an orphan error). */

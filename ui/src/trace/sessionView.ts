@@ -1,3 +1,17 @@
+import './trace.css';
+import { announce, h } from '../dom';
+import { ChartsStrip } from './charts';
+import { DetailsPane } from './detailsPane';
+import { LiveTail } from './liveTail';
+import { MessagePane } from './messagePane';
+import { SearchBar } from './searchBar';
+import { SessionStats } from './sessionStats';
+import { SpanIndex } from './spanIndex';
+import type { SpanRow } from './spanRow';
+import { EMPTY_QUERY, isActive, matches, stepHit, type SpanQuery } from './spanSearch';
+import { TraceLoader } from './traceLoader';
+import { TreePane } from './treePane';
+
 /** Options of {@link mountSessionView} (CONTRACTS 3). */
 export interface SessionViewOptions {
   sessionId: string;
@@ -16,33 +30,329 @@ export interface SessionViewHandle {
   destroy(): void;
 }
 
+/** Layout is O(n log n): during a load it runs at most this often (ms), or 5x its own cost. */
+const LAYOUT_EVERY_MS = 150;
+const CHARTS_EVERY_MS = 500;
+
 /**
- * Renders the trace of one session into `root` (charts, tree + waterfall, message log,
- * details, search). Placeholder until the trace view lands: it only says what it would show.
+ * Renders the trace of one session into `root`: charts, the span tree beside a waterfall, the
+ * message log, span details and search. Loads the trace progressively by byte ranges (first
+ * rows after the first 128 KiB), keeps each span as a compact row and fetches a span's full
+ * line again only when it is opened; a live session is tailed with `Range: bytes=N-`.
  */
 export function mountSessionView(root: HTMLElement, options: SessionViewOptions): SessionViewHandle {
-  const el = document.createElement('section');
-  el.className = 'session-view';
-  el.setAttribute('aria-label', 'session view');
-  const text = document.createElement('p');
-  el.append(text);
-  root.append(el);
+  const url = `/_inspector/trace/${encodeURIComponent(options.sessionId)}`;
+  const index = new SpanIndex();
+  const stats = new SessionStats();
+  let query: SpanQuery = EMPTY_QUERY;
+  let hitFlags = new Uint8Array(0);
+  let hitCount = 0;
+  let selected: number | undefined;
+  let pendingSpanId = options.spanId;
+  let tab: 'timeline' | 'messages' = 'timeline';
   let live = options.live;
-  let spanId = options.spanId;
-  const render = () => {
-    text.textContent = `session view: ${options.sessionId}${spanId ? ` span ${spanId}` : ''}${live ? ' (live)' : ''}`;
+  let loadedOnce = false;
+  let destroyed = false;
+
+  const isHit = (idx: number) => hitFlags[idx] === 1;
+  const host = {
+    index,
+    isHit,
+    selected: () => selected,
+    onSelect: (idx: number) => select(idx, true),
+    onActivate: (idx: number) => {
+      select(idx, true);
+      details.el.focus();
+    },
   };
-  render();
+  const tree = new TreePane(host);
+  const messages = new MessagePane(host);
+  const details = new DetailsPane(url, options.sessionId, 0);
+  const charts = new ChartsStrip();
+  const search = new SearchBar(
+    (q) => {
+      query = q;
+      recomputeHits(true);
+    },
+    (step) => stepSearch(step),
+  );
+
+  const progress = h('span', { class: 'tv-progress', role: 'status' }, 'loading…');
+  const tabTimeline = h('button', { type: 'button', role: 'tab', 'aria-selected': 'true', class: 'tv-tab', id: 'tv-tab-timeline' }, 'Timeline');
+  const tabMessages = h('button', { type: 'button', role: 'tab', 'aria-selected': 'false', class: 'tv-tab', id: 'tv-tab-messages' }, 'Messages');
+  const zoomButtons = h(
+    'span',
+    { class: 'tv-zoom', role: 'group', 'aria-label': 'time axis' },
+    button('−', 'zoom out (-)', () => tree.zoom(0.5)),
+    button('+', 'zoom in (+)', () => tree.zoom(2)),
+    button('◀', 'pan earlier (Shift+←)', () => tree.pan(-0.25)),
+    button('▶', 'pan later (Shift+→)', () => tree.pan(0.25)),
+    button('Fit', 'whole session (0)', () => tree.fit()),
+    button('Span', 'zoom to the selected span', () => selected !== undefined && tree.zoomTo(selected)),
+  );
+  const toolbar = h('div', { class: 'tv-toolbar' }, h('div', { class: 'tv-tabs', role: 'tablist', 'aria-label': 'views' }, tabTimeline, tabMessages), search.el, zoomButtons, progress);
+  const main = h('div', { class: 'tv-main', role: 'tabpanel', 'aria-labelledby': 'tv-tab-timeline' }, tree.el);
+  const body = h('div', { class: 'tv-body' }, main, details.el);
+  const el = h('section', { class: 'trace-view', 'aria-label': 'session trace' }, charts.el, toolbar, body);
+  root.append(el);
+
+  tabTimeline.addEventListener('click', () => showTab('timeline'));
+  tabMessages.addEventListener('click', () => showTab('messages'));
+  const onDocKey = (e: KeyboardEvent) => {
+    const t = e.target as HTMLElement | null;
+    const typing = t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName));
+    if (e.key === '/' && !typing && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      e.preventDefault();
+      search.focus();
+    }
+  };
+  document.addEventListener('keydown', onDocKey);
+
+  function button(label: string, title: string, onClick: () => void): HTMLButtonElement {
+    const b = h('button', { type: 'button', title, 'aria-label': title }, label);
+    b.addEventListener('click', onClick);
+    return b;
+  }
+
+  function showTab(next: 'timeline' | 'messages'): void {
+    tab = next;
+    tabTimeline.setAttribute('aria-selected', String(next === 'timeline'));
+    tabMessages.setAttribute('aria-selected', String(next === 'messages'));
+    main.setAttribute('aria-labelledby', `tv-tab-${next}`);
+    zoomButtons.hidden = next !== 'timeline';
+    main.replaceChildren(next === 'timeline' ? tree.el : messages.el);
+    if (next === 'messages') {
+      messages.refresh();
+      if (selected !== undefined) messages.revealRow(selected);
+      messages.viewport.focus({ preventScroll: true });
+    } else {
+      tree.select(selected);
+      tree.viewport.focus({ preventScroll: true });
+    }
+  }
+
+  function select(idx: number | undefined, notify: boolean): void {
+    if (idx === undefined) {
+      selected = undefined;
+      details.clear();
+      tree.select(undefined);
+      messages.schedule();
+      if (notify) options.onSelectSpan(undefined);
+      return;
+    }
+    const row = index.rows[idx];
+    if (!row) return;
+    if (index.reveal(idx)) index.layout();
+    const changed = selected !== idx;
+    selected = idx;
+    tree.select(idx);
+    messages.schedule();
+    if (tab === 'messages' && messages.log.length > 0 && (messages.cursor < 0 || messages.log.at(messages.cursor).row !== idx)) messages.revealRow(idx);
+    showDetails(row);
+    if (notify && changed) options.onSelectSpan(row.spanId);
+  }
+
+  // Holding an arrow key must not fetch every span it passes: details follow after a pause.
+  let detailsTimer: ReturnType<typeof setTimeout> | undefined;
+  function showDetails(row: SpanRow): void {
+    if (detailsTimer !== undefined) clearTimeout(detailsTimer);
+    detailsTimer = setTimeout(() => details.show(row, index.minStart), 60);
+  }
+
+  function recomputeHits(fromUser: boolean): void {
+    const n = index.rows.length;
+    if (hitFlags.length < n) hitFlags = new Uint8Array(Math.max(n, hitFlags.length * 2));
+    else hitFlags.fill(0);
+    hitCount = 0;
+    if (isActive(query)) {
+      for (const row of index.rows) {
+        if (matches(row, query)) {
+          hitFlags[row.idx] = 1;
+          hitCount++;
+        }
+      }
+      // Every hit must be reachable: open the subtrees that hide one.
+      if (fromUser && index.collapsed.size > 0) {
+        index.collapsed.clear();
+        index.layout();
+      }
+    }
+    search.setCount(0, hitCount, isActive(query));
+    if (fromUser && isActive(query)) announce(hitCount === 0 ? 'no match' : `${hitCount} matches`);
+    tree.schedule();
+    messages.schedule();
+  }
+
+  function stepSearch(step: 1 | -1): void {
+    if (!isActive(query) || hitCount === 0) return;
+    if (tab === 'timeline') {
+      const hits: number[] = [];
+      index.order.forEach((idx, pos) => {
+        if (hitFlags[idx]) hits.push(pos);
+      });
+      const from = selected === undefined ? (step === 1 ? -1 : Number.MAX_SAFE_INTEGER) : (index.position[selected] ?? -1);
+      const pos = stepHit(hits, from, step);
+      if (pos < 0) return;
+      select(index.order[pos]!, true);
+      search.setCount(hits.indexOf(pos) + 1, hits.length, true);
+    } else {
+      messages.refresh();
+      const log = messages.log;
+      const hits: number[] = [];
+      for (let p = 0; p < log.length; p++) if (hitFlags[log.at(p).row]) hits.push(p);
+      const pos = stepHit(hits, messages.cursor, step);
+      if (pos < 0) return;
+      messages.reveal(pos);
+      select(log.at(pos).row, true);
+      search.setCount(hits.indexOf(pos) + 1, hits.length, true);
+    }
+  }
+
+  // Loading: rows arrive in batches; the tree is laid out at most every LAYOUT_EVERY_MS.
+  let lastLayout = 0;
+  let layoutCost = 0;
+  let layoutTimer: ReturnType<typeof setTimeout> | undefined;
+  let lastCharts = 0;
+  let chartsTimer: ReturnType<typeof setTimeout> | undefined;
+  let firstRowsAt: number | undefined;
+  const openedAt = performance.now();
+
+  function onRows(rows: SpanRow[]): void {
+    const newHits = isActive(query) ? rows.filter((r) => matches(r, query)) : [];
+    index.add(rows);
+    stats.add(rows);
+    if (newHits.length > 0) {
+      if (hitFlags.length < index.rows.length) {
+        const grown = new Uint8Array(Math.max(index.rows.length, hitFlags.length * 2));
+        grown.set(hitFlags);
+        hitFlags = grown;
+      }
+      for (const r of newHits) hitFlags[r.idx] = 1;
+      hitCount += newHits.length;
+      search.setCount(0, hitCount, true);
+    }
+    scheduleLayout();
+    scheduleCharts();
+  }
+
+  function scheduleLayout(): void {
+    if (layoutTimer !== undefined) return;
+    const wait = Math.max(0, lastLayout + Math.max(LAYOUT_EVERY_MS, layoutCost * 5) - performance.now());
+    layoutTimer = setTimeout(doLayout, firstRowsAt === undefined ? 0 : wait);
+  }
+
+  function doLayout(): void {
+    layoutTimer = undefined;
+    if (destroyed || !index.stale) return;
+    const follow = tree.atEnd() && live && firstRowsAt !== undefined;
+    const t0 = performance.now();
+    index.layout();
+    layoutCost = performance.now() - t0;
+    lastLayout = performance.now();
+    if (pendingSpanId !== undefined) {
+      const row = index.find(pendingSpanId);
+      if (row) {
+        pendingSpanId = undefined;
+        select(row.idx, false);
+      }
+    }
+    tree.render();
+    if (follow) tree.scrollToEnd();
+    if (tab === 'messages') messages.refresh();
+    if (firstRowsAt === undefined && index.rows.length > 0) {
+      firstRowsAt = performance.now();
+      // Read by the bench and tests: time from mounting to the first rendered rows.
+      el.dataset.firstRowsMs = String(Math.round(firstRowsAt - openedAt));
+    }
+  }
+
+  function scheduleCharts(): void {
+    if (chartsTimer !== undefined) return;
+    chartsTimer = setTimeout(
+      () => {
+        chartsTimer = undefined;
+        lastCharts = performance.now();
+        if (!destroyed) charts.update(stats);
+      },
+      Math.max(0, lastCharts + CHARTS_EVERY_MS - performance.now()),
+    );
+  }
+
+  function showProgress(loadedBytes: number, total: number): void {
+    const n = index.rows.length.toLocaleString();
+    const skipped = loader.skipped > 0 ? ` · ${loader.skipped} unreadable line(s) skipped` : '';
+    if (!loadedOnce && total > 0) progress.textContent = `loading ${n} spans · ${Math.floor((100 * loadedBytes) / total)}%${skipped}`;
+    else progress.textContent = `${n} spans${live ? ' · live' : ''}${skipped}`;
+  }
+
+  const loader = new TraceLoader({ url, onRows, onProgress: (l, t) => showProgress(l, t) });
+  const tail = new LiveTail(
+    () => loader.readNew(),
+    (err) => showError(err),
+  );
+
+  function showError(err: unknown): void {
+    if (destroyed || (err instanceof DOMException && err.name === 'AbortError')) return;
+    progress.textContent = `could not read the trace: ${err instanceof Error ? err.message : String(err)}`;
+    progress.classList.add('error');
+  }
+
+  void loader.readNew().then(
+    () => {
+      if (destroyed) return;
+      loadedOnce = true;
+      progress.classList.remove('error');
+      if (loader.missing && index.rows.length === 0) progress.textContent = live ? 'no spans recorded yet · live' : 'no trace recorded for this session';
+      else showProgress(loader.loaded, loader.total);
+      el.dataset.loaded = 'true';
+      el.dataset.loadMs = String(Math.round(performance.now() - openedAt));
+      doLayout();
+      charts.update(stats);
+      if (pendingSpanId !== undefined) progress.textContent += ` · span ${pendingSpanId} is not in this trace`;
+      announce(`trace loaded: ${index.rows.length} spans`);
+      if (live) tail.start();
+    },
+    (err: unknown) => {
+      showError(err);
+      if (live) tail.start();
+    },
+  );
+  tree.render();
+  charts.update(stats);
+
   return {
     setLive(next) {
+      if (next === live) return;
       live = next;
-      render();
+      if (!loadedOnce) return;
+      if (live) tail.start();
+      else {
+        tail.stop();
+        // The session ended: read its last spans once.
+        void loader.readNew().then(() => showProgress(loader.loaded, loader.total), showError);
+      }
     },
-    selectSpan(next) {
-      spanId = next;
-      render();
+    selectSpan(spanId) {
+      if (spanId === undefined) {
+        if (selected !== undefined) select(undefined, false);
+        return;
+      }
+      const row = index.find(spanId);
+      if (!row) {
+        pendingSpanId = spanId;
+        return;
+      }
+      if (row.idx !== selected) select(row.idx, false);
     },
     destroy() {
+      destroyed = true;
+      tail.stop();
+      loader.destroy();
+      tree.destroy();
+      messages.destroy();
+      search.destroy();
+      for (const t of [layoutTimer, chartsTimer, detailsTimer]) if (t !== undefined) clearTimeout(t);
+      document.removeEventListener('keydown', onDocKey);
       el.remove();
     },
   };

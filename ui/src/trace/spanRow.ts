@@ -1,7 +1,7 @@
 import { classifyOutcome, type OutcomeKind } from './outcome.js';
 
 /** Span status as a small number: rows keep no strings they do not need. */
-export const enum Status {
+export enum Status {
   Unset = 0,
   Ok = 1,
   Error = 2,

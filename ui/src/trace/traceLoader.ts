@@ -76,14 +76,14 @@ export class TraceLoader {
     let got = false;
     let next: Promise<Uint8Array | undefined> | undefined = this.request(this.splitter.nextOffset, this.chunk);
     for (let guard = 0; next && guard < 1_000_000; guard++) {
-      const bytes = await next;
+      const bytes: Uint8Array | undefined = await next;
       if (!bytes || bytes.length === 0) break;
       got = true;
       const asked = this.chunk;
       this.chunk = Math.min(this.maxChunk, this.chunk * 4);
-      const full = bytes.length >= asked;
+      const full: boolean = bytes.length >= asked;
       // Ask for the next chunk before parsing this one: the network works while we parse.
-      const nextStart = this.splitter.nextOffset + bytes.length;
+      const nextStart: number = this.splitter.nextOffset + bytes.length;
       next = full ? this.request(nextStart, this.chunk) : undefined;
       this.consume(bytes);
     }
