@@ -20,21 +20,21 @@ export class SearchBar {
     prev.addEventListener('click', () => onStep(-1));
     next.addEventListener('click', () => onStep(1));
     this.el.append(this.input, this.status, this.minDur, prev, next, this.count);
-    this.el.addEventListener('submit', (e) => {
-      e.preventDefault();
-      this.fire();
-      onStep(1);
-    });
-    this.input.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' && e.shiftKey) {
+    // A form with two text fields has no implicit submission: Enter is handled here.
+    this.el.addEventListener('submit', (e) => e.preventDefault());
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Enter') {
         e.preventDefault();
         this.fire();
-        onStep(-1);
+        onStep(e.shiftKey ? -1 : 1);
       } else if (e.key === 'Escape') {
         this.input.value = '';
+        this.minDur.value = '';
         this.fire();
       }
-    });
+    };
+    this.input.addEventListener('keydown', onKey);
+    this.minDur.addEventListener('keydown', onKey);
     for (const el of [this.input, this.minDur]) el.addEventListener('input', () => this.later());
     this.status.addEventListener('change', () => this.fire());
   }
