@@ -49,16 +49,16 @@ const OPEN_LIMIT = 12;
  * A collapsible tree of a JSON value: objects and arrays are `<details>` (open when small or
  * shallow), strings that hold JSON are shown parsed, long strings keep their line breaks.
  */
-export function jsonTree(value: unknown, depth = 0): Node {
-  if (value === null || typeof value !== 'object') return scalar(value);
+export function jsonTree(value: unknown, depth = 0, key?: string): Node {
+  const label = key === undefined ? undefined : h('span', { class: 'json-key' }, `${key}: `);
+  if (value === null || typeof value !== 'object') return label ? h('span', {}, label, scalar(value)) : scalar(value);
   const entries: [string, unknown][] = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value as Record<string, unknown>);
-  const open = depth < 2 || entries.length <= OPEN_LIMIT;
-  const summary = Array.isArray(value) ? `[${entries.length}]` : `{${entries.length}}`;
-  if (entries.length === 0) return h('span', { class: 'json-punct' }, Array.isArray(value) ? '[]' : '{}');
+  if (entries.length === 0) return h('span', {}, label ?? '', h('span', { class: 'json-punct' }, Array.isArray(value) ? '[]' : '{}'));
   const list = h('ul', { class: 'json-entries' });
-  for (const [k, v] of entries) list.append(h('li', {}, h('span', { class: 'json-key' }, `${k}: `), jsonTree(v, depth + 1)));
-  const details = h('details', { class: 'json-node' }, h('summary', { class: 'json-punct' }, summary), list);
-  details.open = open && depth < 6;
+  for (const [k, v] of entries) list.append(h('li', {}, jsonTree(v, depth + 1, k)));
+  const count = h('span', { class: 'json-punct' }, Array.isArray(value) ? `[${entries.length}]` : `{${entries.length}}`);
+  const details = h('details', { class: 'json-node' }, h('summary', {}, label ?? '', count), list);
+  details.open = depth < 6 && (depth < 2 || entries.length <= OPEN_LIMIT);
   return details;
 }
 
