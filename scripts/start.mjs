@@ -3,7 +3,7 @@
 // first only when the build is missing or older than a source (src/, ui/, tsconfig.json,
 // package.json), and says so on stderr, so a checkout built by `npm ci` starts at once.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -12,6 +12,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entry = join(root, 'dist', 'src', 'cli.js');
 // The UI build rewrites its manifest each time: its mtime is the time of the last UI build.
 const uiManifest = join(root, 'dist', 'ui', 'manifest.json');
+const uiBuildScript = join(root, 'scripts', 'buildUi.mjs');
+// A checkout without the browser UI's sources (or its build script) builds the server only.
+const hasUi = existsSync(join(root, 'ui')) && existsSync(uiBuildScript);
 
 function mtimeOf(path) {
   try {
@@ -41,11 +44,11 @@ function newestUnder(dir, depth = 0) {
 
 function staleReason() {
   const built = mtimeOf(entry);
-  const uiBuilt = mtimeOf(uiManifest);
+  const uiBuilt = hasUi ? mtimeOf(uiManifest) : Infinity;
   if (built === undefined || uiBuilt === undefined) return 'no build found';
   const config = Math.max(mtimeOf(join(root, 'tsconfig.json')) ?? 0, mtimeOf(join(root, 'package.json')) ?? 0);
   const sources = Math.max(newestUnder(join(root, 'src')), config);
-  const uiSources = Math.max(newestUnder(join(root, 'ui')), mtimeOf(join(root, 'scripts', 'buildUi.mjs')) ?? 0, config);
+  const uiSources = hasUi ? Math.max(newestUnder(join(root, 'ui')), mtimeOf(uiBuildScript) ?? 0, config) : 0;
   return sources > built || uiSources > uiBuilt ? 'sources changed since the last build' : undefined;
 }
 
@@ -59,7 +62,7 @@ if (reason !== undefined) {
     process.stderr.write(`mcpscope: build failed (${build.error?.message ?? `tsc exit code ${build.status ?? build.signal}`}); not starting\n`);
     process.exit(1);
   }
-  const ui = spawnSync(process.execPath, [join(root, 'scripts', 'buildUi.mjs')], { cwd: root, stdio: ['ignore', 2, 2] });
+  const ui = hasUi ? spawnSync(process.execPath, [uiBuildScript], { cwd: root, stdio: ['ignore', 2, 2] }) : { status: 0 };
   if (ui.status !== 0) {
     process.stderr.write(`mcpscope: UI build failed (${ui.error?.message ?? `exit code ${ui.status ?? ui.signal}`}); not starting\n`);
     process.exit(1);

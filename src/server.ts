@@ -1,5 +1,6 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { InspectorError } from './core/errors.js';
+import type { LiveState } from './core/liveState.js';
 import type { SessionMeta } from './core/session.js';
 import { packageInfo } from './core/version.js';
 import { registerDebugSessionPrompt } from './prompts/registerDebugSessionPrompt.js';
@@ -56,8 +57,9 @@ export interface InspectorContext {
   listSessions(): Promise<SessionMeta[]>;
   getSession(sessionId: string): Promise<SessionMeta>;
   loadTrace(sessionId: string): Promise<LoadedTrace>;
-  describeSession(sessionId: string): Promise<{ meta: SessionMeta; summary: TraceSummary }>;
+  describeSession(sessionId: string): Promise<{ meta: SessionMeta; summary: TraceSummary; live?: LiveState }>;
   signalSession(sessionId: string, signal: string, payload?: unknown): Promise<SignalResult>;
+  liveState(sessionId: string): LiveState | undefined;
   subscribeChanges(listener: (change: SessionChange) => void): () => void;
   /** Stops the watcher and the relay (the control stays open: its owner closes it). Idempotent. */
   close(): Promise<void>;
@@ -86,6 +88,7 @@ export function createInspectorContext(options: InspectorContextOptions): Inspec
     loadTrace: (id) => catalog.loadTrace(id),
     describeSession: (id) => catalog.describe(id, byteBudget),
     signalSession: (id, signal, payload) => catalog.signal(id, signal, payload),
+    liveState: (id) => catalog.liveState(id),
     subscribeChanges: (listener) => catalog.subscribe(listener),
     close: () => catalog.close(),
   };

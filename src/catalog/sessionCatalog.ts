@@ -1,6 +1,7 @@
 import { describeError, InspectorError } from '../core/errors.js';
 import { assertSessionId } from '../core/ids.js';
-import type { SessionMeta } from '../core/session.js';
+import type { LiveState } from '../core/liveState.js';
+import { FINAL_STATUSES, type SessionMeta } from '../core/session.js';
 import type { SessionControl } from '../sessions/sessionControl.js';
 import type { SignalResult } from '../sessions/liveSessionTypes.js';
 import { createSessionIndex, type SessionIndex } from '../store/sessionIndex.js';
@@ -47,10 +48,17 @@ export interface SessionCatalog {
   find(sessionId: string): Promise<SessionMeta | undefined>;
   /** One session's merged meta; throws SESSION_NOT_FOUND naming close matches. */
   get(sessionId: string): Promise<SessionMeta>;
+  /**
+   * One session's merged meta and, while it is live, what it holds and waits on (the live state
+   * of CONTRACTS: held items, waiters, paused, cancelled). Throws SESSION_NOT_FOUND like `get`.
+   */
+  detail(sessionId: string): Promise<SessionDetail>;
+  /** What a live session holds and waits on now; undefined when it is not live (or not known). */
+  liveState(sessionId: string): LiveState | undefined;
   /** The session's parsed trace (empty when no span was written yet); cached by file identity. */
   loadTrace(sessionId: string): Promise<LoadedTrace>;
   /** Meta plus the summary view of its trace, fitted to `byteBudget`. */
-  describe(sessionId: string, byteBudget: number): Promise<{ meta: SessionMeta; summary: TraceSummary }>;
+  describe(sessionId: string, byteBudget: number): Promise<{ meta: SessionMeta; summary: TraceSummary; live?: LiveState }>;
   /**
    * Delivers a signal to a live session (see steerSession): UNAVAILABLE without a control,
    * SESSION_NOT_LIVE for a recorded session that no longer runs, SESSION_NOT_FOUND (with close
@@ -61,6 +69,12 @@ export interface SessionCatalog {
   subscribe(listener: (change: SessionChange) => void): () => void;
   /** Stops watching (the control stays open: its owner closes it). Idempotent. */
   close(): Promise<void>;
+}
+
+/** A session with its live state (absent when the session is not live). */
+export interface SessionDetail {
+  session: SessionMeta;
+  live?: LiveState;
 }
 
 /** Creates the catalog over `options.tracesDir` (and `options.control` when given). */
@@ -101,11 +115,19 @@ export function createSessionCatalog(options: SessionCatalogOptions): SessionCat
     query: async (filter) => querySessions(await list(), filter),
     find,
     get,
+    async detail(sessionId) {
+      const session = await get(sessionId);
+      const live = FINAL_STATUSES.has(session.status) ? undefined : control?.getLiveState(session.id);
+      return live ? { session, live } : { session };
+    },
+    liveState: (id) => control?.getLiveState(id),
     loadTrace: (id) => cache.get(id),
     async describe(sessionId, byteBudget) {
       const meta = await get(sessionId);
       const trace = await cache.get(meta.id);
-      return { meta, summary: summarizeTrace(meta, trace, byteBudget).summary };
+      const summary = summarizeTrace(meta, trace, byteBudget).summary;
+      const live = FINAL_STATUSES.has(meta.status) ? undefined : control?.getLiveState(meta.id);
+      return live ? { meta, summary, live } : { meta, summary };
     },
     signal: (id, signal, payload) => steerSession({ control, find, get }, id, signal, payload),
     subscribe: (listener) => changes.subscribe(listener),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EngineSchema, SessionIdSchema, SessionStatusSchema } from './session.js';
+import { LiveStateSchema } from './liveState.js';
 import { TimestampSchema } from './span.js';
 
 const base = {
@@ -60,6 +61,15 @@ export const SessionResumedSchema = z.object({
   ...base,
   type: z.literal('SessionResumed'),
 });
+/**
+ * What a live session holds and waits on changed (held items, waiters, paused, cancelled).
+ * Coalesced: at most about one per 100 ms per session, carrying the state after the last change.
+ */
+export const LiveStateChangedSchema = z.object({
+  ...base,
+  type: z.literal('LiveStateChanged'),
+  live: LiveStateSchema,
+});
 
 /** Live events (DESIGN section 2), as carried on the bus, over SSE and between processes. */
 export const SessionEventSchema = z.discriminatedUnion('type', [
@@ -70,6 +80,7 @@ export const SessionEventSchema = z.discriminatedUnion('type', [
   SignalReceivedSchema,
   SessionPausedSchema,
   SessionResumedSchema,
+  LiveStateChangedSchema,
 ]);
 export type SessionEvent = z.infer<typeof SessionEventSchema>;
 export type SessionEventType = SessionEvent['type'];

@@ -15,13 +15,15 @@ export type RouteHandler = (ctx: RouteContext) => Promise<void> | void;
 /**
  * One route. `path` is a pattern of `/`-separated segments where `:name` captures one whole
  * segment (never a `/`, even percent-encoded: the captured value is decoded after splitting).
- * `auth: 'token'` requires the access token; `'open'` only when the bind is loopback.
+ * `auth: 'token'` requires the access token (or a signed-in browser); `'open'` only when the
+ * bind is loopback; `'public'` never (the page, its assets and sign-in itself: a browser needs
+ * them before it can sign in, and they hold no data).
  */
 export interface Route {
   path: string;
   /** Handlers by method. A route with GET and no HEAD answers HEAD with its GET handler (see {@link createRouter}). */
   methods: Partial<Record<string, RouteHandler>>;
-  auth: 'token' | 'open';
+  auth: 'token' | 'open' | 'public';
   /** False: HEAD is not derived from GET (for protocols whose GET opens a stream, e.g. `/mcp`). */
   headFromGet?: boolean;
 }

@@ -25,6 +25,17 @@ export interface Security {
   checkHostAndOrigin(req: IncomingMessage): void;
   /** Throws HttpError 403 (code UNAUTHORIZED, no challenge) unless the request carries the token (Bearer or X-Inspector-Token). */
   checkToken(req: IncomingMessage): void;
+  /**
+   * Like {@link checkToken}, but a browser signed in with a cookie (`signedIn`) passes too,
+   * except that a state-changing method (not GET/HEAD) on the cookie alone also needs an
+   * `Origin` (already checked to be allowed): SameSite does not separate ports of one host, the
+   * Origin does. A token that is present but wrong is refused even with a valid cookie.
+   */
+  checkAuth(req: IncomingMessage, signedIn: (req: IncomingMessage) => boolean): void;
+  /** True when `value` is the access token (constant time). */
+  tokenMatches(value: string): boolean;
+  /** How the request authenticates: `bearer` (a valid token), `cookie` (a signed-in browser) or undefined. */
+  authOf(req: IncomingMessage, signedIn: (req: IncomingMessage) => boolean): 'bearer' | 'cookie' | undefined;
   /** CORS response headers for `req`: empty unless its Origin is one of the configured allowedOrigins. */
   corsHeaders(req: IncomingMessage): Record<string, string>;
 }
@@ -46,6 +57,24 @@ export function createSecurity(options: SecurityOptions): Security {
     checkToken(req) {
       const verdict = policy.checkToken(req.headers);
       if (verdict !== 'ok') throw unauthorized(`${verdict} access token: pass the token printed at start (or MCPSCOPE_TOKEN) as Authorization: Bearer <token> (or X-Inspector-Token: <token>)`);
+    },
+    checkAuth(req, signedIn) {
+      const verdict = policy.checkToken(req.headers);
+      if (verdict === 'ok') return;
+      if (verdict === 'missing' && signedIn(req)) {
+        const method = req.method ?? 'GET';
+        if (method === 'GET' || method === 'HEAD' || req.headers.origin !== undefined) return;
+        throw unauthorized('a signed-in browser request that changes state must carry an Origin header; API clients pass Authorization: Bearer <token>');
+      }
+      throw unauthorized(`${verdict} access token: pass the token printed at start (or MCPSCOPE_TOKEN) as Authorization: Bearer <token> (or X-Inspector-Token: <token>); a browser signs in from the link \`mcpscope serve\` printed`);
+    },
+    tokenMatches(value) {
+      return policy.checkToken({ authorization: `Bearer ${value}` }) === 'ok' && !/\s/.test(value);
+    },
+    authOf(req, signedIn) {
+      const verdict = policy.checkToken(req.headers);
+      if (verdict === 'ok') return 'bearer';
+      return verdict === 'missing' && signedIn(req) ? 'cookie' : undefined;
     },
     corsHeaders(req): Record<string, string> {
       if (!policy.originConfigured(req.headers)) return {};

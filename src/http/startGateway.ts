@@ -5,16 +5,18 @@ import { InspectorError } from '../core/errors.js';
 import type { SessionControl } from '../sessions/sessionControl.js';
 import { createSessionCatalog, type SessionCatalog, type SessionIndexLike } from '../catalog/sessionCatalog.js';
 import { HttpError, sendError } from './errors.js';
-import { createRouter } from './router.js';
+import { createRouter, type RouteMatch } from './router.js';
 import { controlRoutes } from './routes/controlRoutes.js';
 import { eventsRoute, type SseOptions } from './routes/eventsRoute.js';
 import { healthRoute } from './routes/healthRoute.js';
 import { mcpRoute, type McpServerFactory } from './routes/mcpRoute.js';
 import { otlpRoute } from './routes/otlpRoute.js';
 import { createOtlpIngest } from '../otel/otlpIngest.js';
-import { sessionsRoute } from './routes/sessionsRoute.js';
+import { sessionRoute, sessionsRoute } from './routes/sessionsRoute.js';
 import { traceRoute } from './routes/traceRoute.js';
+import { signInRoutes } from './routes/signInRoutes.js';
 import { uiRoutes } from './routes/uiRoutes.js';
+import { createSignIn } from './signIn.js';
 import { defaultUiDir, loadUiBundle } from './uiAssets.js';
 import { CORS_ALLOWED_HEADERS, createSecurity, isLoopbackHost, newAccessToken, type Security } from './security.js';
 
@@ -60,6 +62,8 @@ export interface GatewayHandle {
   /** Base URL, e.g. `http://127.0.0.1:7800` (no token). */
   url: string;
   token: string;
+  /** A fresh one-time sign-in link for a browser, `<url>/#code=<code>` (the token is in no URL). */
+  signInUrl(): string;
   port: number;
   /** Ends event streams and MCP sessions, then stops the server. Idempotent. */
   close(): Promise<void>;
@@ -105,8 +109,8 @@ const OptionsSchema = z.object({
  * first passes the check for repeated singleton fields such as two `Host` lines (400), then the
  * Host/Origin check (403), then routing (404/405; HEAD wherever GET), then the token check where
  * needed (401). Clients that are slow to send a request are cut off (see {@link GatewayTimeouts}). Rejects with INVALID_ARGUMENT for bad options (including a non-loopback host
- * without an explicit token) and UNAVAILABLE when the port is taken. Logs the page URL with
- * the token (`<url>/#token=...`).
+ * without an explicit token) and UNAVAILABLE when the port is taken. Logs a one-time sign-in
+ * link for a browser (`<url>/#code=...`) and, on its own line, the token for API clients.
  */
 export async function startGateway(options: GatewayOptions): Promise<GatewayHandle> {
   const parsed = OptionsSchema.safeParse(options);
@@ -130,17 +134,6 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   const ingest = options.otlp === false ? undefined : createOtlpIngest({ tracesDir, ...(control ? { bus: control.bus } : {}), ...(options.otlp?.idleMs !== undefined ? { idleMs: options.otlp.idleMs } : {}), log });
   const ui = loadUiBundle(options.uiDir ?? defaultUiDir());
   if ('missing' in ui) log(`mcpscope: browser UI unavailable: ${ui.missing}`);
-  const route = createRouter([
-    ...uiRoutes(ui),
-    healthRoute(),
-    sessionsRoute(catalog),
-    traceRoute({ tracesDir, log }),
-    events.route,
-    ...controlRoutes(catalog),
-    mcp.route,
-    otlpRoute(ingest, options.otlp ? options.otlp.bodyLimit : undefined),
-  ]);
-
   const timeouts = { ...DEFAULT_GATEWAY_TIMEOUTS, ...parsed.data.timeouts };
   timeouts.requestMs = Math.max(timeouts.requestMs, timeouts.headersMs);
   const server = createServer({
@@ -162,20 +155,39 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
   });
   const boundPort = (server.address() as AddressInfo).port;
   const security = createSecurity({ host, port: boundPort, token, ...pick(parsed.data, 'allowedHosts', 'allowedOrigins') });
-
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    void handleRequest(req, res, security, route, log);
-  });
-
+  const signIn = createSignIn({ port: boundPort });
   const bracketHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   const url = `http://${bracketHost}:${boundPort}`;
-  log(`mcpscope: gateway at ${url}/#token=${token}`);
+  const signInUrl = () => `${url}/#code=${signIn.newCode()}`;
+
+  const route = createRouter([
+    ...uiRoutes(ui),
+    ...signInRoutes({ signIn, security, freshLink: signInUrl, log }),
+    healthRoute(),
+    sessionsRoute(catalog),
+    sessionRoute(catalog),
+    traceRoute({ tracesDir, log }),
+    events.route,
+    ...controlRoutes(catalog),
+    mcp.route,
+    otlpRoute(ingest, options.otlp ? options.otlp.bodyLimit : undefined),
+  ]);
+  const signedIn = (req: IncomingMessage) => signIn.hasSession(req);
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    void handleRequest(req, res, security, signedIn, route, log);
+  });
+
+  // The token goes to API clients only; a browser signs in with the one-time code (a fragment:
+  // never sent in a request line, and void once used, so history and logs keep nothing usable).
+  log(`mcpscope: gateway at ${signInUrl()}`);
+  log(`mcpscope: API token: ${token} (send as Authorization: Bearer <token>; the link above signs a browser in once)`);
   if (security.tokenEverywhere) log(`mcpscope: ${host} is not a loopback address: every route requires the access token`);
 
   let closing: Promise<void> | undefined;
   return {
     url,
     token,
+    signInUrl,
     port: boundPort,
     close() {
       closing ??= (async () => {
@@ -199,7 +211,14 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
  * routing (404/405), the token where needed (401), then the route's handler; any error is
  * answered by sendError.
  */
-async function handleRequest(req: IncomingMessage, res: ServerResponse, security: Security, route: ReturnType<typeof createRouter>, log: (line: string) => void): Promise<void> {
+async function handleRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  security: Security,
+  signedIn: (req: IncomingMessage) => boolean,
+  route: ReturnType<typeof createRouter>,
+  log: (line: string) => void,
+): Promise<void> {
   res.setHeader('X-Content-Type-Options', 'nosniff');
   try {
     rejectRepeatedFields(req);
@@ -212,11 +231,17 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, security
       res.end();
       return;
     }
-    // The UI's page and assets hold no data: a browser must load them before it can sign in.
-    const isPage = target === '/' || target.startsWith('/?') || target.startsWith('/assets/');
-    if (security.tokenEverywhere && !isPage) security.checkToken(req);
-    const match = route(req.method ?? 'GET', target);
-    if (match.route.auth === 'token') security.checkToken(req);
+    let match: RouteMatch | undefined;
+    let noRoute: unknown;
+    try {
+      match = route(req.method ?? 'GET', target);
+    } catch (err) {
+      noRoute = err;
+    }
+    // Off loopback, even a request for no route needs credentials before it learns so.
+    if (security.tokenEverywhere && match?.route.auth !== 'public') security.checkAuth(req, signedIn);
+    if (match === undefined) throw noRoute;
+    if (match.route.auth === 'token') security.checkAuth(req, signedIn);
     await match.handler({ req, res, params: match.params, query: match.query });
   } catch (err) {
     sendError(res, err, log);

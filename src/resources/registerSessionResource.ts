@@ -26,14 +26,14 @@ export function registerSessionResource(server: McpServer, context: ResourceCont
     }),
     {
       title: 'Session summary',
-      description: 'One session: its meta (status, times, counts) and the same summary get_trace gives. Subscribe to follow a live session.',
+      description: 'One session: its meta (status, times, counts), the same summary get_trace gives and, while live, `live`: the requests or steps it holds and the signals it waits on. Subscribe to follow a live session.',
       mimeType: 'application/json',
     },
     (uri, variables) =>
       mapErrors(async () => {
         const id = String(variables.session_id ?? '');
-        const { meta, summary } = await context.describeSession(decodeURIComponent(id));
-        return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify({ meta, summary }, null, 1) }] };
+        const { meta, summary, live } = await context.describeSession(decodeURIComponent(id));
+        return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(live ? { meta, summary, live } : { meta, summary }, null, 1) }] };
       }),
   );
 }

@@ -1,3 +1,4 @@
+import type { LiveState } from '../core/liveState.js';
 import type { SessionMeta } from '../core/session.js';
 import type { Span } from '../core/span.js';
 import type { SessionChange } from '../catalog/sessionChanges.js';
@@ -10,8 +11,8 @@ export interface ResourceContext {
   listSessions(): Promise<SessionMeta[]>;
   /** One session's meta; throws INVALID_SESSION_ID or SESSION_NOT_FOUND (naming close matches). */
   getSession(sessionId: string): Promise<SessionMeta>;
-  /** Meta plus the bounded summary get_trace gives (as JSON-ready data). */
-  describeSession(sessionId: string): Promise<{ meta: SessionMeta; summary: unknown }>;
+  /** Meta plus the bounded summary get_trace gives (as JSON-ready data), and while live what it holds and waits on. */
+  describeSession(sessionId: string): Promise<{ meta: SessionMeta; summary: unknown; live?: LiveState }>;
   /** The session's spans in file order (empty when none were written yet). */
   loadTrace(sessionId: string): Promise<{ spans: readonly Span[]; stats: { corruptLines: number; truncated: boolean } }>;
   /** Listener for session changes (from the traces directory and live events); returns the unsubscribe function. */

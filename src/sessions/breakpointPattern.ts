@@ -1,10 +1,10 @@
 import { InspectorError } from '../core/errors.js';
-import type { GatedRequest } from './gateTypes.js';
 
 /** A parsed `--break-on` pattern: a method glob and an optional target glob. */
 export interface BreakpointPattern {
   source: string;
-  matches(request: Pick<GatedRequest, 'method' | 'params'>): boolean;
+  /** `target` when given, else the target read from `params` (see targetOf). */
+  matches(item: { method: string; target?: string; params?: unknown }): boolean;
 }
 
 /**
@@ -27,10 +27,10 @@ export function parseBreakpointPattern(source: string): BreakpointPattern {
   const target = targetPart === undefined ? undefined : globToRegExp(targetPart);
   return {
     source,
-    matches(request) {
-      if (!method.test(request.method)) return false;
+    matches(item) {
+      if (!method.test(item.method)) return false;
       if (!target) return true;
-      const name = targetOf(request.params);
+      const name = item.target ?? targetOf(item.params);
       return name !== undefined && target.test(name);
     },
   };

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { InspectorError, type InspectorErrorCode } from '../core/errors.js';
 import { SessionEventSchema, type SessionEvent } from '../core/events.js';
 import { MAX_JSON_DEPTH, jsonValueTooDeep } from '../core/jsonDepth.js';
+import { LiveStateSchema } from '../core/liveState.js';
 import { SessionMetaSchema } from '../core/session.js';
 import type { LiveSessionState, SignalResult } from './liveSessionTypes.js';
 
@@ -11,6 +12,7 @@ const HeldSchema = z.object({ request_id: z.union([z.string(), z.number()]), met
 export const LiveSessionStateSchema = z.object({
   meta: SessionMetaSchema,
   gate: z.object({ paused: z.boolean(), cancelled: z.boolean(), held: z.array(HeldSchema) }).optional(),
+  live: LiveStateSchema.optional(),
 });
 const SignalResultSchema = z.object({ session_id: z.string(), signal: z.string(), status: SessionMetaSchema.shape.status, message: z.string() });
 const ErrorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });

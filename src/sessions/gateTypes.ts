@@ -1,3 +1,5 @@
+import type { HoldQueue } from './holdQueue.js';
+
 /**
  * The contract between the proxy (which owns the wire) and the live-session layer
  * (which decides when a held request may go on). The proxy calls `admit` for every
@@ -58,8 +60,14 @@ export interface GateState {
   held: HeldRequestInfo[];
 }
 
-/** A RequestGate the live-session layer steers. Every method is synchronous and never throws except as documented. */
+/**
+ * A RequestGate the live-session layer steers: the JSON-RPC adapter over a generic hold queue
+ * (`queue`, which a live session reads its state from). Every method is synchronous and never
+ * throws except as documented.
+ */
 export interface ControlledGate extends RequestGate {
+  /** The engine-neutral queue the gate holds requests in (kind `request`). */
+  readonly queue: HoldQueue;
   /** Holds every request admitted from now on. Returns false when already paused. */
   pause(reason?: string): boolean;
   /** Unpauses and releases every request held by the pause, in order. Returns how many were released. */

@@ -1,14 +1,21 @@
 import { InspectorError, describeError } from '../core/errors.js';
+import type { LiveState } from '../core/liveState.js';
 import type { SessionStatus } from '../core/session.js';
 import { FINAL_STATUSES } from '../core/session.js';
 import { durationMs, nowIso } from '../core/time.js';
 import { applySignal } from './applySignal.js';
 import type { EventBus } from './eventBus.js';
+import { createLiveStateEvents } from './liveStateEvents.js';
 import type { LiveSession, LiveSessionOptions } from './liveSessionTypes.js';
+import { createSignalWaiters } from './signalWaiters.js';
 
-/** Internal construction; use registerLiveSession. */
+let holdSeq = 0;
+
+/** Internal construction; use startLiveSession (or registerLiveSession). */
 export function createLiveSession(options: LiveSessionOptions, bus: EventBus, heartbeatMs: number, log: (line: string) => void, onFinished: () => Promise<void>): LiveSession {
-  const { sessionId, gate } = options;
+  const { sessionId } = options;
+  const queue = options.queue ?? options.gate?.queue;
+  const waiters = createSignalWaiters({ bus, sessionId });
   // One clock: the writer's start (its meta on disk) is the session's start in every view.
   const startedAt = options.startedAt ?? options.writer?.meta?.().started_at ?? nowIso();
   const stats = options.stats ?? (() => ({ requests: 0, toolCalls: 0, errors: 0, spans: 0 }));
@@ -18,11 +25,17 @@ export function createLiveSession(options: LiveSessionOptions, bus: EventBus, he
   let last = { ...stats() };
   let recorded = 'running//';
 
+  const live = (): LiveState => {
+    const q = queue?.state();
+    return { paused: q?.paused ?? false, cancelled: ended ? ended.status === 'cancelled' : (q?.cancelled ?? false), held: q?.held ?? [], waiters: waiters.list() };
+  };
   const current = (): { status: SessionStatus; waiting_on?: string } => {
     if (ended) return { status: ended.status };
-    const g = gate?.state();
-    if (g?.held.some((h) => h.awaiting_approval)) return { status: 'paused', waiting_on: 'approve' };
-    if (g?.paused) return { status: 'paused' };
+    const q = queue?.state();
+    if (q?.held.some((h) => h.awaiting_approval)) return { status: 'paused', waiting_on: 'approve' };
+    const waiting = waiters.list()[0];
+    if (waiting) return { status: 'paused', waiting_on: waiting.signal };
+    if (q?.paused) return { status: 'paused' };
     return { status: 'running' };
   };
   const record = () => {
@@ -38,8 +51,10 @@ export function createLiveSession(options: LiveSessionOptions, bus: EventBus, he
       log(`session ${sessionId}: cannot record status: ${describeError(err)}`);
     }
   };
+  const liveEvents = createLiveStateEvents(bus, sessionId, live);
   const changed = () => {
     record();
+    liveEvents.changed();
     for (const l of [...listeners]) {
       try {
         l();
@@ -48,7 +63,7 @@ export function createLiveSession(options: LiveSessionOptions, bus: EventBus, he
       }
     }
   };
-  const unsubscribeGate = gate?.onChange(changed);
+  const unsubscribe = [queue?.onChange(changed), waiters.onChange(changed)];
   const heartbeat = setInterval(() => {
     const now = stats();
     const d = (a: number, b: number) => Math.max(0, a - b);
@@ -77,21 +92,42 @@ export function createLiveSession(options: LiveSessionOptions, bus: EventBus, he
       };
     },
     state() {
-      const g = gate?.state();
-      return g ? { meta: session.meta(), gate: g } : { meta: session.meta() };
+      const g = options.gate?.state();
+      return g ? { meta: session.meta(), gate: g, live: live() } : { meta: session.meta(), live: live() };
+    },
+    live,
+    waitForSignal(signal, opts) {
+      if (ended) return Promise.reject(new InspectorError('SESSION_NOT_LIVE', `session ${sessionId} is not live: it ended ${ended.status}`));
+      return waiters.wait(signal, opts);
+    },
+    async hold(item) {
+      if (!queue) throw new InspectorError('SIGNAL_NOT_EXPECTED', `session ${sessionId} has no hold queue`);
+      const pending = queue.admit({ ...item, id: item.id ?? `${item.kind}-${++holdSeq}` });
+      if (!pending) return;
+      const outcome = await pending;
+      if (outcome.action === 'release') return;
+      if (outcome.action === 'reject') {
+        throw new InspectorError('CONFLICT', `${item.method} was rejected${outcome.reason ? `: ${outcome.reason}` : ''}`, { details: { outcome: 'rejected', ...(outcome.reason ? { reason: outcome.reason } : {}) } });
+      }
+      throw new InspectorError('SESSION_NOT_LIVE', `${item.method} was not run: ${outcome.reason}`, { details: { outcome: 'cancelled', reason: outcome.reason } });
     },
     async signal(signal, payload) {
       if (ended) throw new InspectorError('SESSION_NOT_LIVE', `session ${sessionId} is not live: it ended ${ended.status}`);
-      return applySignal(session, options, bus, signal, payload);
+      return applySignal(session, { ...options, ...(queue ? { queue } : {}) }, bus, waiters, signal, payload);
     },
     finish(status, reason) {
       if (!FINAL_STATUSES.has(status)) return Promise.reject(new InspectorError('INVALID_ARGUMENT', `finish needs a final status, got ${status}`));
       finishing ??= (async () => {
         clearInterval(heartbeat);
-        gate?.cancelAll(`session ${status}${reason ? `: ${reason}` : ''}`);
-        unsubscribeGate?.();
+        const why = `session ${status}${reason ? `: ${reason}` : ''}`;
+        queue?.cancelAll(why);
+        waiters.rejectAll(new InspectorError('SESSION_NOT_LIVE', `session ${sessionId} is not live: ${why}`));
+        for (const off of unsubscribe) off?.();
         ended = { status, at: nowIso(), ...(reason ? { reason } : {}) };
         changed();
+        liveEvents.flush();
+        liveEvents.stop();
+        if (options.beforeFinished) await options.beforeFinished(status, reason).catch((err: unknown) => log(`session ${sessionId}: ${describeError(err)}`));
         bus.publish({ type: 'SessionFinished', session_id: sessionId, status, ...(reason ? { reason } : {}), duration_ms: Math.max(0, durationMs(startedAt, ended.at)) });
         await onFinished();
       })();

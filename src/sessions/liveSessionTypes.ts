@@ -1,5 +1,8 @@
 import type { Engine, SessionMeta, SessionStatus } from '../core/session.js';
+import type { LiveState } from '../core/liveState.js';
 import type { ControlledGate, GateState } from './gateTypes.js';
+import type { HoldQueue, HoldRequest } from './holdQueue.js';
+import type { WaitForSignalOptions } from './signalWaiters.js';
 
 // The shapes of a live session, apart from its implementation: the control server, the
 // signal handler, the registry and the control client all name them.
@@ -36,8 +39,16 @@ export interface LiveSessionOptions {
   engine: Engine;
   /** Receives every status change (the session index on disk). */
   writer?: StatusWriter;
-  /** The proxy's gate; without one, pause/resume/step/approve/reject are SIGNAL_NOT_EXPECTED. */
+  /** The proxy's gate (its `queue` is the session's hold queue). */
   gate?: ControlledGate;
+  /** The hold queue, when there is no gate; without either, pause/resume/step/approve/reject are SIGNAL_NOT_EXPECTED. */
+  queue?: HoldQueue;
+  /**
+   * Runs once when the session finishes, after held items and waiters were refused and before
+   * SessionFinished is published (e.g. closing a trace writer the session owns, so its final meta
+   * is on disk when listeners hear of the end). Failures are logged.
+   */
+  beforeFinished?: (status: SessionStatus, reason?: string) => Promise<void>;
   /** Stops the session's traffic (e.g. ProxyHandle.cancel). Called once by the `cancel` signal. */
   cancel?: (reason: string) => Promise<void>;
   /** Running totals for heartbeats and meta; default all zero. */
@@ -52,10 +63,15 @@ export interface LiveSessionOptions {
   tags?: Record<string, string>;
 }
 
-/** Live state: the meta plus what the gate holds. */
+/**
+ * What the control socket serves: the meta, the live state (held items, waiters) and, for a
+ * session with a JSON-RPC gate, the gate's view of the held requests (kept for older readers).
+ */
 export interface LiveSessionState {
   meta: SessionMeta;
   gate?: GateState;
+  /** Absent only from processes older than live state. */
+  live?: LiveState;
 }
 
 /** A live session of this process. */
@@ -64,6 +80,20 @@ export interface LiveSession {
   readonly finished: boolean;
   meta(): SessionMeta;
   state(): LiveSessionState;
+  /** Held items, waiters, paused and cancelled now. */
+  live(): LiveState;
+  /**
+   * Waits for the named signal (publishes WaitingOnSignal; the session reads `paused`,
+   * `waiting_on: signal` meanwhile) and resolves with its payload, validated against
+   * `options.schema`. Rejects when the session is cancelled or finishes first, or after `timeoutMs`.
+   */
+  waitForSignal(signal: string, options?: WaitForSignalOptions): Promise<unknown>;
+  /**
+   * A generic hold point: resolves at once or when released (resume, step, approve); rejects
+   * CONFLICT (details.outcome `rejected`, with the reason) when rejected at a breakpoint, SESSION_NOT_LIVE when
+   * the session is cancelled or finishes. Throws SIGNAL_NOT_EXPECTED when the session has no queue.
+   */
+  hold(item: Omit<HoldRequest, 'id'> & { id?: string | number }): Promise<void>;
   /** Applies a signal (see SessionControl.signal for the errors). */
   signal(signal: string, payload?: unknown): Promise<SignalResult>;
   /** Ends the session with a final status: answers anything still held, records and publishes it. Idempotent. */

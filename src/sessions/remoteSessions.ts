@@ -3,6 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError } from '../core/errors.js';
 import type { SessionEvent, SessionEventInput } from '../core/events.js';
+import type { LiveState } from '../core/liveState.js';
 import type { SessionMeta, SessionStatus } from '../core/session.js';
 import { durationMs, nowIso } from '../core/time.js';
 import { createControlClient, isRefused, type ControlClient, type ControlStreamItem } from './controlClient.js';
@@ -29,6 +30,8 @@ export interface RemoteSessionsOptions {
 export interface RemoteSessions {
   list(): SessionMeta[];
   get(sessionId: string): SessionMeta | undefined;
+  /** What a remote session holds and waits on, as its process last reported. */
+  liveState(sessionId: string): LiveState | undefined;
   /** The final status of a remote session that ended while watched. */
   endedStatus(sessionId: string): SessionStatus | undefined;
   /** Forwards a signal; undefined when the session is not a known remote one. */
@@ -44,6 +47,8 @@ interface Remote {
   reg: LiveRegistration;
   client: ControlClient;
   meta: SessionMeta;
+  /** Held items and waiters, from the state lines and LiveStateChanged events of its stream. */
+  live?: LiveState;
   lastEventId?: string;
   abort: AbortController;
   following: boolean;
@@ -115,6 +120,7 @@ export async function watchRemoteSessions(options: RemoteSessionsOptions): Promi
   const onItem = (r: Remote, item: ControlStreamItem) => {
     if ('state' in item) {
       r.meta = item.state.meta;
+      if (item.state.live) r.live = item.state.live;
       r.markReady();
       changed();
       return;
@@ -122,6 +128,10 @@ export async function watchRemoteSessions(options: RemoteSessionsOptions): Promi
     const { id, ...input } = item.event as SessionEvent;
     r.lastEventId = id;
     bus.publish(input as SessionEventInput & { time: string });
+    if (item.event.type === 'LiveStateChanged') {
+      r.live = item.event.live;
+      changed();
+    }
     if (item.event.type === 'Heartbeat') {
       // Counts stay at most one heartbeat old without asking the session for its state.
       const hb = item.event;
@@ -227,6 +237,7 @@ export async function watchRemoteSessions(options: RemoteSessionsOptions): Promi
   return {
     list: () => [...remotes.values()].map((r) => r.meta),
     get: (id) => remotes.get(id)?.meta,
+    liveState: (id) => remotes.get(id)?.live,
     endedStatus: (id) => ended.get(id),
     signal(id, signal, payload) {
       const r = remotes.get(id);

@@ -1,7 +1,8 @@
-import { InspectorError } from '../core/errors.js';
-import { parseBreakpointPattern, targetOf } from './breakpointPattern.js';
+import { targetOf } from './breakpointPattern.js';
 import type { EventBus } from './eventBus.js';
-import type { ControlledGate, GateDecision, GateIo, GatedRequest, HeldRequestInfo } from './gateTypes.js';
+import type { ControlledGate, GateDecision, HeldRequestInfo } from './gateTypes.js';
+import { createHoldQueue, type HoldOutcome, type HoldQueue } from './holdQueue.js';
+import type { HeldItem } from '../core/liveState.js';
 
 /** JSON-RPC error code answered for requests rejected at a breakpoint (not -32001: the MCP SDK reads that as a timeout). */
 export const REJECTED_ERROR_CODE = -32010;
@@ -10,82 +11,41 @@ export const CANCELLED_ERROR_CODE = -32800;
 
 /** Options of {@link createRequestGate}. */
 export interface RequestGateOptions {
-  /** `--break-on` patterns (see parseBreakpointPattern); matching requests wait for approve/reject. */
+  /** `--break-on` patterns (see parseBreakpointPattern); matching requests wait for approve/reject. Ignored when `queue` is given. */
   breakOn?: string[];
   /** Where SessionPaused, SessionResumed and WaitingOnSignal go. */
   bus: EventBus;
   sessionId: string;
   /** Period of progress keep-alives to the client for held requests with a progress token. Default 5000 ms. */
   progressIntervalMs?: number;
+  /** The hold queue to hold requests in (a live session's); default a new one. */
+  queue?: HoldQueue;
 }
-
-interface Entry {
-  request: GatedRequest;
-  io: GateIo;
-  info: HeldRequestInfo;
-  settle: (decision: GateDecision) => void;
-}
-
-const APPROVE_SCHEMA = { type: 'object', properties: { request_id: { type: ['string', 'number'] } }, additionalProperties: false };
 
 /**
- * The gate of one live session. Nothing is ever dropped: every held request is eventually
- * forwarded or answered (cancelAll answers them all). The fast path (not paused, no matching
- * breakpoint) returns undefined without allocating.
+ * The JSON-RPC adapter of a hold queue: holds client-to-upstream requests (kind `request`, id the
+ * JSON-RPC id, target the tool/prompt name or resource URI), keeps a client that asked for
+ * progress informed while its request is held, and turns outcomes into forward / error answers.
+ * Nothing is ever dropped (see HoldQueue). The fast path returns undefined without allocating.
  */
 export function createRequestGate(options: RequestGateOptions): ControlledGate {
-  const { bus, sessionId } = options;
-  const breakpoints = (options.breakOn ?? []).map(parseBreakpointPattern);
+  const queue = options.queue ?? createHoldQueue({ bus: options.bus, sessionId: options.sessionId, breakOn: options.breakOn ?? [] });
   const interval = Math.max(10, options.progressIntervalMs ?? 5000);
-  let queue: Entry[] = [];
-  const listeners = new Set<() => void>();
-  let paused = false;
-  let cancelled: string | undefined;
-  let credits = 0;
-
-  const changed = () => {
-    for (const l of [...listeners]) {
-      try {
-        l();
-      } catch {
-        // a listener's failure must not break the traffic
-      }
-    }
-  };
-  const release = (entry: Entry, decision: GateDecision) => {
-    const i = queue.indexOf(entry);
-    if (i !== -1) queue.splice(i, 1);
-    entry.settle(decision);
-  };
-  const find = (requestId: string | number | undefined, verb: string): Entry => {
-    const entry = queue.find((e) => e.info.awaiting_approval && (requestId === undefined || String(e.request.id) === String(requestId)));
-    if (entry) return entry;
-    const what = requestId === undefined ? 'no request is waiting at a breakpoint' : `no request with id ${JSON.stringify(requestId)} is waiting at a breakpoint`;
-    throw new InspectorError('SIGNAL_NOT_EXPECTED', `cannot ${verb}: ${what}`);
-  };
-
-  const passesAll = (): boolean => cancelled === undefined && !paused && breakpoints.length === 0;
+  const requestsOnly = (held: HeldItem[]) => held.filter((h) => h.kind === 'request').map(toInfo);
 
   return {
-    passesAll,
+    queue,
+    passesAll: () => queue.passesAll(),
     admit(request, io) {
-      if (passesAll()) return undefined;
-      if (cancelled !== undefined) return Promise.resolve(cancelledDecision(cancelled));
-      const awaiting = breakpoints.some((b) => b.matches(request));
-      if (!awaiting && !paused) return undefined;
-      if (!awaiting && credits > 0) {
-        credits -= 1;
-        return undefined;
-      }
-      return new Promise<GateDecision>((resolve) => {
-        const target = targetOf(request.params);
-        const info: HeldRequestInfo = { request_id: request.id, method: request.method, awaiting_approval: awaiting, ...(target === undefined ? {} : { target }) };
-        let timer: NodeJS.Timeout | undefined;
-        if (request.progressToken !== undefined) {
+      if (queue.passesAll()) return undefined;
+      const target = targetOf(request.params);
+      const pending = queue.admit(
+        { id: request.id, kind: 'request', method: request.method, ...(target === undefined ? {} : { target }) },
+        request.progressToken === undefined ? undefined : (held) => {
           let progress = 0;
-          timer = setInterval(() => {
+          const timer = setInterval(() => {
             progress += 1;
-            const why = info.awaiting_approval ? 'waiting for approval' : 'session paused';
+            const why = held.awaiting_approval ? 'waiting for approval' : 'session paused';
             try {
               io.notifyClient({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: request.progressToken, progress, message: `held by mcpscope: ${why}` } });
             } catch {
@@ -93,79 +53,32 @@ export function createRequestGate(options: RequestGateOptions): ControlledGate {
             }
           }, interval);
           timer.unref();
-        }
-        queue.push({ request, io, info, settle: (d) => { if (timer) clearInterval(timer); resolve(d); } });
-        if (awaiting) {
-          bus.publish({
-            type: 'WaitingOnSignal', session_id: sessionId, signal: 'approve', request_id: request.id, method: request.method,
-            prompt: `approve ${request.method}${target === undefined ? '' : ` ${target}`}? send 'approve' to forward it or 'reject' to answer it with an error`,
-            schema: APPROVE_SCHEMA,
-          });
-        }
-        changed();
-      });
+          return () => clearInterval(timer);
+        },
+      );
+      return pending?.then(toDecision);
     },
-    pause(reason) {
-      if (paused || cancelled !== undefined) return false;
-      paused = true;
-      bus.publish({ type: 'SessionPaused', session_id: sessionId, ...(reason === undefined ? {} : { reason }) });
-      changed();
-      return true;
+    pause: (reason) => queue.pause(reason),
+    resume: () => queue.resume(),
+    step: () => queue.step(),
+    approve: (requestId) => toInfo(queue.approve(requestId)),
+    reject: (reason, requestId) => toInfo(queue.reject(reason, requestId)),
+    cancelAll: (reason) => queue.cancelAll(reason),
+    held: () => queue.size(),
+    state: () => {
+      const s = queue.state();
+      return { paused: s.paused, cancelled: s.cancelled, held: requestsOnly(s.held) };
     },
-    resume() {
-      if (!paused) return 0;
-      paused = false;
-      credits = 0;
-      // One pass, not one splice per entry: a long pause may hold thousands.
-      const ready = queue.filter((e) => !e.info.awaiting_approval);
-      queue = queue.filter((e) => e.info.awaiting_approval);
-      for (const e of ready) e.settle({ action: 'forward' });
-      bus.publish({ type: 'SessionResumed', session_id: sessionId });
-      changed();
-      return ready.length;
-    },
-    step() {
-      if (!paused) return 0;
-      const next = queue.find((e) => !e.info.awaiting_approval);
-      if (!next) {
-        credits += 1;
-        return 0;
-      }
-      release(next, { action: 'forward' });
-      changed();
-      return 1;
-    },
-    approve(requestId) {
-      const entry = find(requestId, 'approve');
-      release(entry, { action: 'forward' });
-      changed();
-      return entry.info;
-    },
-    reject(reason, requestId) {
-      const entry = find(requestId, 'reject');
-      release(entry, { action: 'reject', code: REJECTED_ERROR_CODE, message: `rejected by mcpscope${reason ? `: ${reason}` : ''}` });
-      changed();
-      return entry.info;
-    },
-    cancelAll(reason) {
-      if (cancelled === undefined) cancelled = reason;
-      const all = queue;
-      queue = [];
-      for (const e of all) e.settle(cancelledDecision(cancelled));
-      if (all.length > 0) changed();
-      return all.length;
-    },
-    held: () => queue.length,
-    state: () => ({ paused, cancelled: cancelled !== undefined, held: queue.map((e) => ({ ...e.info })) }),
-    onChange(listener) {
-      listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-      };
-    },
+    onChange: (listener) => queue.onChange(listener),
   };
 }
 
-function cancelledDecision(reason: string): GateDecision {
-  return { action: 'reject', code: CANCELLED_ERROR_CODE, message: `request cancelled by mcpscope: ${reason}` };
+function toInfo(item: HeldItem): HeldRequestInfo {
+  return { request_id: item.id, method: item.method, ...(item.target === undefined ? {} : { target: item.target }), awaiting_approval: item.awaiting_approval };
+}
+
+function toDecision(outcome: HoldOutcome): GateDecision {
+  if (outcome.action === 'release') return { action: 'forward' };
+  if (outcome.action === 'reject') return { action: 'reject', code: REJECTED_ERROR_CODE, message: `rejected by mcpscope${outcome.reason ? `: ${outcome.reason}` : ''}` };
+  return { action: 'reject', code: CANCELLED_ERROR_CODE, message: `request cancelled by mcpscope: ${outcome.reason}` };
 }

@@ -1,5 +1,6 @@
 import { InspectorError } from '../core/errors.js';
 import { assertSessionId } from '../core/ids.js';
+import type { LiveState } from '../core/liveState.js';
 import type { SessionMeta } from '../core/session.js';
 import type { EventBus } from './eventBus.js';
 import { createLiveSessionRegistry, type LiveSessionRegistry } from './liveSessionRegistry.js';
@@ -18,6 +19,8 @@ export interface SessionControl {
   listLive(): SessionMeta[];
   /** The live meta of one session, or undefined when it is not live. */
   getLive(sessionId: string): SessionMeta | undefined;
+  /** What a live session holds and waits on now (held items, waiters), or undefined when it is not live. */
+  getLiveState(sessionId: string): LiveState | undefined;
   /** Delivers a signal: pause, resume, step, cancel, approve, reject, human_input_answer or a workflow's own. */
   signal(sessionId: string, signal: string, payload?: unknown): Promise<SignalResult>;
   close(): Promise<void>;
@@ -75,6 +78,7 @@ export function createLocalSessionControl(options: LocalSessionControlOptions): 
     bus: registry.bus,
     listLive: () => registry.list().map((s) => s.meta()),
     getLive: (id) => registry.get(id)?.meta(),
+    getLiveState: (id) => registry.get(id)?.live(),
     async signal(sessionId, signal, payload) {
       const id = assertSessionId(sessionId);
       const session = registry.get(id);
@@ -107,6 +111,7 @@ export async function createSessionControl(options: SessionControlOptions): Prom
     registry,
     listLive: () => [...local.listLive(), ...remote.list().filter((m) => registry.get(m.id) === undefined)],
     getLive: (id) => local.getLive(id) ?? remote.get(id),
+    getLiveState: (id) => local.getLiveState(id) ?? remote.liveState(id),
     async signal(sessionId, signal, payload) {
       const id = assertSessionId(sessionId);
       if (registry.get(id)) return local.signal(id, signal, payload);

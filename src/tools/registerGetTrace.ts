@@ -11,6 +11,8 @@ import type { LoadedTrace } from '../catalog/loadedTrace.js';
 import type { ToolContext } from './toolContext.js';
 import { noMatch, runTool, toolResult } from './toolResult.js';
 import { summarizeTrace, TraceSummarySchema } from '../catalog/traceSummary.js';
+import { liveStateLines } from '../catalog/liveStateText.js';
+import { LiveStateSchema } from '../core/liveState.js';
 import { treeListing, treeNode, TreeNodeSchema } from '../catalog/traceTree.js';
 
 const input = {
@@ -27,6 +29,8 @@ const input = {
 
 const output = {
   summary: TraceSummarySchema.optional(),
+  /** While the session is live and holds or waits on something: held items and waiters. */
+  live: LiveStateSchema.optional(),
   nodes: z.array(TreeNodeSchema).optional(),
   spans: z.array(SpanRowSchema).optional(),
   next_cursor: z.string().optional(),
@@ -39,7 +43,7 @@ export function registerGetTrace(server: McpServer, context: ToolContext): void 
     {
       title: 'Get a session trace',
       description:
-        'Reads one session\'s trace. view "summary" (default): status, counts by method and tool, error spans with messages, slowest spans. view "tree": the span hierarchy with durations and ✓/✗ marks. view "spans": lean span rows (name, timing, outcome, error, argument preview; ✗ error, ~ recorded as ERROR but benign), filtered by status="error", name, method or tool, paged with next_cursor. Every answer stays under the byte budget; get_span shows one span in full.',
+        'Reads one session\'s trace. view "summary" (default): what a live session holds and waits on (signals to send), status, counts by method and tool, error spans with messages, slowest spans. view "tree": the span hierarchy with durations and ✓/✗ marks. view "spans": lean span rows (name, timing, outcome, error, argument preview; ✗ error, ~ recorded as ERROR but benign), filtered by status="error", name, method or tool, paged with next_cursor. Every answer stays under the byte budget; get_span shows one span in full.',
       inputSchema: input,
       outputSchema: output,
       annotations: { readOnlyHint: true, openWorldHint: false },
@@ -54,7 +58,12 @@ export function registerGetTrace(server: McpServer, context: ToolContext): void 
           if (args.cursor !== undefined) throw new InspectorError('INVALID_CURSOR', 'the summary has no pages; pass view "spans" or "tree" with their cursor');
           const { text, summary } = summarizeTrace(meta, trace, context.byteBudget);
           const note = hasSpanFilter(filter) ? '\n(Filters apply to views "spans" and "tree"; the summary covers the whole trace.)' : '';
-          return toolResult(text + note, { summary });
+          const live = context.liveState?.(meta.id);
+          const liveLines = live ? liveStateLines(live) : [];
+          if (!live || liveLines.length === 0) return toolResult(text + note, { summary });
+          // A long pause may hold thousands: the text counts them, the structured copy keeps the oldest.
+          const shown = { ...live, held: live.held.slice(0, 20), waiters: live.waiters.slice(0, 20) };
+          return toolResult(`${liveLines.join('\n')}\n${text}${note}`, { summary, live: shown });
         }
         const matches = spanMatcher(filter);
         const facts = traceFacts(trace);

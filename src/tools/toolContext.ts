@@ -1,3 +1,4 @@
+import type { LiveState } from '../core/liveState.js';
 import type { SessionMeta } from '../core/session.js';
 import type { LoadedTrace } from '../catalog/loadedTrace.js';
 import type { SignalResult } from '../sessions/liveSessionTypes.js';
@@ -15,6 +16,8 @@ export interface ToolContext {
   getSession(sessionId: string): Promise<SessionMeta>;
   /** The session's parsed trace (empty when no span was written yet); cached by file size and mtime. */
   loadTrace(sessionId: string): Promise<LoadedTrace>;
+  /** What a live session holds and waits on now; undefined when it is not live. Optional: absent, tools show no live state. */
+  liveState?(sessionId: string): LiveState | undefined;
   /** Delivers a signal to a live session (UNAVAILABLE without live control, SESSION_NOT_LIVE, SESSION_NOT_FOUND...). */
   signalSession(sessionId: string, signal: string, payload?: unknown): Promise<SignalResult>;
 }

@@ -89,7 +89,8 @@ function replyWithId(child: ChildProcess, id: number, timeoutMs: number): Promis
 
 describe('the packed package, installed from its tarball', () => {
   it('holds the built library and CLI, the docs, and nothing of bench/ or source maps', () => {
-    expect(packedFiles).toEqual(expect.arrayContaining(['package.json', 'README.md', 'docs/trace-format.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli.js']));
+    expect(packedFiles).toEqual(expect.arrayContaining(['package.json', 'README.md', 'docs/trace-format.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli.js', 'dist/ui/index.html', 'dist/ui/manifest.json']));
+    expect(packedFiles.filter((f) => /^dist\/ui\/assets\/main-\w+\.js$/.test(f))).toHaveLength(1);
     expect(packedFiles.filter((f) => f.startsWith('dist/bench') || f.startsWith('bench/') || f.startsWith('test/') || f.startsWith('src/'))).toEqual([]);
     expect(packedFiles.filter((f) => f.endsWith('.map'))).toEqual([]);
     // Every relative link of the README points at a file the package ships.
@@ -109,11 +110,17 @@ describe('the packed package, installed from its tarball', () => {
   it('`mcpscope serve --http --port 0` prints the gateway URL and answers /_inspector/health', async () => {
     const traces = join(work, 'serve-traces');
     const child = track(spawn(bin, ['serve', '--http', '--port', '0', '--traces-dir', traces], { cwd: app, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] }));
-    const line = await waitForOutput(child, /gateway at http:\/\/127\.0\.0\.1:\d+\/#token=\S+/, 20_000);
+    const line = await waitForOutput(child, /gateway at http:\/\/127\.0\.0\.1:\d+\/#code=\S+/, 20_000);
     const base = /http:\/\/127\.0\.0\.1:\d+/.exec(line)![0];
     const res = await fetch(`${base}/_inspector/health`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ name: 'mcpscope', version: VERSION });
+    // The browser UI comes with the package: its page and the script it references.
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(await page.text())?.[1];
+    expect(script).toBeDefined();
+    expect((await fetch(`${base}${script}`)).status).toBe(200);
     child.kill('SIGTERM');
     expect(await exitOf(child, 10_000)).toBe(0);
   });

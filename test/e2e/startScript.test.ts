@@ -97,7 +97,7 @@ describe('npm start (scripts/start.mjs)', () => {
 
     const child = start(dir, ['--port', '0'], traces);
     const out = collect(child);
-    const line = await waitForOutput(child, /gateway at (http:\/\/127\.0\.0\.1:\d+)\/#token=\S+/, 20_000);
+    const line = await waitForOutput(child, /gateway at (http:\/\/127\.0\.0\.1:\d+)\/#code=\S+/, 20_000);
     expect(out.text()).not.toMatch(/rebuilding/);
     const base = /http:\/\/127\.0\.0\.1:\d+/.exec(line)![0];
     expect(base).not.toBe('http://127.0.0.1:7800');
@@ -155,6 +155,36 @@ describe('npm start (scripts/start.mjs)', () => {
     const out = collect(second);
     expect(await exitOf(second, 30_000)).toBe(0);
     expect(out.text()).toMatch(REBUILD);
+  });
+
+  it('rebuilds when a file under ui/ is newer than the UI build, and only then', async () => {
+    const dir = await scratch();
+    toyProject(dir, REPORT_ARGS);
+    mkdirSync(join(dir, 'ui'));
+    writeFileSync(join(dir, 'ui/main.ts'), 'export {};\n');
+    // A toy UI build: records that it ran and writes the manifest whose mtime dates the UI build.
+    writeFileSync(
+      join(dir, 'scripts/buildUi.mjs'),
+      "import { mkdirSync, writeFileSync } from 'node:fs';\nmkdirSync('dist/ui', { recursive: true });\nwriteFileSync('dist/ui/manifest.json', '{}');\nprocess.stderr.write('toy ui build\\n');\n",
+    );
+    const first = start(dir, [], join(dir, 'traces'));
+    const firstOut = collect(first);
+    expect(await exitOf(first, 30_000)).toBe(0);
+    expect(firstOut.text()).toMatch(/no build found; rebuilding…/);
+    expect(firstOut.text()).toContain('toy ui build');
+
+    const again = start(dir, [], join(dir, 'traces'));
+    const againOut = collect(again);
+    expect(await exitOf(again, 30_000)).toBe(0);
+    expect(againOut.text()).not.toMatch(/rebuilding/);
+
+    const future = Date.now() / 1000 + 60;
+    utimesSync(join(dir, 'ui/main.ts'), future, future);
+    const edited = start(dir, [], join(dir, 'traces'));
+    const editedOut = collect(edited);
+    expect(await exitOf(edited, 30_000)).toBe(0);
+    expect(editedOut.text()).toMatch(REBUILD);
+    expect(editedOut.text()).toContain('toy ui build');
   });
 
   it('does not start when the rebuild fails, and shows the compiler errors on stderr', async () => {

@@ -52,9 +52,9 @@ function exitOf(child: ChildProcess): Promise<number | null> {
 }
 
 describe('mcpscope serve and the gateway (built CLI)', () => {
-  it('serve --http --port 0 prints the URL with the token, serves routes and /mcp, stops on SIGTERM', async () => {
+  it('serve --http --port 0 prints the sign-in link and the token, serves routes and /mcp, stops on SIGTERM', async () => {
     const dir = await tempDir();
-    const { child, match } = await startCli(['serve', '--http', '--port', '0', '--traces-dir', dir], /gateway at (http:\/\/127\.0\.0\.1:\d+)\/#token=([A-Za-z0-9_-]+)/);
+    const { child, match } = await startCli(['serve', '--http', '--port', '0', '--traces-dir', dir], /gateway at (http:\/\/127\.0\.0\.1:\d+)\/#code=[A-Za-z0-9_-]+\s+mcpscope: API token: ([A-Za-z0-9_-]+)/);
     const [, url, token] = match;
     const health = await request(`${url}/_inspector/health`);
     expect(health.statusCode).toBe(200);
@@ -70,7 +70,7 @@ describe('mcpscope serve and the gateway (built CLI)', () => {
 
   it('serve (stdio) starts the gateway beside it, and carries on with a warning when the port is taken', async () => {
     const dir = await tempDir();
-    const first = await startCli(['serve', '--port', '0', '--traces-dir', dir, '--token', 'a-sufficiently-long-token'], /gateway at (http:\/\/127\.0\.0\.1:(\d+))\/#token=a-sufficiently-long-token/);
+    const first = await startCli(['serve', '--port', '0', '--traces-dir', dir, '--token', 'a-sufficiently-long-token'], /gateway at (http:\/\/127\.0\.0\.1:(\d+))\/#code=\S+\s+mcpscope: API token: a-sufficiently-long-token/);
     const port = first.match[2]!;
     const status = await request(`${first.match[1]}/_inspector/sessions`);
     expect(status.statusCode).toBe(200);

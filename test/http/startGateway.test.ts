@@ -20,10 +20,16 @@ async function call(path: string, init: { method?: string; headers?: Record<stri
 }
 
 describe('startGateway', () => {
-  it('starts on a free port, logs the page URL with a 256-bit token', async () => {
+  it('starts on a free port, logs a one-time sign-in link (no token in it) and the 256-bit token on its own line', async () => {
     expect(fx.gateway.url).toBe(`http://127.0.0.1:${fx.gateway.port}`);
     expect(fx.gateway.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(fx.logs.join('\n')).toContain(`${fx.gateway.url}/#token=${fx.gateway.token}`);
+    const logs = fx.logs.join('\n');
+    expect(logs).toMatch(new RegExp(`gateway at ${fx.gateway.url}/#code=[A-Za-z0-9_-]{22}\n`));
+    expect(logs).toContain(`API token: ${fx.gateway.token} `);
+    expect(logs.split('\n').filter((l) => l.includes('#code=') && l.includes(fx.gateway.token))).toEqual([]);
+    const a = fx.gateway.signInUrl();
+    expect(a).toMatch(new RegExp(`^${fx.gateway.url}/#code=[A-Za-z0-9_-]{22}$`));
+    expect(fx.gateway.signInUrl()).not.toBe(a);
   });
 
   it('GET /_inspector/health -> { name, version }', async () => {

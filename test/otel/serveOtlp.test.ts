@@ -31,7 +31,7 @@ describe('mcpscope serve --http takes OTLP traces (built CLI)', () => {
       const timer = setTimeout(() => rej(new Error(`no gateway URL in 15 s: ${stderr}`)), 15_000);
       child!.stderr!.on('data', (c: Buffer) => {
         stderr += c.toString();
-        const m = /gateway at (http:\/\/127\.0\.0\.1:\d+)\/#token=([A-Za-z0-9_-]+)/.exec(stderr);
+        const m = /gateway at (http:\/\/127\.0\.0\.1:\d+)\/#code=\S+\s+mcpscope: API token: ([A-Za-z0-9_-]+)/.exec(stderr);
         if (m) {
           clearTimeout(timer);
           res(m);

@@ -128,12 +128,11 @@ export async function startUi(options: UiHarnessOptions = {}): Promise<UiHarness
   }
 }
 
-/** The sign-in line `serve` prints: `gateway at <url>/...` with the one-time link and the token. */
+/** The lines `serve` prints: `gateway at <url>/#code=<one-time code>` and `API token: <token>`. */
 function parsePrinted(text: string): { url: string; printedUrl: string; token: string } | undefined {
-  const line = /gateway at (http:\/\/127\.0\.0\.1:\d+)(\/\S*)/.exec(text);
-  if (!line) return undefined;
-  const token = /#token=([A-Za-z0-9_-]+)/.exec(line[2]!)?.[1] ?? /API token[^:]*: ([A-Za-z0-9_-]+)/.exec(text)?.[1];
-  if (token === undefined) return undefined;
+  const line = /gateway at (http:\/\/127\.0\.0\.1:\d+)(\/#code=[A-Za-z0-9_-]+)/.exec(text);
+  const token = /API token: ([A-Za-z0-9_-]+)/.exec(text)?.[1];
+  if (!line || token === undefined) return undefined;
   return { url: line[1]!, printedUrl: line[1]! + line[2]!, token };
 }
 

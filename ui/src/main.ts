@@ -1,19 +1,37 @@
 import './styles/base.css';
+import { ApiError, setUnauthorizedHandler } from './api';
 import { mountSessionPage } from './control/sessionPage';
 import { h } from './dom';
 import { mountSessionList } from './list/sessionList';
-import { watchRoute, type Route } from './router';
+import { setRoute, watchRoute, type Route } from './router';
+import { authState, renderSignIn, signIn, takeCredentialFromHash, type AuthState } from './signIn';
 
 type Mounted = { key: string; destroy(): void; selectSpan?(spanId: string | undefined): void };
 
 const app = document.getElementById('app')!;
 let current: Mounted | undefined;
+let auth: AuthState = { signed_in: false, sign_in_required_to_read: false };
+let signInProblem: string | undefined;
+
+const authBadge = h('span', { class: 'auth-state', id: 'auth-state' });
+const topbar = h('header', { class: 'topbar' }, h('a', { href: '#/', class: 'brand' }, 'mcpscope'), h('span', { class: 'spacer' }), authBadge);
+const main = h('main', { id: 'main' });
+
+function renderAuth(): void {
+  authBadge.textContent = '';
+  if (auth.signed_in) authBadge.append(h('span', { class: 'muted' }, 'signed in'));
+  else authBadge.append(h('a', { href: '#/sign-in' }, 'Sign in to steer sessions'));
+}
 
 function keyOf(route: Route): string {
   return route.name === 'session' ? `s:${route.sessionId}` : route.name;
 }
 
 function show(route: Route): void {
+  if (auth.sign_in_required_to_read && !auth.signed_in && route.name !== 'signIn') {
+    setRoute({ name: 'signIn' }, true);
+    route = { name: 'signIn' };
+  }
   const key = keyOf(route);
   // Same session, another span: let the view select it instead of remounting.
   if (current && current.key === key && route.name === 'session') {
@@ -21,16 +39,50 @@ function show(route: Route): void {
     return;
   }
   current?.destroy();
-  app.textContent = '';
-  const main = h('main', { id: 'main' });
-  app.append(main);
+  main.textContent = '';
   if (route.name === 'list') current = { key, ...mountSessionList(main) };
-  else if (route.name === 'session') current = { key, ...mountSessionPage(main, route.sessionId, route.spanId) };
-  else {
+  else if (route.name === 'session') current = { key, ...mountSessionPage(main, route.sessionId, route.spanId, () => auth.signed_in) };
+  else if (route.name === 'signIn') {
+    renderSignIn(main, signInProblem, () => {
+      signInProblem = undefined;
+      auth = { ...auth, signed_in: true, via: 'cookie' };
+      renderAuth();
+      setRoute({ name: 'list' });
+    });
+    current = { key, destroy() {} };
+  } else {
     main.append(h('h1', {}, 'Not found'), h('p', {}, 'No page at this address. '), h('a', { href: '#/' }, 'All sessions'));
     current = { key, destroy() {} };
   }
   app.removeAttribute('aria-busy');
 }
 
-watchRoute(show);
+async function boot(): Promise<void> {
+  app.textContent = '';
+  app.append(topbar, main);
+  setUnauthorizedHandler(() => {
+    if (!auth.signed_in && !auth.sign_in_required_to_read) return;
+    auth = { ...auth, signed_in: false };
+    signInProblem = 'Your sign-in is no longer valid (the gateway may have restarted).';
+    renderAuth();
+    setRoute({ name: 'signIn' });
+  });
+  const credential = takeCredentialFromHash();
+  if (credential) {
+    try {
+      await signIn(credential);
+    } catch (err) {
+      signInProblem = err instanceof ApiError ? err.message : String(err);
+      setRoute({ name: 'signIn' }, true);
+    }
+  }
+  try {
+    auth = await authState();
+  } catch (err) {
+    signInProblem ??= err instanceof Error ? err.message : String(err);
+  }
+  renderAuth();
+  watchRoute(show);
+}
+
+void boot();

@@ -1,10 +1,11 @@
 /** Hash routes of the page (no token anywhere): `#/`, `#/s/{id}`, `#/s/{id}/span/{spanId}`. */
-export type Route = { name: 'list' } | { name: 'session'; sessionId: string; spanId?: string } | { name: 'notFound'; hash: string };
+export type Route = { name: 'list' } | { name: 'signIn' } | { name: 'session'; sessionId: string; spanId?: string } | { name: 'notFound'; hash: string };
 
 /** Parses a location hash (with or without the leading `#`). */
 export function parseRoute(hash: string): Route {
   const h = hash.replace(/^#/, '');
   if (h === '' || h === '/') return { name: 'list' };
+  if (h === '/sign-in') return { name: 'signIn' };
   const m = /^\/s\/([^/]+)(?:\/span\/([^/]+))?\/?$/.exec(h);
   if (m) {
     try {
@@ -23,7 +24,7 @@ export function routeHash(route: Route): string {
     const base = `#/s/${encodeURIComponent(route.sessionId)}`;
     return route.spanId === undefined ? base : `${base}/span/${encodeURIComponent(route.spanId)}`;
   }
-  return '#/';
+  return route.name === 'signIn' ? '#/sign-in' : '#/';
 }
 
 /** Calls `onRoute` now and on every hash change; returns the unsubscribe function. */

@@ -1,5 +1,6 @@
 import type { SessionCatalog } from '../../catalog/sessionCatalog.js';
 import type { SessionFilter } from '../../catalog/sessionQuery.js';
+import { assertSessionId } from '../../core/ids.js';
 import { HttpError, sendJson } from '../errors.js';
 import type { Route } from '../router.js';
 
@@ -16,6 +17,23 @@ export function sessionsRoute(catalog: Pick<SessionCatalog, 'query'>): Route {
     methods: {
       GET: async ({ res, query }) => {
         sendJson(res, await catalog.query(parseFilter(query)));
+      },
+    },
+    auth: 'open',
+  };
+}
+
+/**
+ * `GET /_inspector/sessions/{id}` -> `{ session, live? }`: the session as `GET /_inspector/sessions`
+ * lists it, and while it is live what it holds and waits on (held items, waiters, paused,
+ * cancelled). 400 INVALID_SESSION_ID, 404 SESSION_NOT_FOUND naming close matches.
+ */
+export function sessionRoute(catalog: Pick<SessionCatalog, 'detail'>): Route {
+  return {
+    path: '/_inspector/sessions/:id',
+    methods: {
+      GET: async ({ res, params }) => {
+        sendJson(res, await catalog.detail(assertSessionId(params.id)));
       },
     },
     auth: 'open',

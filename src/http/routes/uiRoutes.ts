@@ -20,7 +20,7 @@ const PAGE_HEADERS = {
 /**
  * `GET /` (the browser UI's index.html; revalidated on every load, so a rebuilt gateway serves
  * the new assets) and `GET /assets/{file}` (hashed JS and CSS, cached for a year as immutable,
- * with an ETag). Both are open: they hold no data. Without a built UI, `/` answers 503 with a
+ * with an ETag). Both are public (no token even off loopback): they hold no data. Without a built UI, `/` answers 503 with a
  * page saying how to build it (`missing`).
  */
 export function uiRoutes(ui: { bundle: UiBundle } | { missing: string }): Route[] {
@@ -37,7 +37,7 @@ export function uiRoutes(ui: { bundle: UiBundle } | { missing: string }): Route[
         send(res, ui.bundle.index, 'no-cache', ifNoneMatchHits(req, [ui.bundle.index.etag]));
       },
     },
-    auth: 'open',
+    auth: 'public',
   };
   const assets: Route = {
     path: '/assets/:file',
@@ -48,7 +48,7 @@ export function uiRoutes(ui: { bundle: UiBundle } | { missing: string }): Route[
         send(res, file, 'public, max-age=31536000, immutable', ifNoneMatchHits(req, [file.etag]));
       },
     },
-    auth: 'open',
+    auth: 'public',
   };
   return [page, assets];
 }

@@ -3,7 +3,7 @@ import { setRoute } from '../router';
 import { mountSessionView, type SessionViewHandle } from '../trace/sessionView';
 
 /** The session page at `#/s/{id}`: header and control panel above the session view. */
-export function mountSessionPage(root: HTMLElement, sessionId: string, spanId: string | undefined): { selectSpan(spanId: string | undefined): void; destroy(): void } {
+export function mountSessionPage(root: HTMLElement, sessionId: string, spanId: string | undefined, _signedIn: () => boolean): { selectSpan(spanId: string | undefined): void; destroy(): void } {
   const header = h('header', { class: 'session-header' }, h('a', { href: '#/', class: 'back' }, '← Sessions'), h('h1', {}, sessionId));
   const viewRoot = h('div', { class: 'session-view-root' });
   root.append(header, viewRoot);
