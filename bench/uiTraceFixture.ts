@@ -20,9 +20,9 @@ const TOOLS = ['read_file', 'write_file', 'search', 'list_dir', 'run_tests', 'fe
  * Writes a realistic proxied session of `count` spans (about 2.3 KB each, like a busy agent's:
  * tools/call with request and response JSON, every 20th with a nested sampling request from
  * the server, every 50th a tool error) through the store's TraceWriter, and closes it.
- * Returns the span ids of the first and last root in start order.
+ * Returns the names of the first row and the last row in the tree's display order.
  */
-export async function writeBigSession(tracesDir: string, sessionId: string, count: number, seed = 7): Promise<{ firstName: string; lastName: string }> {
+export async function writeBigSession(tracesDir: string, sessionId: string, count: number, seed = 7): Promise<{ firstName: string; lastName: string; lastRowName: string }> {
   const rand = rng(seed);
   const words = (k: number) => Array.from({ length: k }, () => (rand() < 0.6 ? WORDS[Math.floor(rand() * WORDS.length)]! : Math.floor(rand() * 2 ** 40).toString(36))).join(' ');
   const writer = createTraceWriter({ tracesDir, sessionId, title: `${count.toLocaleString('en')} spans`, engine: 'proxy' });
@@ -30,6 +30,7 @@ export async function writeBigSession(tracesDir: string, sessionId: string, coun
   const base = Date.UTC(2026, 0, 5, 10) * 1000;
   let firstName = '';
   let lastName = '';
+  let lastRowName = '';
   let written = 0;
   for (let i = 0; written < count; i++) {
     const tool = TOOLS[i % TOOLS.length]!;
@@ -39,6 +40,7 @@ export async function writeBigSession(tracesDir: string, sessionId: string, coun
     const name = `tools/call ${tool} #${i}`;
     if (written === 0) firstName = name;
     lastName = name;
+    lastRowName = name;
     const failed = i % 50 === 49;
     const common = { 'mcp.session.id': sessionId, 'session.id': sessionId, 'network.transport': 'pipe', 'mcp.rpc.transport': 'stdio' };
     if (i % 20 === 19 && written + 2 <= count) {
@@ -56,6 +58,7 @@ export async function writeBigSession(tracesDir: string, sessionId: string, coun
         attributes: { ...common, 'mcp.method.name': 'sampling/createMessage', 'jsonrpc.request.id': `s${i}`, 'mcp.rpc.direction': 'outbound', 'mcp.rpc.request_json': JSON.stringify(request), 'mcp.rpc.response_json': JSON.stringify(response) },
       };
       writer.write(child);
+      lastRowName = 'sampling/createMessage';
       written++;
     }
     const args = { path: `/home/user/project/${words(2).replace(/ /g, '/')}.ts`, query: words(4) };
@@ -87,5 +90,5 @@ export async function writeBigSession(tracesDir: string, sessionId: string, coun
     written++;
   }
   await writer.close({ status: 'completed' });
-  return { firstName, lastName };
+  return { firstName, lastName, lastRowName };
 }
