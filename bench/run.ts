@@ -16,6 +16,7 @@ const suites: Record<string, () => Promise<BenchSuite>> = {
   crash: async () => (await import('./crashSoak.js')).crashSoakBench,
   start: async () => (await import('./startBench.js')).startBench,
   otel: async () => (await import('./otelBench.js')).otelBench,
+  ui: async () => (await import('./uiBench.js')).uiBench,
 };
 
 /** Suites whose rows another suite already runs: only when asked for by name. */

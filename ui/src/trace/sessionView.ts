@@ -263,6 +263,7 @@ export function mountSessionView(root: HTMLElement, options: SessionViewOptions)
       firstRowsAt = performance.now();
       // Read by the bench and tests: time from mounting to the first rendered rows.
       el.dataset.firstRowsMs = String(Math.round(firstRowsAt - openedAt));
+      el.dataset.firstRowsAt = String(Math.round(firstRowsAt));
     }
   }
 
@@ -306,6 +307,7 @@ export function mountSessionView(root: HTMLElement, options: SessionViewOptions)
       else showProgress(loader.loaded, loader.total);
       el.dataset.loaded = 'true';
       el.dataset.loadMs = String(Math.round(performance.now() - openedAt));
+      el.dataset.loadedAt = String(Math.round(performance.now()));
       doLayout();
       charts.update(stats);
       if (pendingSpanId !== undefined) progress.textContent += ` · span ${pendingSpanId} is not in this trace`;
