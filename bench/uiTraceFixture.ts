@@ -63,7 +63,7 @@ export async function writeBigSession(tracesDir: string, sessionId: string, coun
     }
     const args = { path: `/home/user/project/${words(2).replace(/ /g, '/')}.ts`, query: words(4) };
     const request = { jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: tool, arguments: args } };
-    const result = { content: [{ type: 'text', text: words(240) }], isError: failed };
+    const result = { content: [{ type: 'text', text: words(90) }], isError: failed };
     const attributes: Span['attributes'] = {
       ...common,
       'mcp.method.name': 'tools/call',

@@ -55,9 +55,11 @@ export function mountSessionView(root: HTMLElement, options: SessionViewOptions)
   let destroyed = false;
 
   const isHit = (idx: number) => hitFlags[idx] === 1;
+  let hitsVersion = 0;
   const host = {
     index,
     isHit,
+    hitsVersion: () => hitsVersion,
     selected: () => selected,
     onSelect: (idx: number) => select(idx, true),
     onActivate: (idx: number) => {
@@ -164,6 +166,7 @@ export function mountSessionView(root: HTMLElement, options: SessionViewOptions)
     if (hitFlags.length < n) hitFlags = new Uint8Array(Math.max(n, hitFlags.length * 2));
     else hitFlags.fill(0);
     hitCount = 0;
+    hitsVersion++;
     if (isActive(query)) {
       for (const row of index.rows) {
         if (matches(row, query)) {
@@ -228,6 +231,7 @@ export function mountSessionView(root: HTMLElement, options: SessionViewOptions)
         hitFlags = grown;
       }
       for (const r of newHits) hitFlags[r.idx] = 1;
+      hitsVersion++;
       hitCount += newHits.length;
       search.setCount(0, hitCount, true);
     }

@@ -12,6 +12,8 @@ export interface TreePaneHost {
   index: SpanIndex;
   /** Row idxs matching the current search. */
   isHit(idx: number): boolean;
+  /** Changes whenever the set of hits changes. */
+  hitsVersion(): number;
   /** A row was selected (click or keys). */
   onSelect(idx: number): void;
   /** Enter on a row: move into its details. */
@@ -38,6 +40,8 @@ export class TreePane {
   fitted = true;
   private frame = 0;
   private nameWidth = 300;
+  private lastOrder: Int32Array | undefined;
+  private axisStamp = '';
   private readonly resize = new ResizeObserver(() => this.schedule());
 
   constructor(private readonly host: TreePaneHost) {
@@ -133,18 +137,35 @@ export class TreePane {
     else this.window = clampWindow(this.window, this.bounds);
     this.spacer.style.height = `${total * ROW_HEIGHT}px`;
     const { first, end } = visibleRange(this.viewport.scrollTop, this.viewport.clientHeight || 600, ROW_HEIGHT, total, 6);
-    while (this.pool.length < end - first) this.pool.push(this.makeRow());
-    for (let i = 0; i < this.pool.length; i++) {
+    // A row element is keyed by position modulo the pool size, so scrolling by a few rows
+    // refills only the rows that came into view; anything that changes every row (new
+    // layout, selection, hits, axis) changes the stamp and refills them all.
+    const stamp = [order.length, this.selected, this.window.from, this.window.to, trackWidth, this.host.hitsVersion()].join('|');
+    const orderChanged = order !== this.lastOrder;
+    this.lastOrder = order;
+    if (this.pool.length < end - first) {
+      while (this.pool.length < end - first) this.pool.push(this.makeRow());
+      for (const el of this.pool) el.dataset.pos = '';
+    }
+    const size = this.pool.length;
+    for (let i = 0; i < size; i++) {
       const el = this.pool[i]!;
-      const pos = first + i;
+      // The position this element shows: the one in [first, end) congruent to i.
+      const pos = first + ((i - (first % size) + size) % size);
       if (pos >= end) {
         if (el.parentNode) el.remove();
+        el.dataset.pos = '';
         continue;
       }
       if (!el.parentNode) this.layer.append(el);
+      if (!orderChanged && el.dataset.pos === String(pos) && el.dataset.stamp === stamp) continue;
       this.fillRow(el, order[pos]!, pos, trackWidth);
+      el.dataset.pos = String(pos);
+      el.dataset.stamp = stamp;
     }
-    this.renderAxis(trackWidth);
+    const axisStamp = `${this.window.from}|${this.window.to}|${trackWidth}`;
+    if (axisStamp !== this.axisStamp) this.renderAxis(trackWidth);
+    this.axisStamp = axisStamp;
     if (this.selected !== undefined && (index.position[this.selected] ?? -1) >= 0) this.viewport.setAttribute('aria-activedescendant', `tv-row-${this.selected}`);
     else this.viewport.removeAttribute('aria-activedescendant');
   }
