@@ -3,6 +3,8 @@
  * write and read trace files, redact secrets, observe recording through diagnostics channels,
  * and the zod schemas of the trace contract (docs/trace-format.md).
  *
+ * Live sessions of any engine (startLiveSession: a tracer, hold points, signal waiters) start here too.
+ *
  * Everything here is a stable entry point; the rest of the package (proxy, gateway, MCP tools)
  * is reached through the `mcpscope` command. Importing this module starts nothing: no server,
  * no worker, no timer.
@@ -101,3 +103,12 @@ export {
 // OpenTelemetry in: an SDK SpanExporter writing our trace files (the @opentelemetry/* packages
 // are optional peer dependencies, needed for their types only).
 export { createMcpscopeSpanExporter, McpscopeSpanExporter, type McpscopeSpanExporterOptions } from './otel/spanExporter.js';
+
+// Live sessions: start one (any engine), trace it, hold steps, wait on named signals; `mcpscope
+// serve` lists and steers it through its control socket under <tracesDir>/live/.
+export { startLiveSession, type StartLiveSessionOptions, type StartedLiveSession } from './sessions/startLiveSession.js';
+export type { LiveSession, SignalResult } from './sessions/liveSessionTypes.js';
+export type { WaitForSignalOptions } from './sessions/signalWaiters.js';
+export type { HoldOutcome, HoldQueue, HoldRequest } from './sessions/holdQueue.js';
+export { HeldItemSchema, LiveStateSchema, WaiterInfoSchema, type HeldItem, type LiveState, type WaiterInfo } from './core/liveState.js';
+export { createTracer, type StartSpanOptions, type Tracer, type TracerOptions, type TracerSpan } from './instrumentation/tracer.js';

@@ -1,11 +1,9 @@
 import { parseArgs } from 'node:util';
-import { collapseRepeats, type CollapsingLog } from '../core/collapseRepeats.js';
 import { resolveConfig } from '../core/config.js';
 import { describeError } from '../core/errors.js';
 import { assertSessionId, newSessionId } from '../core/ids.js';
 import { parseBreakpointPattern } from '../sessions/breakpointPattern.js';
-import { createProxySteering } from '../sessions/createProxySteering.js';
-import { createTraceWriter, type TraceWriter } from '../store/traceWriter.js';
+import { createProxySteering, type ProxySteering } from '../sessions/createProxySteering.js';
 import { recordTo } from '../proxy/recordTo.js';
 import type { ListenSteering } from '../proxy/listenServer.js';
 import { startProxy, type OpenRecording, type UpstreamSpec } from '../proxy/startProxy.js';
@@ -125,29 +123,9 @@ export const proxyCommand: Command = {
     const log = (line: string): void => {
       ctx.stderr.write(`mcpscope proxy: ${line}\n`);
     };
-    // Each session's trace writer, so live status changes (paused, waiting_on) reach the index.
-    const traceWriters = new Map<string, TraceWriter>();
-    // Each session's error log, flushed (its pending repeat count written) when the session ends.
-    const traceLogs = new Map<string, CollapsingLog>();
-    const flushTraceLogs = (id?: string): void => {
-      for (const [key, l] of traceLogs) {
-        if (id !== undefined && key !== id) continue;
-        l.flush();
-        traceLogs.delete(key);
-      }
-    };
-    const openRecording: OpenRecording | undefined = values['no-record']
-      ? undefined
-      : recordTo(({ sessionId: id, title }) => {
-          // A full disk fails every batch: say so once, then with a count.
-          const traceLog = collapseRepeats(log);
-          traceLogs.set(id, traceLog);
-          const writer = createTraceWriter({ tracesDir: config.tracesDir, sessionId: id, title, engine: 'proxy', onError: (err) => traceLog(`trace: ${err.message}`) });
-          traceWriters.set(id, writer);
-          return writer;
-        }, {
-          onError: (err) => log(`recording: ${describeError(err)}`),
-        });
+    // Each session's steering opens its trace writer (so live status changes reach that meta).
+    const recording = (steering: ProxySteering): OpenRecording | undefined =>
+      values['no-record'] ? undefined : recordTo((info) => steering.openTraceWriter(info), { onError: (err) => log(`recording: ${describeError(err)}`) });
 
     const breakOn = values['break-on'] ?? [];
     if (values.listen !== undefined) {
@@ -155,14 +133,12 @@ export const proxyCommand: Command = {
       for (const pattern of breakOn) parseBreakpointPattern(pattern);
       const steer = (id: string): ListenSteering => {
         const steering = createProxySteering({ tracesDir: config.tracesDir, sessionId: id, breakOn, log });
+        const openRecording = recording(steering);
         return {
           gate: steering.gate,
-          attach: (handle) => steering.attach(handle, traceWriters.get(id)),
-          async close() {
-            await steering.close();
-            traceWriters.delete(id);
-            flushTraceLogs(id);
-          },
+          ...(openRecording ? { openRecording } : {}),
+          attach: (handle) => steering.attach(handle),
+          close: () => steering.close(),
         };
       };
       // Loaded only with --listen: the HTTP server stack adds ~160 ms to start-up here.
@@ -175,7 +151,6 @@ export const proxyCommand: Command = {
         ...(config.allowedHosts ? { allowedHosts: config.allowedHosts } : {}),
         ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
         ...(values.title !== undefined ? { title: values.title } : {}),
-        ...(openRecording ? { openRecording } : {}),
         ...(idleSeconds !== undefined ? { idleTimeoutMs: idleSeconds * 1000 } : {}),
         ...(maxSessions !== undefined ? { maxSessions } : {}),
         steer,
@@ -187,12 +162,12 @@ export const proxyCommand: Command = {
         ctx.signal.addEventListener('abort', () => resolve(), { once: true });
       });
       await server.close();
-      flushTraceLogs();
       return 0;
     }
 
     // Live control: the gate holds requests on pause/--break-on; serve steers over a socket.
     const steering = createProxySteering({ tracesDir: config.tracesDir, sessionId: sessionId ?? newSessionId(), breakOn, log });
+    const openRecording = recording(steering);
     const handle = await startProxy({
       upstream,
       clientIn: ctx.stdin,
@@ -204,14 +179,13 @@ export const proxyCommand: Command = {
       ...(values.title !== undefined ? { title: values.title } : {}),
       ...(openRecording ? { openRecording } : {}),
     });
-    await steering.attach(handle, traceWriters.get(steering.sessionId));
+    await steering.attach(handle);
     if (sessionId === undefined) log(`session ${handle.sessionId}${openRecording ? ` (traces in ${config.tracesDir})` : ''}`);
     const stop = (): void => void handle.close();
     if (ctx.signal.aborted) stop();
     else ctx.signal.addEventListener('abort', stop, { once: true });
     const result = await handle.done;
     await steering.close();
-    flushTraceLogs();
     ctx.signal.removeEventListener('abort', stop);
     if (result.status !== 'completed') log(`session ${handle.sessionId} ${result.status}: ${result.reason ?? ''}`);
     // Nothing more to read: let the process exit.

@@ -53,6 +53,8 @@ export const DEFAULT_LISTEN_MAX_SESSIONS = 100;
 /** The live control of one client session (what `steer` returns). */
 export interface ListenSteering {
   gate: RequestGate;
+  /** How this session is recorded (its own trace writer); default the server's `openRecording`. */
+  openRecording?: OpenRecording;
   /** Registers the started session for live control. Should not reject (a rejection is logged). */
   attach(handle: ProxyHandle): Promise<unknown>;
   /** Ends the live control; idempotent. */
@@ -262,7 +264,7 @@ export async function startListenServer(options: ListenServerOptions): Promise<L
         sessionId,
         clientTransport: 'streamable-http',
         ...(options.title !== undefined ? { title: options.title } : {}),
-        ...(options.openRecording ? { openRecording: options.openRecording } : {}),
+        ...((steering?.openRecording ?? options.openRecording) ? { openRecording: (steering?.openRecording ?? options.openRecording)! } : {}),
         ...(gate ? { gate } : {}),
         ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
       });

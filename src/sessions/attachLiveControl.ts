@@ -1,8 +1,9 @@
 import { describeError } from '../core/errors.js';
 import { FINAL_STATUSES, type Engine, type SessionStatus } from '../core/session.js';
 import type { LiveSession, LiveSessionStats, StatusWriter } from './liveSessionTypes.js';
-import { registerLiveSession, type LiveSessionRegistry } from './liveSessionRegistry.js';
+import type { LiveSessionRegistry } from './liveSessionRegistry.js';
 import type { ControlledGate } from './gateTypes.js';
+import { startLiveSession } from './startLiveSession.js';
 
 /** What attachLiveControl needs of a proxy session (ProxyHandle fits). */
 export interface SteerableSession {
@@ -34,12 +35,17 @@ export interface AttachLiveControlOptions {
  */
 export async function attachLiveControl(session: SteerableSession, options: AttachLiveControlOptions): Promise<LiveSession> {
   const log = options.log ?? (() => undefined);
-  const live = await registerLiveSession(options.registry, {
+  const live = await startLiveSession({
+    // The proxy records its own traffic: the live session only steers it and reports its status.
+    tracesDir: options.registry.tracesDir ?? '',
+    record: false,
+    registry: options.registry,
     sessionId: session.sessionId,
     title: session.title,
     engine: options.engine ?? 'proxy',
     ...(options.gate ? { gate: options.gate } : {}),
     ...(options.writer ? { writer: options.writer } : {}),
+    log,
     cancel: (reason) => session.cancel(reason),
     stats: () => {
       const s = session.stats();

@@ -57,8 +57,8 @@ export interface UiHarness {
   context: BrowserContext;
   /** Opens a page in `context` (default: the shared one), collecting console errors. */
   newPage(context?: BrowserContext): Promise<UiPage>;
-  /** Saves a full-page screenshot as `test-artifacts/ui/<name>.png`; returns its path. */
-  screenshot(page: Page, name: string): Promise<string>;
+  /** Saves a screenshot (full page unless `fullPage: false`) as `test-artifacts/ui/<name>.png`; returns its path. */
+  screenshot(page: Page, name: string, options?: { fullPage?: boolean }): Promise<string>;
   /** Closes the browser, stops the gateway (SIGTERM, then SIGKILL) and removes the temp dir. */
   close(): Promise<void>;
 }
@@ -105,10 +105,10 @@ export async function startUi(options: UiHarnessOptions = {}): Promise<UiHarness
         page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
         return { page, errors };
       },
-      async screenshot(page, name) {
+      async screenshot(page, name, shot = {}) {
         mkdirSync(ARTIFACTS_DIR, { recursive: true });
         const path = join(ARTIFACTS_DIR, `${name.replace(/[^\w.-]+/g, '-')}.png`);
-        await page.screenshot({ path, fullPage: true });
+        await page.screenshot({ path, fullPage: shot.fullPage ?? true });
         return path;
       },
       close() {

@@ -1,14 +1,23 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeStoredSessions } from './fixtures.js';
 import { chromiumTitle, hasChromium, inCi, startUi, type UiHarness } from './harness.js';
 
 let ui: UiHarness | undefined;
+let tracesDir: string | undefined;
 
 beforeAll(async () => {
-  if (hasChromium) ui = await startUi();
+  if (!hasChromium) return;
+  tracesDir = await mkdtemp(join(tmpdir(), 'mcpscope-ui-shell-'));
+  await writeStoredSessions(tracesDir, [{ id: 'shell-stored-1', title: 'a stored session', engine: 'workflow', status: 'failed', reason: 'step 3 failed: disk full', startedAt: new Date(Date.UTC(2026, 11, 1, 9)), spans: 4, errors: 1 }]);
+  ui = await startUi({ tracesDir });
 }, 60_000);
 afterAll(async () => {
   await ui?.close();
+  if (tracesDir) await rm(tracesDir, { recursive: true, force: true });
 });
 
 it.runIf(inCi)('has a Chromium to run against (CI)', () => {
@@ -52,17 +61,29 @@ describe('the built UI over HTTP', () => {
 });
 
 describe.skipIf(!hasChromium)(chromiumTitle('the UI shell in Chromium'), () => {
-  it('renders the list at #/ and the session view at #/s/{id} without console errors', async () => {
+  it('routes #/ to the list, #/s/{id}[/span/{spanId}] to the session page with the view mounted, anything else to Not found', async () => {
     const { page, errors } = await ui!.newPage();
     try {
       await page.goto(`${ui!.url}/#/`);
       await page.getByRole('heading', { name: 'Sessions' }).waitFor();
-      await ui!.screenshot(page, 'shell-list-empty');
-      await page.goto(`${ui!.url}/#/s/some-session/span/00f067aa0ba902b7`);
-      await page.locator('.session-view').getByText('session view: some-session span 00f067aa0ba902b7').waitFor();
+      await page.locator('#sessions tr[data-session-id="shell-stored-1"]').click();
+      await page.waitForURL(/#\/s\/shell-stored-1$/);
+      await page.locator('#session-title').getByText('a stored session').waitFor();
+      expect(await page.locator('#session-status').getAttribute('class')).toBe('badge badge-failed');
+      expect(await page.locator('#session-reason').textContent()).toBe('Outcome: failed — step 3 failed: disk full');
+      expect(await page.locator('#session-spans').textContent()).toBe('4');
+      expect(await page.locator('.control-panel').isHidden()).toBe(true);
+      await expect.poll(() => page.locator('.session-view-root > *').count()).toBeGreaterThan(0);
+      await ui!.screenshot(page, 'shell-session-finished');
+      await page.goto(`${ui!.url}/#/s/shell-stored-1/span/00f067aa0ba902b7`);
+      await page.locator('#session-title').getByText('a stored session').waitFor();
+      await page.goto(`${ui!.url}/#/s/no-such-session-1`);
+      await page.locator('#session-message').getByText(/No session no-such-session-1/).waitFor();
       await page.goto(`${ui!.url}/#/nowhere`);
       await page.getByRole('heading', { name: 'Not found' }).waitFor();
-      expect(errors).toEqual([]);
+      // The unknown session's 404 is the only failed request.
+      expect(errors.filter((e) => !/status of 404/.test(e))).toEqual([]);
+      expect(errors).toHaveLength(1);
     } finally {
       await page.close();
     }

@@ -2,6 +2,7 @@ import './styles/base.css';
 import { ApiError, setUnauthorizedHandler } from './api';
 import { mountSessionPage } from './control/sessionPage';
 import { h } from './dom';
+import { startEventHub, type EventHub, type StreamState } from './events';
 import { mountSessionList } from './list/sessionList';
 import { setRoute, watchRoute, type Route } from './router';
 import { authState, renderSignIn, signIn, takeCredentialFromHash, type AuthState } from './signIn';
@@ -14,7 +15,17 @@ let auth: AuthState = { signed_in: false, sign_in_required_to_read: false };
 let signInProblem: string | undefined;
 
 const authBadge = h('span', { class: 'auth-state', id: 'auth-state' });
-const topbar = h('header', { class: 'topbar' }, h('a', { href: '#/', class: 'brand' }, 'mcpscope'), h('span', { class: 'spacer' }), authBadge);
+const connection = h('span', { class: 'conn', id: 'connection', role: 'status' });
+const topbar = h('header', { class: 'topbar' }, h('a', { href: '#/', class: 'brand' }, 'mcpscope'), h('span', { class: 'spacer' }), connection, authBadge);
+let hub: EventHub | undefined;
+
+const CONNECTION_TEXT: Record<StreamState, string> = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', offline: 'offline' };
+function renderConnection(state: StreamState, detail?: string): void {
+  connection.className = `conn conn-${state}`;
+  connection.dataset.state = state;
+  connection.textContent = CONNECTION_TEXT[state];
+  connection.title = detail ?? (state === 'live' ? 'receiving live events' : '');
+}
 const main = h('main', { id: 'main' });
 
 function renderAuth(): void {
@@ -40,8 +51,8 @@ function show(route: Route): void {
   }
   current?.destroy();
   main.textContent = '';
-  if (route.name === 'list') current = { key, ...mountSessionList(main) };
-  else if (route.name === 'session') current = { key, ...mountSessionPage(main, route.sessionId, route.spanId, () => auth.signed_in) };
+  if (route.name === 'list') current = { key, ...mountSessionList(main, hub!) };
+  else if (route.name === 'session') current = { key, ...mountSessionPage(main, hub!, route.sessionId, route.spanId, () => auth.signed_in) };
   else if (route.name === 'signIn') {
     renderSignIn(main, signInProblem, () => {
       signInProblem = undefined;
@@ -82,6 +93,8 @@ async function boot(): Promise<void> {
     signInProblem ??= err instanceof Error ? err.message : String(err);
   }
   renderAuth();
+  hub = startEventHub();
+  hub.onState(renderConnection);
   watchRoute(show);
 }
 

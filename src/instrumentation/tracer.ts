@@ -1,0 +1,177 @@
+import { newSpanId, newTraceId } from '../core/ids.js';
+import { Attr, type Attributes, type AttributeValue, type Span, type SpanEvent, type SpanKind } from '../core/span.js';
+import type { SpanSink } from '../core/spanSink.js';
+import { formatMicros, nowMicros } from '../core/time.js';
+import { currentSpanContext, runWithSpanContext, type SpanContext } from './traceContext.js';
+
+/** Options of Tracer.startSpan. */
+export interface StartSpanOptions {
+  attributes?: Record<string, unknown>;
+  /** Default INTERNAL. */
+  kind?: SpanKind;
+  /** The parent: default the active span (see withSpan), else none (a root of the session's trace). `null`: a root even inside a span. */
+  parent?: TracerSpan | SpanContext | null;
+}
+
+/** A span being recorded: attributes and events until `end`, then written once. */
+export interface TracerSpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly name: string;
+  /** True once ended: later calls change nothing. */
+  readonly ended: boolean;
+  /** Sets one attribute; a value that is not a string, number, boolean or array of one of these is stored as JSON text; `undefined` removes it. */
+  setAttribute(key: string, value: unknown): TracerSpan;
+  setAttributes(attributes: Record<string, unknown>): TracerSpan;
+  addEvent(name: string, attributes?: Record<string, unknown>): TracerSpan;
+  /** Ends the span (status OK, or ERROR with `error`'s message) and writes it. Idempotent. */
+  end(outcome?: { error?: unknown }): void;
+}
+
+/**
+ * An engine-neutral tracer writing spans of our trace format to a SpanSink (a session's trace
+ * writer). Children nest through the same AsyncLocalStorage context the MCP instrumentation
+ * uses, so an instrumented MCP call made inside `withSpan` becomes a child of that span.
+ */
+export interface Tracer {
+  startSpan(name: string, options?: StartSpanOptions): TracerSpan;
+  /** Runs `fn` with `span` active: spans started inside (across awaits) are its children. */
+  withSpan<T>(span: TracerSpan, fn: () => T): T;
+  /** Starts a span, runs `fn(span)` with it active, and ends it when `fn` settles (ERROR with the thrown error's message). */
+  startActiveSpan<T>(name: string, fn: (span: TracerSpan) => T | Promise<T>, options?: StartSpanOptions): Promise<T>;
+  /** The span made active by withSpan on this async path, if it is one of this tracer's. */
+  activeSpan(): TracerSpan | undefined;
+  /** Spans ended so far. */
+  readonly spansEnded: number;
+}
+
+/** Options of {@link createTracer}. */
+export interface TracerOptions {
+  sink: Pick<SpanSink, 'write'>;
+  /** Written as `session.id` on every span. */
+  sessionId: string;
+  /** Trace id of root spans; default one fresh id per tracer (one run, one trace). */
+  traceId?: string;
+}
+
+const MAX_EVENTS = 128;
+
+/** Creates a tracer writing to `options.sink`. */
+export function createTracer(options: TracerOptions): Tracer {
+  const traceId = options.traceId ?? newTraceId();
+  const ours = new WeakMap<SpanContext, TracerSpan>();
+  const contexts = new WeakMap<TracerSpan, SpanContext>();
+  let ended = 0;
+
+  const tracer: Tracer = {
+    get spansEnded() {
+      return ended;
+    },
+    startSpan(name, opts = {}) {
+      const parent = opts.parent === null ? undefined : opts.parent ?? currentSpanContext();
+      const context: SpanContext = { traceId: parent?.traceId ?? traceId, spanId: newSpanId() };
+      const parentSpanId = parent?.spanId;
+      const start = nowMicros();
+      const attributes: Attributes = { [Attr.SESSION_ID]: options.sessionId };
+      const events: SpanEvent[] = [];
+      let done = false;
+      const span: TracerSpan = {
+        traceId: context.traceId,
+        spanId: context.spanId,
+        name,
+        get ended() {
+          return done;
+        },
+        setAttribute(key, value) {
+          if (done) return span;
+          if (value === undefined) delete attributes[key];
+          else attributes[key] = toAttributeValue(value);
+          return span;
+        },
+        setAttributes(values) {
+          for (const [k, v] of Object.entries(values)) span.setAttribute(k, v);
+          return span;
+        },
+        addEvent(eventName, values) {
+          if (done || events.length >= MAX_EVENTS) return span;
+          events.push({ name: eventName, time: formatMicros(nowMicros()), ...(values ? { attributes: toAttributes(values) } : {}) });
+          return span;
+        },
+        end(outcome = {}) {
+          if (done) return;
+          done = true;
+          const failed = outcome.error !== undefined && outcome.error !== null && outcome.error !== false;
+          if (failed) {
+            attributes[Attr.ERROR_TYPE] ??= outcome.error instanceof Error ? outcome.error.name : 'error';
+          }
+          const record: Span = {
+            trace_id: context.traceId,
+            span_id: context.spanId,
+            ...(parentSpanId ? { parent_span_id: parentSpanId } : {}),
+            name,
+            kind: opts.kind ?? 'INTERNAL',
+            start_time: formatMicros(start),
+            end_time: formatMicros(Math.max(start, nowMicros())),
+            status: failed ? { status_code: 'ERROR', description: errorMessage(outcome.error) } : { status_code: 'OK' },
+            attributes,
+            ...(events.length > 0 ? { events } : {}),
+          };
+          ended += 1;
+          options.sink.write(record);
+        },
+      };
+      if (opts.attributes) span.setAttributes(opts.attributes);
+      ours.set(context, span);
+      contexts.set(span, context);
+      return span;
+    },
+    withSpan(span, fn) {
+      const context = contexts.get(span) ?? { traceId: span.traceId, spanId: span.spanId };
+      return runWithSpanContext(context, fn);
+    },
+    async startActiveSpan(name, fn, opts) {
+      const span = tracer.startSpan(name, opts);
+      try {
+        const result = await tracer.withSpan(span, () => fn(span));
+        span.end();
+        return result;
+      } catch (err) {
+        span.end({ error: err });
+        throw err;
+      }
+    },
+    activeSpan() {
+      const ctx = currentSpanContext();
+      return ctx ? ours.get(ctx) : undefined;
+    },
+  };
+  return tracer;
+}
+
+function toAttributeValue(value: unknown): AttributeValue {
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+  if (typeof value === 'bigint') return value.toString();
+  if (Array.isArray(value) && value.length > 0) {
+    const t = typeof value[0];
+    if ((t === 'string' || t === 'number' || t === 'boolean') && value.every((v) => typeof v === t && (t !== 'number' || Number.isFinite(v)))) return value as AttributeValue;
+  }
+  if (Array.isArray(value) && value.length === 0) return [] as string[];
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function toAttributes(values: Record<string, unknown>): Attributes {
+  const out: Attributes = {};
+  for (const [k, v] of Object.entries(values)) if (v !== undefined) out[k] = toAttributeValue(v);
+  return out;
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  if (typeof error === 'string') return error;
+  return toAttributeValue(error).toString();
+}
