@@ -127,4 +127,32 @@ describe.skipIf(!hasChromium)(chromiumTitle('the session view in Chromium (proxi
       await page.close();
     }
   });
+
+  it('tails a live session: calls made through the proxy while the page is open appear without a reload', async () => {
+    const { page, errors } = await ui!.newPage();
+    page.setDefaultTimeout(10_000);
+    try {
+      await page.goto(`${ui!.url}/#/s/${ID}`);
+      await page.locator('.tv-progress', { hasText: 'live' }).waitFor();
+      const echoRows = page.locator('.tv-row', { hasText: 'tools/call echo' });
+      const before = await echoRows.count();
+      expect(before).toBeGreaterThanOrEqual(1);
+      await client!.callTool({ name: 'echo', arguments: { message: 'live one' } });
+      await expect.poll(() => echoRows.count(), { timeout: 10_000 }).toBe(before + 1);
+      await client!.callTool({ name: 'get-sum', arguments: { a: 40, b: 2 } });
+      await client!.callTool({ name: 'echo', arguments: { message: 'live two' } });
+      await expect.poll(() => echoRows.count(), { timeout: 10_000 }).toBe(before + 2);
+      // The new spans are whole: open the last one and read its input.
+      await echoRows.last().click();
+      await page.locator('.tv-details .tv-readable', { hasText: 'live two' }).waitFor();
+      // The message log and the charts follow too.
+      await expect.poll(() => page.locator('.tv-charts svg[aria-label^="echo:"]').getAttribute('aria-label')).toContain(`echo: ${before + 2} calls`);
+      await page.getByRole('tab', { name: 'Messages' }).click();
+      expect(await page.locator('.tv-mrow', { hasText: 'tools/call echo' }).count()).toBe(2 * (before + 2));
+      await ui!.screenshot(page, 'trace-live-tail');
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
 });

@@ -2,19 +2,19 @@
 export interface TailTiming {
   /** After a read that brought new spans. Default 250. */
   active: number;
-  /** Upper bound while nothing changes. Default 2000. */
+  /** Upper bound while nothing changes. Default 1000. */
   idle: number;
   /** Growth of the interval per empty read. Default 2. */
   factor: number;
 }
 
 /** Default timing: the writer flushes at most 50 ms after a span ends, so 250 ms reads as live. */
-export const DEFAULT_TAIL_TIMING: TailTiming = { active: 250, idle: 2000, factor: 2 };
+export const DEFAULT_TAIL_TIMING: TailTiming = { active: 250, idle: 1000, factor: 2 };
 
 /**
  * Calls `read` (resolving true when new data came) again and again while started: soon after
  * data arrived, backing off to `idle` while the trace stands still, so an idle open tab costs
- * the gateway one cheap 416 every two seconds. A failed read backs off like an empty one and
+ * the gateway one cheap 416 a second. A failed read backs off like an empty one and
  * is reported to `onError`; one read runs at a time.
  */
 export class LiveTail {

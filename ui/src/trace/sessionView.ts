@@ -290,7 +290,13 @@ export function mountSessionView(root: HTMLElement, options: SessionViewOptions)
     else progress.textContent = `${n} spans${live ? ' · live' : ''}${skipped}`;
   }
 
-  const loader = new TraceLoader({ url, onRows, onProgress: (l, t) => showProgress(l, t) });
+  const spanCountHint = async (): Promise<number | undefined> => {
+    const res = await fetch(`/_inspector/sessions/${encodeURIComponent(options.sessionId)}`, { cache: 'no-store', credentials: 'same-origin' });
+    if (!res.ok) return undefined;
+    const body = (await res.json()) as { session?: { span_count?: unknown } };
+    return typeof body.session?.span_count === 'number' ? body.session.span_count : undefined;
+  };
+  const loader = new TraceLoader({ url, onRows, onProgress: (l, t) => showProgress(l, t), spanCountHint });
   const tail = new LiveTail(
     () => loader.readNew(),
     (err) => showError(err),

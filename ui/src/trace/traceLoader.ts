@@ -14,6 +14,12 @@ export interface TraceLoaderOptions {
   /** Default 4 MiB. */
   maxChunk?: number;
   fetch?: typeof fetch;
+  /**
+   * Before the first byte is read: how many spans the session's record says it has (undefined
+   * when unknown). At 0 the loader asks with a HEAD whether the trace is still empty instead
+   * of a range an empty body cannot satisfy (a 416 the browser logs as an error).
+   */
+  spanCountHint?: () => Promise<number | undefined>;
 }
 
 /** An HTTP answer the loader cannot work with (not a missing trace). */
@@ -67,6 +73,14 @@ export class TraceLoader {
     return this.busy;
   }
 
+  /** True when the session's record says it has no spans and a HEAD finds the trace empty. */
+  private async emptyNow(): Promise<boolean> {
+    if (!this.options.spanCountHint || (await this.options.spanCountHint().catch(() => undefined)) !== 0) return false;
+    const res = await this.fetchFn(this.options.url, { method: 'HEAD', cache: 'no-store', credentials: 'same-origin', signal: this.abort.signal });
+    this.missing = res.status === 404;
+    return res.status === 404 || (res.ok && res.headers.get('content-length') === '0');
+  }
+
   /** Stops reading; pending requests are aborted. */
   destroy(): void {
     this.abort.abort();
@@ -112,10 +126,16 @@ export class TraceLoader {
     this.options.onProgress?.(this.loaded, Math.max(this.total, this.loaded));
   }
 
-  /** GETs bytes [start, start+length); undefined at the end of the trace. */
+  /**
+   * GETs bytes [start, start+length); undefined at the end of the trace. Past the start, the
+   * range begins one byte early (the `\n` already read), so a trace that has not grown answers
+   * 206 with that byte rather than 416: polling a live trace leaves no errors in the console.
+   */
   private async request(start: number, length: number): Promise<Uint8Array | undefined> {
+    if (start === 0 && this.total === 0 && (await this.emptyNow())) return undefined;
+    const from = start > 0 ? start - 1 : 0;
     const res = await this.fetchFn(this.options.url, {
-      headers: { Range: `bytes=${start}-${start + length - 1}` },
+      headers: { Range: `bytes=${from}-${start + length - 1}` },
       cache: 'no-store',
       credentials: 'same-origin',
       signal: this.abort.signal,
@@ -134,9 +154,10 @@ export class TraceLoader {
     }
     if (res.status === 206) {
       const m = /bytes (\d+)-(\d+)\/(\d+)/.exec(res.headers.get('content-range') ?? '');
-      if (!m || Number(m[1]) !== start) throw new TraceLoadError(`unexpected Content-Range ${res.headers.get('content-range')}`, 206);
+      if (!m || Number(m[1]) !== from) throw new TraceLoadError(`unexpected Content-Range ${res.headers.get('content-range')}`, 206);
       this.total = Number(m[3]);
-      return new Uint8Array(await res.arrayBuffer());
+      if (this.total < start) throw new TraceLoadError(`the trace shrank to ${this.total} bytes below the ${start} already read: reload the page`, 206);
+      return new Uint8Array(await res.arrayBuffer()).subarray(start - from);
     }
     if (res.status === 200) {
       // The server sent the whole body (it may ignore Range): keep what we did not have.
