@@ -17,7 +17,7 @@ let client: Client | undefined;
 
 /** A real MCP SDK client through the built `mcpscope proxy` in front of server-everything. */
 async function proxiedClient(tracesDir: string, sessionId: string): Promise<Client> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'proxy', '--traces-dir', tracesDir, '--session-id', sessionId, '--', process.execPath, EVERYTHING, 'stdio'], cwd: ROOT, stderr: 'ignore' });
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'proxy', '--traces-dir', tracesDir, '--session-id', sessionId, '--title', 'server-everything via mcpscope proxy', '--', process.execPath, EVERYTHING, 'stdio'], cwd: ROOT, stderr: 'ignore' });
   const c = new Client({ name: 'ui-trace-test', version: '1.0.0' }, { capabilities: { sampling: {} } });
   c.setRequestHandler(CreateMessageRequestSchema, async (req) => ({ role: 'assistant', model: 'stub-model', content: { type: 'text', text: `answer to: ${JSON.stringify(req.params.messages[0]?.content)}` } }));
   await c.connect(transport);
@@ -153,6 +153,26 @@ describe.skipIf(!hasChromium)(chromiumTitle('the session view in Chromium (proxi
       expect(errors).toEqual([]);
     } finally {
       await page.close();
+    }
+  });
+
+  it('is usable 390 px wide in dark mode: no sideways scrolling, details below the tree', async () => {
+    const context = await ui!.browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
+    try {
+      const { page, errors } = await ui!.newPage(context);
+      page.setDefaultTimeout(10_000);
+      await page.goto(`${ui!.url}/#/s/${ID}`);
+      await page.locator('.tv-row', { hasText: 'tools/call echo' }).first().click();
+      await page.locator('.tv-details').getByText('Tool input').waitFor();
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      const [tree, details] = await Promise.all([page.locator('.tv-main').boundingBox(), page.locator('.tv-details').boundingBox()]);
+      expect(details!.y).toBeGreaterThan(tree!.y + tree!.height - 1);
+      // Dark: the page background follows prefers-color-scheme.
+      expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).not.toBe('rgb(255, 255, 255)');
+      await ui!.screenshot(page, 'trace-390-dark');
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
     }
   });
 });

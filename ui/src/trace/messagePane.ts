@@ -82,6 +82,7 @@ export class MessagePane {
     const rows = this.host.index.rows;
     const origin = this.host.index.minStart;
     this.spacer.style.height = `${log.length * ROW}px`;
+    this.viewport.style.height = `min(62vh, 640px, ${Math.max(4, log.length) * ROW + 2}px)`;
     const { first, end } = visibleRange(this.viewport.scrollTop, this.viewport.clientHeight || 600, ROW, log.length, 6);
     while (this.pool.length < end - first) this.pool.push(this.makeRow());
     const selected = this.host.selected();

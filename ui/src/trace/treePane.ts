@@ -130,12 +130,14 @@ export class TreePane {
     const order = index.order;
     const total = order.length;
     const width = this.viewport.clientWidth;
-    this.nameWidth = Math.round(Math.min(520, Math.max(150, width * 0.38)));
+    this.nameWidth = Math.round(Math.min(520, Math.max(150, width * (width < 600 ? 0.55 : 0.38))));
     this.el.style.setProperty('--tv-name-w', `${this.nameWidth}px`);
     const trackWidth = Math.max(40, width - this.nameWidth - 8);
     if (this.fitted) this.window = this.bounds;
     else this.window = clampWindow(this.window, this.bounds);
     this.spacer.style.height = `${total * ROW_HEIGHT}px`;
+    // A short trace gets a short list; a long one scrolls inside 62% of the window.
+    this.viewport.style.height = `min(62vh, 640px, ${Math.max(4, total) * ROW_HEIGHT + 2}px)`;
     const { first, end } = visibleRange(this.viewport.scrollTop, this.viewport.clientHeight || 600, ROW_HEIGHT, total, 6);
     // A row element is keyed by position modulo the pool size, so scrolling by a few rows
     // refills only the rows that came into view; anything that changes every row (new
