@@ -4,6 +4,7 @@ import type { Span } from '../../src/core/span.js';
 import { LineSplitter, utf8Length } from '../../ui/src/trace/lineSplitter.js';
 import { MessageKind, MessageLog, messageDirection } from '../../ui/src/trace/messageLog.js';
 import { classifyOutcome } from '../../ui/src/trace/outcome.js';
+import { findOffset, needleForms } from '../../ui/src/trace/payloadScan.js';
 import { SessionStats, percentile } from '../../ui/src/trace/sessionStats.js';
 import { SpanIndex } from '../../ui/src/trace/spanIndex.js';
 import { createIntern, parseTime, toSpanRow, type SpanRow } from '../../ui/src/trace/spanRow.js';
@@ -250,5 +251,18 @@ describe('search', () => {
     expect(stepHit([2, 5, 9], 9, 1)).toBe(2);
     expect(stepHit([2, 5, 9], 2, -1)).toBe(9);
     expect(stepHit([], 0, 1)).toBe(-1);
+  });
+});
+
+describe('payload scan helpers', () => {
+  it('looks for text as typed and as JSON-escaped once and twice, and finds rows by byte offset', () => {
+    expect(needleForms('say "hi"')).toEqual(['say "hi"', 'say \\"hi\\"', 'say \\\\\\"hi\\\\\\"']);
+    const line = JSON.stringify({ attributes: { 'mcp.rpc.request_json': JSON.stringify({ text: 'say "hi"' }) } }).toLowerCase();
+    expect(needleForms('say "hi"').some((f) => line.includes(f))).toBe(true);
+    const offsets = [0, 120, 400, 401, 9000];
+    expect(findOffset((i) => offsets[i]!, offsets.length, 401)).toBe(3);
+    expect(findOffset((i) => offsets[i]!, offsets.length, 9000)).toBe(4);
+    expect(findOffset((i) => offsets[i]!, offsets.length, 5)).toBe(-1);
+    expect(findOffset(() => 0, 0, 0)).toBe(-1);
   });
 });

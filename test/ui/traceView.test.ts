@@ -100,6 +100,16 @@ describe.skipIf(!hasChromium)(chromiumTitle('the session view in Chromium (proxi
       await page.keyboard.press('Enter');
       await expect.poll(() => page.locator('.tv-search-count').textContent()).toBe('1 / 1 match');
       await details.locator('h3', { hasText: 'tools/call no-such-tool' }).waitFor();
+      // Text that is only in a payload: found once the search reads the payloads too.
+      const count = () => page.locator('.tv-search-count').textContent();
+      await page.locator('.tv-search-text').fill('HELLO from the ui');
+      await expect.poll(count).toBe('no match');
+      await page.getByLabel('in payloads').check();
+      await expect.poll(count).toBe('1 match');
+      await page.locator('.tv-search-text').press('Enter');
+      await details.locator('h3', { hasText: 'tools/call echo' }).waitFor();
+      await page.locator('.tv-search-text').press('Escape');
+      await expect.poll(count).toBe('');
 
       // Message log: requests in, responses out, paired.
       await page.getByRole('tab', { name: 'Messages' }).click();

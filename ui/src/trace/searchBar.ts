@@ -11,15 +11,19 @@ export class SearchBar {
   readonly input = h('input', { type: 'search', class: 'tv-search-text', placeholder: 'Search (/): text, method:tools/call, tool:echo', 'aria-label': 'search text; method: and tool: narrow it', autocomplete: 'off', spellcheck: 'false' });
   private readonly status = h('select', { 'aria-label': 'status' }, h('option', { value: '' }, 'any status'), h('option', { value: 'error' }, 'errors'), h('option', { value: 'ok' }, 'ok'), h('option', { value: 'unset' }, 'notifications'));
   private readonly minDur = h('input', { type: 'text', class: 'tv-search-dur', placeholder: 'min 250ms', 'aria-label': 'minimum duration, e.g. 250ms or 1.5s', inputmode: 'decimal', size: 8 });
+  private readonly payloads = h('input', { type: 'checkbox', class: 'tv-search-payloads' });
   private readonly count = h('span', { class: 'tv-search-count', 'aria-live': 'polite' });
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private lastKey = '';
 
   constructor(private readonly onQuery: (q: SpanQuery) => void, onStep: (step: 1 | -1) => void) {
     const prev = h('button', { type: 'button', title: 'previous hit (Shift+Enter)', 'aria-label': 'previous hit' }, '↑');
     const next = h('button', { type: 'button', title: 'next hit (Enter)', 'aria-label': 'next hit' }, '↓');
     prev.addEventListener('click', () => onStep(-1));
     next.addEventListener('click', () => onStep(1));
-    this.el.append(this.input, this.status, this.minDur, prev, next, this.count);
+    const payloadLabel = h('label', { class: 'tv-search-payloads-label', title: 'also look for the text in request and response bodies (reads the trace again)' }, this.payloads, ' in payloads');
+    this.el.append(this.input, this.status, this.minDur, payloadLabel, prev, next, this.count);
+    this.payloads.addEventListener('change', () => this.fire());
     // A form with two text fields has no implicit submission: Enter is handled here.
     this.el.addEventListener('submit', (e) => e.preventDefault());
     const onKey = (e: KeyboardEvent) => {
@@ -49,9 +53,15 @@ export class SearchBar {
     return q;
   }
 
-  /** Shows `current` of `total` hits (current 0: none selected yet). */
-  setCount(current: number, total: number, active: boolean): void {
-    this.count.textContent = !active ? '' : total === 0 ? 'no match' : `${current > 0 ? `${current} / ` : ''}${total.toLocaleString()} ${total === 1 ? 'match' : 'matches'}`;
+  /** True when the text is also looked for in the payloads. */
+  get inPayloads(): boolean {
+    return this.payloads.checked;
+  }
+
+  /** Shows `current` of `total` hits (current 0: none selected yet), and `note` (e.g. scan progress). */
+  setCount(current: number, total: number, active: boolean, note = ''): void {
+    const count = !active ? '' : total === 0 ? 'no match' : `${current > 0 ? `${current} / ` : ''}${total.toLocaleString()} ${total === 1 ? 'match' : 'matches'}`;
+    this.count.textContent = note ? `${count} · ${note}` : count;
   }
 
   focus(): void {
@@ -72,6 +82,10 @@ export class SearchBar {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     const q = this.query();
+    // Enter on an unchanged query only steps: a new search would drop the payload hits found.
+    const key = `${JSON.stringify(q)}|${this.payloads.checked}`;
+    if (key === this.lastKey) return;
+    this.lastKey = key;
     this.onQuery(q);
     this.el.classList.toggle('is-active', isActive(q));
   }

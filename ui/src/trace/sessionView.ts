@@ -8,6 +8,7 @@ import { SearchBar } from './searchBar';
 import { SessionStats } from './sessionStats';
 import { SpanIndex } from './spanIndex';
 import type { SpanRow } from './spanRow';
+import { scanPayloads } from './payloadScan';
 import { EMPTY_QUERY, isActive, matches, stepHit, type SpanQuery } from './spanSearch';
 import { TraceLoader } from './traceLoader';
 import { TreePane } from './treePane';
@@ -184,6 +185,53 @@ export function mountSessionView(root: HTMLElement, options: SessionViewOptions)
     if (fromUser && isActive(query)) announce(hitCount === 0 ? 'no match' : `${hitCount} matches`);
     tree.schedule();
     messages.schedule();
+    if (fromUser) startPayloadScan();
+  }
+
+  // Text in payloads: the rows hold none, so the trace is read again and hits stream in.
+  let scan: AbortController | undefined;
+  function startPayloadScan(): void {
+    scan?.abort();
+    scan = undefined;
+    if (!search.inPayloads || query.text === '' || index.rows.length === 0) return;
+    const controller = new AbortController();
+    scan = controller;
+    const rows = index.rows.slice();
+    const last = rows[rows.length - 1]!;
+    const end = last.offset + last.length + 1;
+    const rest: SpanQuery = { ...query, text: '' };
+    scanPayloads({
+      url,
+      text: query.text,
+      end,
+      offsetOf: (i) => rows[i]!.offset,
+      count: rows.length,
+      signal: controller.signal,
+      onHits: (positions) => {
+        if (controller.signal.aborted) return;
+        for (const p of positions) {
+          const row = rows[p]!;
+          if (hitFlags[row.idx] || !matches(row, rest)) continue;
+          hitFlags[row.idx] = 1;
+          hitCount++;
+        }
+        hitsVersion++;
+        tree.schedule();
+        messages.schedule();
+      },
+      onProgress: (scanned) => {
+        if (!controller.signal.aborted) search.setCount(0, hitCount, true, scanned >= end ? '' : `searching payloads ${Math.floor((100 * scanned) / end)}%`);
+      },
+    }).then(
+      () => {
+        if (controller.signal.aborted) return;
+        search.setCount(0, hitCount, true);
+        announce(`${hitCount} matches with payloads`);
+      },
+      (err: unknown) => {
+        if (!controller.signal.aborted) search.setCount(0, hitCount, true, `payload search failed: ${err instanceof Error ? err.message : String(err)}`);
+      },
+    );
   }
 
   function stepSearch(step: 1 | -1): void {
@@ -358,6 +406,7 @@ export function mountSessionView(root: HTMLElement, options: SessionViewOptions)
     },
     destroy() {
       destroyed = true;
+      scan?.abort();
       tail.stop();
       loader.destroy();
       tree.destroy();
