@@ -8,8 +8,8 @@ import { SearchBar } from './searchBar';
 import { SessionStats } from './sessionStats';
 import { SpanIndex } from './spanIndex';
 import type { SpanRow } from './spanRow';
-import { scanPayloads } from './payloadScan';
-import { EMPTY_QUERY, isActive, matches, stepHit, type SpanQuery } from './spanSearch';
+import { SearchHits } from './searchHits';
+import { stepHit } from './spanSearch';
 import { TraceLoader } from './traceLoader';
 import { TreePane } from './treePane';
 
@@ -45,9 +45,6 @@ export function mountSessionView(root: HTMLElement, options: SessionViewOptions)
   const url = `/_inspector/trace/${encodeURIComponent(options.sessionId)}`;
   const index = new SpanIndex();
   const stats = new SessionStats();
-  let query: SpanQuery = EMPTY_QUERY;
-  let hitFlags = new Uint8Array(0);
-  let hitCount = 0;
   let selected: number | undefined;
   let pendingSpanId = options.spanId;
   let tab: 'timeline' | 'messages' = 'timeline';
@@ -55,12 +52,15 @@ export function mountSessionView(root: HTMLElement, options: SessionViewOptions)
   let loadedOnce = false;
   let destroyed = false;
 
-  const isHit = (idx: number) => hitFlags[idx] === 1;
-  let hitsVersion = 0;
+  const hits = new SearchHits(index, url, (note) => {
+    search.setCount(0, hits.count, hits.active, note);
+    tree.schedule();
+    messages.schedule();
+  });
   const host = {
     index,
-    isHit,
-    hitsVersion: () => hitsVersion,
+    isHit: (idx: number) => hits.isHit(idx),
+    hitsVersion: () => hits.version,
     selected: () => selected,
     onSelect: (idx: number) => select(idx, true),
     onActivate: (idx: number) => {
@@ -74,13 +74,19 @@ export function mountSessionView(root: HTMLElement, options: SessionViewOptions)
   const charts = new ChartsStrip();
   const search = new SearchBar(
     (q) => {
-      query = q;
-      recomputeHits(true);
+      hits.set(q, search.inPayloads);
+      // Every hit must be reachable: open the subtrees that hide one.
+      if (hits.active && index.collapsed.size > 0) {
+        index.collapsed.clear();
+        index.layout();
+      }
+      if (hits.active) announce(hits.count === 0 ? 'no match' : `${hits.count} matches`);
     },
     (step) => stepSearch(step),
   );
 
-  const progress = h('span', { class: 'tv-progress', role: 'status' }, 'loading…');
+  // Not a live region: it changes with every chunk; the end of the load is announced instead.
+  const progress = h('span', { class: 'tv-progress' }, 'loading…');
   const tabTimeline = h('button', { type: 'button', role: 'tab', 'aria-selected': 'true', class: 'tv-tab', id: 'tv-tab-timeline' }, 'Timeline');
   const tabMessages = h('button', { type: 'button', role: 'tab', 'aria-selected': 'false', class: 'tv-tab', id: 'tv-tab-messages' }, 'Messages');
   const zoomButtons = h(
@@ -162,100 +168,28 @@ export function mountSessionView(root: HTMLElement, options: SessionViewOptions)
     detailsTimer = setTimeout(() => details.show(row, index.minStart), 60);
   }
 
-  function recomputeHits(fromUser: boolean): void {
-    const n = index.rows.length;
-    if (hitFlags.length < n) hitFlags = new Uint8Array(Math.max(n, hitFlags.length * 2));
-    else hitFlags.fill(0);
-    hitCount = 0;
-    hitsVersion++;
-    if (isActive(query)) {
-      for (const row of index.rows) {
-        if (matches(row, query)) {
-          hitFlags[row.idx] = 1;
-          hitCount++;
-        }
-      }
-      // Every hit must be reachable: open the subtrees that hide one.
-      if (fromUser && index.collapsed.size > 0) {
-        index.collapsed.clear();
-        index.layout();
-      }
-    }
-    search.setCount(0, hitCount, isActive(query));
-    if (fromUser && isActive(query)) announce(hitCount === 0 ? 'no match' : `${hitCount} matches`);
-    tree.schedule();
-    messages.schedule();
-    if (fromUser) startPayloadScan();
-  }
-
-  // Text in payloads: the rows hold none, so the trace is read again and hits stream in.
-  let scan: AbortController | undefined;
-  function startPayloadScan(): void {
-    scan?.abort();
-    scan = undefined;
-    if (!search.inPayloads || query.text === '' || index.rows.length === 0) return;
-    const controller = new AbortController();
-    scan = controller;
-    const rows = index.rows.slice();
-    const last = rows[rows.length - 1]!;
-    const end = last.offset + last.length + 1;
-    const rest: SpanQuery = { ...query, text: '' };
-    scanPayloads({
-      url,
-      text: query.text,
-      end,
-      offsetOf: (i) => rows[i]!.offset,
-      count: rows.length,
-      signal: controller.signal,
-      onHits: (positions) => {
-        if (controller.signal.aborted) return;
-        for (const p of positions) {
-          const row = rows[p]!;
-          if (hitFlags[row.idx] || !matches(row, rest)) continue;
-          hitFlags[row.idx] = 1;
-          hitCount++;
-        }
-        hitsVersion++;
-        tree.schedule();
-        messages.schedule();
-      },
-      onProgress: (scanned) => {
-        if (!controller.signal.aborted) search.setCount(0, hitCount, true, scanned >= end ? '' : `searching payloads ${Math.floor((100 * scanned) / end)}%`);
-      },
-    }).then(
-      () => {
-        if (controller.signal.aborted) return;
-        search.setCount(0, hitCount, true);
-        announce(`${hitCount} matches with payloads`);
-      },
-      (err: unknown) => {
-        if (!controller.signal.aborted) search.setCount(0, hitCount, true, `payload search failed: ${err instanceof Error ? err.message : String(err)}`);
-      },
-    );
-  }
-
   function stepSearch(step: 1 | -1): void {
-    if (!isActive(query) || hitCount === 0) return;
+    if (!hits.active || hits.count === 0) return;
     if (tab === 'timeline') {
-      const hits: number[] = [];
+      const found: number[] = [];
       index.order.forEach((idx, pos) => {
-        if (hitFlags[idx]) hits.push(pos);
+        if (hits.isHit(idx)) found.push(pos);
       });
       const from = selected === undefined ? (step === 1 ? -1 : Number.MAX_SAFE_INTEGER) : (index.position[selected] ?? -1);
-      const pos = stepHit(hits, from, step);
+      const pos = stepHit(found, from, step);
       if (pos < 0) return;
       select(index.order[pos]!, true);
-      search.setCount(hits.indexOf(pos) + 1, hits.length, true);
+      search.setCount(found.indexOf(pos) + 1, found.length, true);
     } else {
       messages.refresh();
       const log = messages.log;
-      const hits: number[] = [];
-      for (let p = 0; p < log.length; p++) if (hitFlags[log.at(p).row]) hits.push(p);
-      const pos = stepHit(hits, messages.cursor, step);
+      const found: number[] = [];
+      for (let p = 0; p < log.length; p++) if (hits.isHit(log.at(p).row)) found.push(p);
+      const pos = stepHit(found, messages.cursor, step);
       if (pos < 0) return;
       messages.reveal(pos);
       select(log.at(pos).row, true);
-      search.setCount(hits.indexOf(pos) + 1, hits.length, true);
+      search.setCount(found.indexOf(pos) + 1, found.length, true);
     }
   }
 
@@ -269,20 +203,9 @@ export function mountSessionView(root: HTMLElement, options: SessionViewOptions)
   const openedAt = performance.now();
 
   function onRows(rows: SpanRow[]): void {
-    const newHits = isActive(query) ? rows.filter((r) => matches(r, query)) : [];
     index.add(rows);
     stats.add(rows);
-    if (newHits.length > 0) {
-      if (hitFlags.length < index.rows.length) {
-        const grown = new Uint8Array(Math.max(index.rows.length, hitFlags.length * 2));
-        grown.set(hitFlags);
-        hitFlags = grown;
-      }
-      for (const r of newHits) hitFlags[r.idx] = 1;
-      hitsVersion++;
-      hitCount += newHits.length;
-      search.setCount(0, hitCount, true);
-    }
+    hits.add(rows);
     scheduleLayout();
     scheduleCharts();
   }
@@ -406,7 +329,7 @@ export function mountSessionView(root: HTMLElement, options: SessionViewOptions)
     },
     destroy() {
       destroyed = true;
-      scan?.abort();
+      hits.destroy();
       tail.stop();
       loader.destroy();
       tree.destroy();

@@ -16,8 +16,7 @@ export interface TraceLoaderOptions {
   fetch?: typeof fetch;
   /**
    * Before the first byte is read: how many spans the session's record says it has (undefined
-   * when unknown). At 0 the loader asks with a HEAD whether the trace is still empty instead
-   * of a range an empty body cannot satisfy (a 416 the browser logs as an error).
+   * when unknown). While it says 0 the trace itself is not asked (see `emptyNow`).
    */
   spanCountHint?: () => Promise<number | undefined>;
 }
@@ -73,12 +72,15 @@ export class TraceLoader {
     return this.busy;
   }
 
-  /** True when the session's record says it has no spans and a HEAD finds the trace empty. */
+  /**
+   * True when the session's record says it has no spans: the trace is not asked at all then,
+   * since an empty trace cannot satisfy a range (416) and a live session's files may not exist
+   * yet (404), both of which the browser logs as errors. The record trails the trace by about
+   * a second, which is all a session's first spans wait.
+   */
   private async emptyNow(): Promise<boolean> {
-    if (!this.options.spanCountHint || (await this.options.spanCountHint().catch(() => undefined)) !== 0) return false;
-    const res = await this.fetchFn(this.options.url, { method: 'HEAD', cache: 'no-store', credentials: 'same-origin', signal: this.abort.signal });
-    this.missing = res.status === 404;
-    return res.status === 404 || (res.ok && res.headers.get('content-length') === '0');
+    if (!this.options.spanCountHint) return false;
+    return (await this.options.spanCountHint().catch(() => undefined)) === 0;
   }
 
   /** Stops reading; pending requests are aborted. */
