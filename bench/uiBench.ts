@@ -1,8 +1,9 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startGateway } from '../src/http/startGateway.js';
 import { fmt, percentile, type BenchSuite } from './benchRow.js';
 import { writeBigSession } from './uiTraceFixture.js';
 
@@ -10,6 +11,42 @@ const ID = 'bench-ui-50k';
 const COUNT = 50_000;
 const RUNS = 3;
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+/** The built CLI (this file runs as dist/bench/uiBench.js). */
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js');
+
+/** Starts `mcpscope serve --http` on a free port, as a user would; resolves with its base URL. */
+function startServe(tracesDir: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--http', '--port', '0', '--traces-dir', tracesDir], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MCPSCOPE_TOKEN: '', MCPSCOPE_PORT: '', MCPSCOPE_HOST: '' } });
+  return new Promise((resolve, reject) => {
+    let err = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`serve printed no URL in 20 s: ${err}`));
+    }, 20_000);
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (c: string) => {
+      err += c;
+      const m = /gateway at (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: m[1]!, child });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited (${code}): ${err}`));
+    });
+  });
+}
+
+async function stopServe(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
 
 /** The page's JS heap after a full garbage collection, in bytes (CDP Runtime.getHeapUsage). */
 async function heapAfterGc(page: Page): Promise<number> {
@@ -109,7 +146,7 @@ const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024, 1)} MB`;
 
 /**
  * `npm run bench ui`: a 50,000-span session (about 117 MB of NDJSON, written by the store's
- * TraceWriter) opened in headless Chromium against an in-process gateway: time from navigation
+ * TraceWriter) opened in headless Chromium from `mcpscope serve --http`: time from navigation
  * to the first rendered rows, to every span loaded, the page's JS heap after loading, and frame
  * times while scrolling, beside the naive page (fetch the NDJSON whole, JSON.parse every line),
  * run alternately in the same browser. Times are from navigation start (they include loading
@@ -117,10 +154,12 @@ const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024, 1)} MB`;
  */
 export const uiBench: BenchSuite = async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mcpscope-bench-ui-'));
-  const gateway = await startGateway({ host: '127.0.0.1', port: 0, tracesDir: dir, log: () => undefined });
   let browser: Browser | undefined;
+  let serve: { url: string; child: ChildProcess } | undefined;
   try {
     await writeBigSession(dir, ID, COUNT);
+    serve = await startServe(dir);
+    const gateway = { url: serve.url };
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'] });
     const views: ViewRun[] = [];
     const naive: { parsedMs: number; heap: number }[] = [];
@@ -146,7 +185,7 @@ export const uiBench: BenchSuite = async () => {
     ];
   } finally {
     await browser?.close().catch(() => undefined);
-    await gateway.close();
+    if (serve) await stopServe(serve.child);
     await rm(dir, { recursive: true, force: true });
   }
 };
