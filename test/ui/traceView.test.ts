@@ -83,6 +83,20 @@ describe.skipIf(!hasChromium)(chromiumTitle('the session view in Chromium (proxi
       expect(spanId).toMatch(/^[0-9a-f]{16}$/);
       await ui!.screenshot(page, 'trace-session-view');
 
+      // Zoom and pan the shared axis with keys: bars widen, the axis moves, 0 fits it again.
+      const initBar = page.locator('.tv-row').filter({ has: page.locator('.tv-label', { hasText: /^initialize$/ }) }).locator('.tv-bar');
+      const widthOf = async () => (await initBar.boundingBox())!.width;
+      const fullWidth = await widthOf();
+      const ticks = () => page.locator('.tv-tick').allTextContents();
+      const fullTicks = await ticks();
+      await page.keyboard.press('+');
+      await expect.poll(async () => (await widthOf()) > fullWidth * 1.5 || (await ticks()).join() !== fullTicks.join()).toBe(true);
+      await page.keyboard.press('Shift+ArrowRight');
+      await expect.poll(async () => (await ticks())[0]).not.toBe(fullTicks[0]);
+      await page.keyboard.press('0');
+      await expect.poll(ticks).toEqual(fullTicks);
+      expect(await widthOf()).toBeCloseTo(fullWidth, 0);
+
       // Keyboard: down moves the selection (and the link), up comes back.
       await page.keyboard.press('ArrowDown');
       await page.waitForFunction((id) => !location.hash.endsWith(id), spanId);
