@@ -10,8 +10,9 @@ import { SpanIndex } from './spanIndex';
 import type { SpanRow } from './spanRow';
 import { SearchHits } from './searchHits';
 import { stepHit } from './spanSearch';
-import { TraceLoader } from './traceLoader';
+import { sessionSpanCount, TraceLoader } from './traceLoader';
 import { TreePane } from './treePane';
+import { createViewToolbar, type ViewTab } from './viewToolbar';
 
 /** Options of {@link mountSessionView} (CONTRACTS 3). */
 export interface SessionViewOptions {
@@ -47,7 +48,7 @@ export function mountSessionView(root: HTMLElement, options: SessionViewOptions)
   const stats = new SessionStats();
   let selected: number | undefined;
   let pendingSpanId = options.spanId;
-  let tab: 'timeline' | 'messages' = 'timeline';
+  let tab: ViewTab = 'timeline';
   let live = options.live;
   let loadedOnce = false;
   let destroyed = false;
@@ -85,28 +86,13 @@ export function mountSessionView(root: HTMLElement, options: SessionViewOptions)
     (step) => stepSearch(step),
   );
 
-  // Not a live region: it changes with every chunk; the end of the load is announced instead.
-  const progress = h('span', { class: 'tv-progress' }, 'loading…');
-  const tabTimeline = h('button', { type: 'button', role: 'tab', 'aria-selected': 'true', class: 'tv-tab', id: 'tv-tab-timeline' }, 'Timeline');
-  const tabMessages = h('button', { type: 'button', role: 'tab', 'aria-selected': 'false', class: 'tv-tab', id: 'tv-tab-messages' }, 'Messages');
-  const zoomButtons = h(
-    'span',
-    { class: 'tv-zoom', role: 'group', 'aria-label': 'time axis' },
-    button('−', 'zoom out (-)', () => tree.zoom(0.5)),
-    button('+', 'zoom in (+)', () => tree.zoom(2)),
-    button('◀', 'pan earlier (Shift+←)', () => tree.pan(-0.25)),
-    button('▶', 'pan later (Shift+→)', () => tree.pan(0.25)),
-    button('Fit', 'whole session (0)', () => tree.fit()),
-    button('Span', 'zoom to the selected span', () => selected !== undefined && tree.zoomTo(selected)),
-  );
-  const toolbar = h('div', { class: 'tv-toolbar' }, h('div', { class: 'tv-tabs', role: 'tablist', 'aria-label': 'views' }, tabTimeline, tabMessages), search.el, zoomButtons, progress);
+  const toolbar = createViewToolbar({ search: search.el, tree, selected: () => selected, onTab: (t) => showTab(t) });
+  const progress = toolbar.progress;
   const main = h('div', { class: 'tv-main', role: 'tabpanel', 'aria-labelledby': 'tv-tab-timeline' }, tree.el);
   const body = h('div', { class: 'tv-body' }, main, details.el);
-  const el = h('section', { class: 'trace-view', 'aria-label': 'session trace' }, charts.el, toolbar, body);
+  const el = h('section', { class: 'trace-view', 'aria-label': 'session trace' }, charts.el, toolbar.el, body);
   root.append(el);
 
-  tabTimeline.addEventListener('click', () => showTab('timeline'));
-  tabMessages.addEventListener('click', () => showTab('messages'));
   const onDocKey = (e: KeyboardEvent) => {
     const t = e.target as HTMLElement | null;
     const typing = t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName));
@@ -117,18 +103,10 @@ export function mountSessionView(root: HTMLElement, options: SessionViewOptions)
   };
   document.addEventListener('keydown', onDocKey);
 
-  function button(label: string, title: string, onClick: () => void): HTMLButtonElement {
-    const b = h('button', { type: 'button', title, 'aria-label': title }, label);
-    b.addEventListener('click', onClick);
-    return b;
-  }
-
-  function showTab(next: 'timeline' | 'messages'): void {
+  function showTab(next: ViewTab): void {
     tab = next;
-    tabTimeline.setAttribute('aria-selected', String(next === 'timeline'));
-    tabMessages.setAttribute('aria-selected', String(next === 'messages'));
+    toolbar.showTab(next);
     main.setAttribute('aria-labelledby', `tv-tab-${next}`);
-    zoomButtons.hidden = next !== 'timeline';
     main.replaceChildren(next === 'timeline' ? tree.el : messages.el);
     if (next === 'messages') {
       messages.refresh();
@@ -261,13 +239,7 @@ export function mountSessionView(root: HTMLElement, options: SessionViewOptions)
     else progress.textContent = `${n} spans${live ? ' · live' : ''}${skipped}`;
   }
 
-  const spanCountHint = async (): Promise<number | undefined> => {
-    const res = await fetch(`/_inspector/sessions/${encodeURIComponent(options.sessionId)}`, { cache: 'no-store', credentials: 'same-origin' });
-    if (!res.ok) return undefined;
-    const body = (await res.json()) as { session?: { span_count?: unknown } };
-    return typeof body.session?.span_count === 'number' ? body.session.span_count : undefined;
-  };
-  const loader = new TraceLoader({ url, onRows, onProgress: (l, t) => showProgress(l, t), spanCountHint });
+  const loader = new TraceLoader({ url, onRows, onProgress: (l, t) => showProgress(l, t), spanCountHint: () => sessionSpanCount(options.sessionId) });
   const tail = new LiveTail(
     () => loader.readNew(),
     (err) => showError(err),

@@ -178,6 +178,14 @@ export class TraceLoader {
   }
 }
 
+/** The span count the session's record (`GET /_inspector/sessions/{id}`) states, or undefined. */
+export async function sessionSpanCount(sessionId: string, fetchFn: typeof fetch = fetch): Promise<number | undefined> {
+  const res = await fetchFn(`/_inspector/sessions/${encodeURIComponent(sessionId)}`, { cache: 'no-store', credentials: 'same-origin' });
+  if (!res.ok) return undefined;
+  const body = (await res.json()) as { session?: { span_count?: unknown } };
+  return typeof body.session?.span_count === 'number' ? body.session.span_count : undefined;
+}
+
 /** Fetches the full span of a row again by its byte range and parses it. */
 export async function fetchLine(url: string, offset: number, length: number, fetchFn: typeof fetch = fetch): Promise<unknown> {
   const res = await fetchFn(url, { headers: { Range: `bytes=${offset}-${offset + length - 1}` }, cache: 'no-store', credentials: 'same-origin' });
