@@ -33,8 +33,8 @@ export interface SignIn {
   hasSession(req: IncomingMessage): boolean;
   /** Ends the sign-in the request's cookie names (no-op without one). */
   closeSession(req: IncomingMessage): void;
-  /** `Set-Cookie` value carrying `secret` (HttpOnly, SameSite=Strict, Path=/). */
-  cookie(secret: string): string;
+  /** `Set-Cookie` value carrying `secret` (HttpOnly, SameSite=Strict, Path=/; Secure when the page was reached over https). */
+  cookie(secret: string, secure?: boolean): string;
   /** `Set-Cookie` value that removes the cookie. */
   clearedCookie(): string;
 }
@@ -83,7 +83,7 @@ export function createSignIn(options: SignInOptions): SignIn {
       const secret = cookieSecret(req);
       if (secret !== undefined) sessions.delete(digest(secret));
     },
-    cookie: (secret) => `${cookieName}=${secret}; HttpOnly; SameSite=Strict; Path=/`,
+    cookie: (secret, secure = false) => `${cookieName}=${secret}; HttpOnly; SameSite=Strict; Path=/${secure ? '; Secure' : ''}`,
     clearedCookie: () => `${cookieName}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`,
   };
 }

@@ -22,9 +22,9 @@ const MAX_BODY_BYTES = 64 * 1024;
 /**
  * Serves one live session on a Unix socket (a tiny HTTP server) and registers it under
  * `<tracesDir>/live/<id>.json`:
- * - `GET /state` → LiveSessionState JSON;
+ * - `GET /state` → LiveSessionState JSON (`meta`, `live`: held items and waiters, and `gate` for a JSON-RPC gate);
  * - `GET /events[?since=<event id>]` → NDJSON: `{"state":…}` first and after every change, and
- *   `{"event":…}` for the session's events (replayed from the bus after `since`), ending after SessionFinished;
+ *   `{"event":…}` for the session's events (replayed from the bus after `since`; LiveStateChanged among them), ending after SessionFinished;
  * - `POST /signal` `{signal, payload?}` → SignalResult, or `{error:{code,message}}` with a 4xx/5xx status
  *   (400 INVALID_ARGUMENT for a body over 64 KB, not JSON, or nested deeper than MAX_JSON_DEPTH).
  */

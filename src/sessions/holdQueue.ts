@@ -1,6 +1,5 @@
 import { InspectorError } from '../core/errors.js';
 import type { HeldItem } from '../core/liveState.js';
-import { nowIso } from '../core/time.js';
 import { parseBreakpointPattern } from './breakpointPattern.js';
 import type { EventBus } from './eventBus.js';
 
@@ -39,9 +38,11 @@ export interface HoldQueue {
   /**
    * Returns undefined to go on at once (cheap, synchronous), or a promise that settles with the
    * item's outcome (never rejects). `onHeld` runs once if the item is held, and its return
-   * value (a cleanup, e.g. stopping keep-alives) runs when the item is settled.
+   * value (a cleanup, e.g. stopping keep-alives) runs when the item is settled. `onHeld` must not change the item.
    */
   admit(item: HoldRequest, onHeld?: (held: HeldItem) => (() => void) | void): Promise<HoldOutcome> | undefined;
+  /** As `admit`, the promise settling with `map(outcome)` (one promise per held item, not two: a long pause may hold thousands). */
+  admitAs<T>(item: HoldRequest, map: (outcome: HoldOutcome) => T, onHeld?: (held: HeldItem) => (() => void) | void): Promise<T> | undefined;
   /** Holds every item admitted from now on. Returns false when already paused or cancelled. */
   pause(reason?: string): boolean;
   /** Unpauses and releases every item held by the pause, in order. Returns how many were released. */
@@ -56,6 +57,8 @@ export interface HoldQueue {
   cancelAll(reason: string): number;
   /** How many items are held. */
   size(): number;
+  /** What a status needs, without copying the held items: paused, and how many wait at a breakpoint. */
+  summary(): { paused: boolean; cancelled: boolean; held: number; awaitingApproval: number };
   state(): HoldQueueState;
   /** Called after every change of state (pause, hold, release). Returns the unsubscribe function. */
   onChange(listener: () => void): () => void;
@@ -73,8 +76,14 @@ export interface HoldQueueOptions {
 }
 
 interface Entry {
-  item: HeldItem;
+  item: Omit<HeldItem, 'since'>;
+  /** Epoch ms; formatted only when someone reads the state (a long pause may hold thousands). */
+  sinceMs: number;
   settle(outcome: HoldOutcome): void;
+}
+
+function heldItem(e: Entry): HeldItem {
+  return { ...e.item, since: new Date(e.sinceMs).toISOString() };
 }
 
 const APPROVE_SCHEMA = { type: 'object', properties: { request_id: { type: ['string', 'number'] } }, additionalProperties: false };
@@ -89,6 +98,7 @@ export function createHoldQueue(options: HoldQueueOptions): HoldQueue {
   let paused = false;
   let cancelled: string | undefined;
   let credits = 0;
+  let awaitingCount = 0;
 
   const changed = () => {
     for (const l of [...listeners]) {
@@ -102,6 +112,7 @@ export function createHoldQueue(options: HoldQueueOptions): HoldQueue {
   const release = (entry: Entry, outcome: HoldOutcome) => {
     const i = queue.indexOf(entry);
     if (i !== -1) queue.splice(i, 1);
+    if (entry.item.awaiting_approval) awaitingCount -= 1;
     entry.settle(outcome);
   };
   const find = (id: string | number | undefined, verb: string): Entry => {
@@ -112,37 +123,43 @@ export function createHoldQueue(options: HoldQueueOptions): HoldQueue {
   };
   const passesAll = (): boolean => cancelled === undefined && !paused && breakpoints.length === 0;
 
+  const admitAs = <T>(request: HoldRequest, map: (outcome: HoldOutcome) => T, onHeld?: (held: HeldItem) => (() => void) | void): Promise<T> | undefined => {
+    if (passesAll()) return undefined;
+    if (cancelled !== undefined) return Promise.resolve(map({ action: 'cancel', reason: cancelled }));
+    const awaiting = breakpoints.some((b) => b.matches(request));
+    if (!awaiting && !paused) return undefined;
+    if (!awaiting && credits > 0) {
+      credits -= 1;
+      return undefined;
+    }
+    return new Promise<T>((resolve) => {
+      const item: Omit<HeldItem, 'since'> = {
+        id: request.id, kind: request.kind, method: request.method,
+        ...(request.target === undefined ? {} : { target: request.target }),
+        awaiting_approval: awaiting,
+      };
+      let cleanup: (() => void) | void = undefined;
+      const entry: Entry = { item, sinceMs: Date.now(), settle: (o) => { if (cleanup) cleanup(); resolve(map(o)); } };
+      queue.push(entry);
+      if (awaiting) awaitingCount += 1;
+      cleanup = onHeld?.(heldItem(entry));
+      if (awaiting) {
+        const what = `${item.method}${item.target === undefined ? '' : ` ${item.target}`}`;
+        bus.publish({
+          type: 'WaitingOnSignal', session_id: sessionId, signal: 'approve', request_id: item.id, method: item.method,
+          prompt: `approve ${what}? send 'approve' to ${item.kind === 'request' ? 'forward it' : 'let it run'} or 'reject' to ${item.kind === 'request' ? 'answer it with an error' : 'refuse it'}`,
+          schema: APPROVE_SCHEMA,
+        });
+      }
+      changed();
+    });
+  };
+  const same = (o: HoldOutcome) => o;
+
   return {
     passesAll,
-    admit(request, onHeld) {
-      if (passesAll()) return undefined;
-      if (cancelled !== undefined) return Promise.resolve({ action: 'cancel', reason: cancelled });
-      const awaiting = breakpoints.some((b) => b.matches(request));
-      if (!awaiting && !paused) return undefined;
-      if (!awaiting && credits > 0) {
-        credits -= 1;
-        return undefined;
-      }
-      return new Promise<HoldOutcome>((resolve) => {
-        const item: HeldItem = {
-          id: request.id, kind: request.kind, method: request.method,
-          ...(request.target === undefined ? {} : { target: request.target }),
-          awaiting_approval: awaiting, since: nowIso(),
-        };
-        let cleanup: (() => void) | void = undefined;
-        queue.push({ item, settle: (o) => { if (cleanup) cleanup(); resolve(o); } });
-        cleanup = onHeld?.({ ...item });
-        if (awaiting) {
-          const what = `${item.method}${item.target === undefined ? '' : ` ${item.target}`}`;
-          bus.publish({
-            type: 'WaitingOnSignal', session_id: sessionId, signal: 'approve', request_id: item.id, method: item.method,
-            prompt: `approve ${what}? send 'approve' to ${item.kind === 'request' ? 'forward it' : 'let it run'} or 'reject' to ${item.kind === 'request' ? 'answer it with an error' : 'refuse it'}`,
-            schema: APPROVE_SCHEMA,
-          });
-        }
-        changed();
-      });
-    },
+    admitAs,
+    admit: (request, onHeld) => admitAs(request, same, onHeld),
     pause(reason) {
       if (paused || cancelled !== undefined) return false;
       paused = true;
@@ -177,25 +194,27 @@ export function createHoldQueue(options: HoldQueueOptions): HoldQueue {
       const entry = find(id, 'approve');
       release(entry, { action: 'release' });
       changed();
-      return { ...entry.item };
+      return heldItem(entry);
     },
     reject(reason, id) {
       const entry = find(id, 'reject');
       release(entry, reason === undefined ? { action: 'reject' } : { action: 'reject', reason });
       changed();
-      return { ...entry.item };
+      return heldItem(entry);
     },
     cancelAll(reason) {
       const first = cancelled === undefined;
       if (first) cancelled = reason;
       const all = queue;
       queue = [];
+      awaitingCount = 0;
       for (const e of all) e.settle({ action: 'cancel', reason: cancelled! });
       if (all.length > 0 || first) changed();
       return all.length;
     },
     size: () => queue.length,
-    state: () => ({ paused, cancelled: cancelled !== undefined, held: queue.map((e) => ({ ...e.item })) }),
+    summary: () => ({ paused, cancelled: cancelled !== undefined, held: queue.length, awaitingApproval: awaitingCount }),
+    state: () => ({ paused, cancelled: cancelled !== undefined, held: queue.map(heldItem) }),
     onChange(listener) {
       listeners.add(listener);
       return () => {

@@ -31,8 +31,8 @@ export function createLiveSession(options: LiveSessionOptions, bus: EventBus, he
   };
   const current = (): { status: SessionStatus; waiting_on?: string } => {
     if (ended) return { status: ended.status };
-    const q = queue?.state();
-    if (q?.held.some((h) => h.awaiting_approval)) return { status: 'paused', waiting_on: 'approve' };
+    const q = queue?.summary();
+    if (q && q.awaitingApproval > 0) return { status: 'paused', waiting_on: 'approve' };
     const waiting = waiters.list()[0];
     if (waiting) return { status: 'paused', waiting_on: waiting.signal };
     if (q?.paused) return { status: 'paused' };
@@ -127,8 +127,12 @@ export function createLiveSession(options: LiveSessionOptions, bus: EventBus, he
         changed();
         liveEvents.flush();
         liveEvents.stop();
-        if (options.beforeFinished) await options.beforeFinished(status, reason).catch((err: unknown) => log(`session ${sessionId}: ${describeError(err)}`));
-        bus.publish({ type: 'SessionFinished', session_id: sessionId, status, ...(reason ? { reason } : {}), duration_ms: Math.max(0, durationMs(startedAt, ended.at)) });
+        const verdict = options.beforeFinished ? await options.beforeFinished(status, reason).catch((err: unknown) => log(`session ${sessionId}: ${describeError(err)}`)) : undefined;
+        if (verdict && FINAL_STATUSES.has(verdict.status)) {
+          ended = { status: verdict.status, at: ended.at, ...(verdict.reason ? { reason: verdict.reason } : {}) };
+          recorded = `${verdict.status}//${verdict.reason ?? ''}`; // already on disk: not written again
+        }
+        bus.publish({ type: 'SessionFinished', session_id: sessionId, status: ended.status, ...(ended.reason ? { reason: ended.reason } : {}), duration_ms: Math.max(0, durationMs(startedAt, ended.at)) });
         await onFinished();
       })();
       return finishing;

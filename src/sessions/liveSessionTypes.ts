@@ -46,9 +46,11 @@ export interface LiveSessionOptions {
   /**
    * Runs once when the session finishes, after held items and waiters were refused and before
    * SessionFinished is published (e.g. closing a trace writer the session owns, so its final meta
-   * is on disk when listeners hear of the end). Failures are logged.
+   * is on disk when listeners hear of the end). It may return the recording's verdict, which
+   * becomes the session's final status (e.g. `failed` for a `completed` run with error spans).
+   * Failures are logged.
    */
-  beforeFinished?: (status: SessionStatus, reason?: string) => Promise<void>;
+  beforeFinished?: (status: SessionStatus, reason?: string) => Promise<{ status: SessionStatus; reason?: string } | void>;
   /** Stops the session's traffic (e.g. ProxyHandle.cancel). Called once by the `cancel` signal. */
   cancel?: (reason: string) => Promise<void>;
   /** Running totals for heartbeats and meta; default all zero. */

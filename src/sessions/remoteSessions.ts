@@ -47,7 +47,10 @@ interface Remote {
   reg: LiveRegistration;
   client: ControlClient;
   meta: SessionMeta;
-  /** Held items and waiters, from the state lines and LiveStateChanged events of its stream. */
+  /**
+   * Held items and waiters, from the state lines of its stream (sent at once on every change;
+   * not from LiveStateChanged events, which a reconnecting stream replays after a fresher state).
+   */
   live?: LiveState;
   lastEventId?: string;
   abort: AbortController;
@@ -128,10 +131,6 @@ export async function watchRemoteSessions(options: RemoteSessionsOptions): Promi
     const { id, ...input } = item.event as SessionEvent;
     r.lastEventId = id;
     bus.publish(input as SessionEventInput & { time: string });
-    if (item.event.type === 'LiveStateChanged') {
-      r.live = item.event.live;
-      changed();
-    }
     if (item.event.type === 'Heartbeat') {
       // Counts stay at most one heartbeat old without asking the session for its state.
       const hb = item.event;

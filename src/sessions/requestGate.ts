@@ -35,12 +35,14 @@ export function createRequestGate(options: RequestGateOptions): ControlledGate {
 
   return {
     queue,
-    passesAll: () => queue.passesAll(),
+    // The queue's own function, not a wrapper: the proxy calls it for every request.
+    passesAll: queue.passesAll,
     admit(request, io) {
       if (queue.passesAll()) return undefined;
       const target = targetOf(request.params);
-      const pending = queue.admit(
+      return queue.admitAs(
         { id: request.id, kind: 'request', method: request.method, ...(target === undefined ? {} : { target }) },
+        toDecision,
         request.progressToken === undefined ? undefined : (held) => {
           let progress = 0;
           const timer = setInterval(() => {
@@ -56,7 +58,6 @@ export function createRequestGate(options: RequestGateOptions): ControlledGate {
           return () => clearInterval(timer);
         },
       );
-      return pending?.then(toDecision);
     },
     pause: (reason) => queue.pause(reason),
     resume: () => queue.resume(),

@@ -1,14 +1,18 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvInstance, ErrorObject, ValidateFunction } from 'ajv';
 import { InspectorError } from '../core/errors.js';
 
-// ajv-formats is CommonJS: under NodeNext its default export arrives as the module object.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
-
-let shared: Ajv | undefined;
-function ajv(): Ajv {
+// Loaded on the first schema, not at import: ajv costs tens of milliseconds to load, which every
+// proxy start would pay for waiters it never has. Both packages are CommonJS, so require is synchronous.
+const require = createRequire(import.meta.url);
+let shared: AjvInstance | undefined;
+function ajv(): AjvInstance {
+  if (shared) return shared;
+  const { Ajv } = require('ajv') as typeof import('ajv');
+  const formats = require('ajv-formats') as { default?: (a: AjvInstance) => AjvInstance } & ((a: AjvInstance) => AjvInstance);
+  const addFormats = formats.default ?? formats;
   // allErrors off: the first problem is the one a person fixes first, and it is cheaper.
-  shared ??= addFormats(new Ajv({ strict: false, allErrors: false }));
+  shared = addFormats(new Ajv({ strict: false, allErrors: false }));
   return shared;
 }
 

@@ -67,7 +67,7 @@ export async function startLiveSession(options: StartLiveSessionOptions): Promis
   const sessionId = options.sessionId === undefined ? newSessionId() : assertSessionId(options.sessionId);
   const log = options.log ?? (() => undefined);
   const bus = options.bus ?? options.registry?.bus ?? createEventBus();
-  const queue = options.gate?.queue ?? createHoldQueue({ bus, sessionId, breakOn: options.breakOn ?? [], noun: options.engine === 'proxy' ? 'request' : 'step' });
+  const queue = options.gate?.queue ?? createHoldQueue({ bus, sessionId, breakOn: options.breakOn ?? [], noun: options.engine === 'proxy' ? 'request' : 'item' });
   const registry = options.registry ?? createLiveSessionRegistry({ bus, tracesDir: options.tracesDir, log, ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}) });
   const owned = options.writer || options.record === false
     ? undefined
@@ -94,6 +94,8 @@ export async function startLiveSession(options: StartLiveSessionOptions): Promis
         // Let the refused waiters' and holds' handlers run first: the spans they end belong in the trace.
         await new Promise((resolve) => setImmediate(resolve));
         await owned.close(reason === undefined ? { status } : { status, reason });
+        const final = owned.meta();
+        return final.reason === undefined ? { status: final.status } : { status: final.status, reason: final.reason };
       },
     });
   } catch (err) {

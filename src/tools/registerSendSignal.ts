@@ -11,7 +11,7 @@ export function registerSendSignal(server: McpServer, context: ToolContext): voi
     {
       title: 'Send a signal to a live session',
       description:
-        'Delivers a signal to a live session: pause, resume, step (release one held request), cancel, approve / reject (a held tool call), human_input_answer (payload: the answer), or a name the workflow waits on (list_sessions shows waiting_on).',
+        'Delivers a signal to a live session: pause, resume, step (release one held request), cancel, approve / reject (a held tool call), human_input_answer (payload: the answer), or a name the workflow waits on (list_sessions shows waiting_on; get_trace shows its prompt and the JSON Schema the payload must match).',
       inputSchema: {
         session_id: z.string().max(200).describe('Id of a live session.'),
         signal: z.string().min(1).max(100).describe('Signal name, e.g. "approve" or the waiting_on value of the session.'),

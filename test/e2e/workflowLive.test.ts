@@ -15,6 +15,7 @@ import { readTrace } from '../../src/store/traceReader.js';
 import { assertDistFresh, REPO_ROOT } from '../distBuild.js';
 import { startLiveChild, stopChild, type LiveChild } from '../sessions/helpers/liveChild.js';
 import { until } from '../until.js';
+import { openSse, type SseClient } from '../http/sseClient.js';
 
 /** The example workflow as a child process: what `serve` sees of a workflow in another process. */
 interface WorkflowChild {
@@ -70,8 +71,16 @@ afterEach(async () => {
 
 describe('a workflow in another process, through serve', () => {
   it('shows its waiter over HTTP; an invalid payload is 400 and it keeps waiting; a valid one completes it', async () => {
+    const sse: SseClient = await openSse(`${gateway.url}/_inspector/events`);
     const wf = await startWorkflow(dir, 'e2e plan');
     children.push(wf.proc);
+    const liveEvents = () => sse.events.filter((e) => e.event === 'LiveStateChanged').map((e) => JSON.parse(e.data) as { session_id: string; live: { waiters: { signal: string }[] } });
+    try {
+      // The page's control panel re-renders from these, without polling.
+      await sse.until(() => liveEvents().some((e) => e.session_id === wf.sessionId && e.live.waiters[0]?.signal === 'approve_plan'));
+    } finally {
+      sse.close();
+    }
     const waiting = await until(async () => {
       const r = await get(`/_inspector/sessions/${wf.sessionId}`);
       return r.status === 200 && r.body.live?.waiters?.length === 1 && r.body;

@@ -26,6 +26,7 @@ describe('createSignIn', () => {
     s.closeSession(withCookie(`mcpscope_7800=${secret}`));
     expect(s.hasSession(withCookie(`mcpscope_7800=${secret}`))).toBe(false);
     expect(s.cookie('abc')).toBe('mcpscope_7800=abc; HttpOnly; SameSite=Strict; Path=/');
+    expect(s.cookie('abc', true)).toBe('mcpscope_7800=abc; HttpOnly; SameSite=Strict; Path=/; Secure');
   });
 
   it('bounds outstanding codes and sessions, dropping the oldest', () => {

@@ -70,14 +70,18 @@ describe('createTracer', () => {
         await session.tracer.startActiveSpan('step 1.1', () => undefined);
       });
       session.tracer.startSpan('broken').end({ error: 'disk full' });
+      const finished: string[] = [];
+      session.bus.subscribe((e) => { if (e.type === 'SessionFinished') finished.push(`${e.status}: ${e.reason}`); });
       await session.finish('completed');
+      // A run with an error span ends failed, on disk and live alike (as a proxied session does).
+      expect(finished).toEqual([expect.stringMatching(/^failed: .*disk full/)]);
+      expect(session.meta()).toMatchObject({ status: 'failed' });
       const { spans } = await readTrace(dir, 'tracer-live-1');
       expect(spans.map((s) => s.name).sort()).toEqual(['broken', 'step 1', 'step 1.1']);
       const parent = spans.find((s) => s.name === 'step 1')!;
       expect(spans.find((s) => s.name === 'step 1.1')!.parent_span_id).toBe(parent.span_id);
       const meta = await readMetaFile(join(dir, 'tracer-live-1.meta.json'));
-      expect(meta).toMatchObject({ engine: 'workflow', title: 'traced', span_count: 3, error_count: 1 });
-      expect(['completed', 'failed']).toContain(meta!.status);
+      expect(meta).toMatchObject({ engine: 'workflow', title: 'traced', span_count: 3, error_count: 1, status: 'failed' });
       expect(meta!.pid).toBeUndefined();
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -88,7 +88,7 @@ function track<T>(p: Promise<T>): { state: () => 'pending' | 'fulfilled' | 'reje
 const textOf = (r: unknown) => ((r as { content?: { type: string; text?: string }[] }).content ?? []).map((c) => c.text ?? '').join('');
 
 describe.skipIf(!hasChromium)(chromiumTitle('controlling live sessions from the page'), () => {
-  it('pause holds the client\'s next call (listed as held), resume answers it', async () => {
+  it('pause holds the client\'s next call (listed as held), step lets one through, resume answers the rest', async () => {
     const { page, errors } = tab;
     const id = 'ui-control-pause-1';
     const client = await proxiedClient(tracesDir, id);
@@ -104,11 +104,20 @@ describe.skipIf(!hasChromium)(chromiumTitle('controlling live sessions from the 
     await held.filter({ hasText: 'tools/call' }).filter({ hasText: 'echo' }).waitFor({ timeout: 15_000 });
     // The page shows it held: the proxy has it, and the client has no answer.
     expect(call.state()).toBe('pending');
-    await ui.screenshot(page, 'control-paused-held');
-    await page.locator('#control-resume').click();
+    await ui.screenshot(page, 'control-paused-held', { fullPage: false });
+    // Step lets that one call through; the session stays paused and holds the next.
+    await page.locator('#control-step').click();
     await call.done;
-    expect(call.state()).toBe('fulfilled');
     expect(textOf(call.value())).toContain('held by pause');
+    expect(await page.locator('#session-status').getAttribute('data-status')).toBe('paused');
+    await expect.poll(() => held.count()).toBe(0);
+    const next = track(client.callTool({ name: 'echo', arguments: { message: 'held again' } }));
+    await held.filter({ hasText: 'echo' }).waitFor({ timeout: 15_000 });
+    expect(next.state()).toBe('pending');
+    await page.locator('#control-resume').click();
+    await next.done;
+    expect(next.state()).toBe('fulfilled');
+    expect(textOf(next.value())).toContain('held again');
     await page.locator('#session-status[data-status="running"]').waitFor();
     await expect.poll(() => page.locator('#held-list li').count()).toBe(0);
     expect(errors).toEqual([]);
@@ -168,6 +177,7 @@ describe.skipIf(!hasChromium)(chromiumTitle('controlling live sessions from the 
     await form.getByLabel('budget').fill('40');
     await form.getByRole('button', { name: 'Send approve_plan' }).click();
     await page.locator('#session-status[data-status="completed"]').waitFor({ timeout: 15_000 });
+    await expect.poll(() => page.locator('#announcer').textContent()).toContain('This session is completed');
     expect(await wf.exited).toBe(0);
     expect(await page.locator('form.waiter').count()).toBe(0);
     expect(await page.locator('.control-panel').isHidden()).toBe(true);
@@ -191,6 +201,38 @@ describe.skipIf(!hasChromium)(chromiumTitle('controlling live sessions from the 
     await page.locator('#session-status[data-status="completed"]').waitFor({ timeout: 15_000 });
     expect(wf.stderr()).toContain('answer {"code":"ABC"}');
     // The browser logs the refused request (400); nothing else.
+    expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
+  });
+
+  it('falls back to a JSON text area for a schema it cannot turn into fields, and renders an enum as a choice', async () => {
+    const { page, errors } = tab;
+    const wf = await startWorkflow(join(REPO_ROOT, 'test', 'ui', 'fixtures', 'jsonWorkflow.mjs'), [tracesDir]);
+    await openSession(page, wf.sessionId);
+    const tags = page.locator('form.waiter[data-signal="set_tags"]');
+    await tags.waitFor({ timeout: 15_000 });
+    const area = tags.getByLabel('Payload (JSON)');
+    expect(await area.inputValue()).toBe('{}');
+    await area.fill('{"tags": [');
+    await tags.getByRole('button', { name: 'Send set_tags' }).click();
+    await tags.locator('.field-error').filter({ hasText: 'not valid JSON' }).waitFor();
+    await area.fill('{"tags": []}');
+    await tags.getByRole('button', { name: 'Send set_tags' }).click();
+    await tags.locator('.form-error').filter({ hasText: /invalid payload for signal 'set_tags'.*tags/ }).waitFor();
+    await area.fill('{"tags": ["urgent", "billing"]}');
+    await tags.getByRole('button', { name: 'Send set_tags' }).click();
+    const priority = page.locator('form.waiter[data-signal="set_priority"]');
+    await priority.waitFor({ timeout: 15_000 });
+    expect(await page.locator('form.waiter[data-signal="set_tags"]').count()).toBe(0);
+    expect(await priority.getByLabel('level').locator('option').allTextContents()).toEqual(['low', 'high']);
+    await priority.getByLabel('level').selectOption({ label: 'high' });
+    await priority.getByLabel('note').fill('much too long');
+    await priority.getByRole('button', { name: 'Send set_priority' }).click();
+    await priority.locator('.field-error').filter({ hasText: 'at most 10 characters' }).waitFor();
+    await priority.getByLabel('note').fill('today');
+    await priority.getByRole('button', { name: 'Send set_priority' }).click();
+    await page.locator('#session-status[data-status="completed"]').waitFor({ timeout: 15_000 });
+    expect(wf.stderr()).toContain('tags {"tags":["urgent","billing"]}');
+    expect(wf.stderr()).toContain('priority {"level":"high","note":"today"}');
     expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
   });
 

@@ -75,6 +75,12 @@ describe.skipIf(!hasChromium)(chromiumTitle('sign-in from the printed link'), ()
     // Real browsers would show these; a 404 for the test's own cancel is expected.
     expect(errors).toEqual([]);
     expect(second.errors.filter((e) => !/404/.test(e))).toEqual([]);
+    // Signing out in one tab ends the sign-in of the browser: steering is refused again.
+    await second.page.getByRole('button', { name: 'Sign out' }).click();
+    await second.page.locator('#auth-state').getByText('Sign in to steer sessions').waitFor();
+    expect(await ui.context.cookies(ui.url)).toEqual([]);
+    const refused = await page.evaluate(async () => (await fetch('/_inspector/cancel/no-such-session', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).status);
+    expect(refused).toBe(403);
     await page.close();
     await second.page.close();
   });

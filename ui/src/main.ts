@@ -1,11 +1,12 @@
 import './styles/base.css';
 import { ApiError, setUnauthorizedHandler } from './api';
 import { mountSessionPage } from './control/sessionPage';
-import { h } from './dom';
-import { startEventHub, type EventHub, type StreamState } from './events';
+import { announce, h } from './dom';
+import { startEventHub, type EventHub } from './eventHub';
+import type { StreamState } from './events';
 import { mountSessionList } from './list/sessionList';
-import { setRoute, watchRoute, type Route } from './router';
-import { authState, renderSignIn, signIn, takeCredentialFromHash, type AuthState } from './signIn';
+import { parseRoute, setRoute, watchRoute, type Route } from './router';
+import { authState, renderSignIn, signIn, signOut, takeCredentialFromHash, type AuthState } from './signIn';
 
 type Mounted = { key: string; destroy(): void; selectSpan?(spanId: string | undefined): void };
 
@@ -30,7 +31,25 @@ const main = h('main', { id: 'main' });
 
 function renderAuth(): void {
   authBadge.textContent = '';
-  if (auth.signed_in) authBadge.append(h('span', { class: 'muted' }, 'signed in'));
+  if (auth.signed_in) {
+    authBadge.append(h('span', { class: 'muted' }, 'signed in'));
+    if (auth.via === 'cookie') {
+      const out = h('button', { type: 'button', class: 'link', id: 'sign-out' }, 'Sign out');
+      out.addEventListener('click', () => {
+        signOut().then(
+          () => {
+            auth = { ...auth, signed_in: false };
+            delete auth.via;
+            renderAuth();
+            if (auth.sign_in_required_to_read) setRoute({ name: 'signIn' });
+            else show(parseRoute(location.hash), true);
+          },
+          (err: unknown) => announce(`Could not sign out: ${err instanceof Error ? err.message : String(err)}`),
+        );
+      });
+      authBadge.append(' ', out);
+    }
+  }
   else authBadge.append(h('a', { href: '#/sign-in' }, 'Sign in to steer sessions'));
 }
 
@@ -38,14 +57,14 @@ function keyOf(route: Route): string {
   return route.name === 'session' ? `s:${route.sessionId}` : route.name;
 }
 
-function show(route: Route): void {
+function show(route: Route, remount = false): void {
   if (auth.sign_in_required_to_read && !auth.signed_in && route.name !== 'signIn') {
     setRoute({ name: 'signIn' }, true);
     route = { name: 'signIn' };
   }
   const key = keyOf(route);
   // Same session, another span: let the view select it instead of remounting.
-  if (current && current.key === key && route.name === 'session') {
+  if (!remount && current && current.key === key && route.name === 'session') {
     current.selectSpan?.(route.spanId);
     return;
   }

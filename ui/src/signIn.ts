@@ -31,6 +31,11 @@ export async function signIn(credential: { code: string } | { token: string }): 
   await postJson('/_inspector/login', credential);
 }
 
+/** Ends this browser's sign-in (the cookie is cleared). */
+export async function signOut(): Promise<void> {
+  await postJson('/_inspector/logout', {});
+}
+
 /** Whether this browser is signed in. */
 export function authState(): Promise<AuthState> {
   return getJson<AuthState>('/_inspector/auth');

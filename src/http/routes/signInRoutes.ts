@@ -49,7 +49,8 @@ export function signInRoutes(options: SignInRouteOptions): Route[] {
           if (!security.tokenMatches(parsed.data.token)) throw new HttpError(403, 'UNAUTHORIZED', 'that is not the access token: copy the `API token:` line `mcpscope serve` printed on stderr (or MCPSCOPE_TOKEN)');
           secret = signIn.openSession();
         }
-        res.setHeader('Set-Cookie', signIn.cookie(secret));
+        // Behind a TLS-terminating reverse proxy (an allowed https Origin), the cookie must not travel over plain http.
+        res.setHeader('Set-Cookie', signIn.cookie(secret, req.headers.origin?.toLowerCase().startsWith('https://') === true));
         sendJson(res, { signed_in: true });
       },
     },

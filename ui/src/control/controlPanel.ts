@@ -18,7 +18,7 @@ export function controlPanel(sessionId: string, signedIn: () => boolean): { elem
   const status = h('p', { class: 'control-status', id: 'control-status', role: 'status' });
   const pause = h('button', { type: 'button', id: 'control-pause' }, 'Pause');
   const resume = h('button', { type: 'button', id: 'control-resume' }, 'Resume');
-  const step = h('button', { type: 'button', id: 'control-step', title: 'Release the next held request' }, 'Step');
+  const step = h('button', { type: 'button', id: 'control-step', title: 'Let one request through while paused' }, 'Step');
   const cancel = h('button', { type: 'button', id: 'control-cancel', class: 'danger' }, 'Cancel session…');
   const cancelReason = h('input', { type: 'text', id: 'cancel-reason', placeholder: 'reason (optional)', 'aria-label': 'Cancel reason', maxlength: 500 });
   const cancelConfirm = h('button', { type: 'button', id: 'control-cancel-confirm', class: 'danger' }, 'Cancel the session');
@@ -128,7 +128,7 @@ export function controlPanel(sessionId: string, signedIn: () => boolean): { elem
       signInNote.hidden = canSteer;
       pause.disabled = !canSteer || live.paused || live.cancelled;
       resume.disabled = !canSteer || !live.paused || live.cancelled;
-      step.disabled = !canSteer || !live.paused || live.cancelled || live.held.every((i) => i.awaiting_approval);
+      step.disabled = !canSteer || !live.paused || live.cancelled;
       cancel.disabled = !canSteer || live.cancelled;
       element.dataset.paused = String(live.paused);
 

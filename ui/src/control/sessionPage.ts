@@ -1,7 +1,8 @@
 import { ApiError, getJson, sessionPath, type SessionDetail, type SessionRow } from '../api';
-import { h } from '../dom';
-import type { EventHub, LiveEvent } from '../events';
-import { applyEvent, isFinal } from '../list/sessionModel';
+import { announce, h } from '../dom';
+import type { EventHub } from '../eventHub';
+import type { LiveEvent } from '../events';
+import { applyEvent, describeStatus, isFinal } from '../list/sessionModel';
 import { setRoute } from '../router';
 import { mountSessionView, type SessionViewHandle } from '../trace/sessionView';
 import { controlPanel } from './controlPanel';
@@ -73,6 +74,7 @@ export function mountSessionPage(root: HTMLElement, hub: EventHub, sessionId: st
     const next = applyEvent(row, e);
     if (next) {
       const wasFinal = isFinal(row.status);
+      if (next.status !== row.status || next.waiting_on !== row.waiting_on) announce(`This session is ${describeStatus(next)}`);
       row = next;
       header.update(row);
       if (!wasFinal && isFinal(row.status)) setLive(false);

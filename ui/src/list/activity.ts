@@ -1,6 +1,6 @@
 import { h } from '../dom';
-import type { EventHub, LiveEvent } from '../events';
-import { RECENT_MAX } from '../events';
+import { RECENT_MAX, type EventHub } from '../eventHub';
+import type { LiveEvent } from '../events';
 
 /**
  * "Live activity": the recent events of every session, newest first, each once (it survives a

@@ -1,6 +1,7 @@
 import { ApiError, getJson, sessionPath, type SessionDetail, type SessionPage, type SessionRow } from '../api';
 import { announce, badgeOf, formatDuration, formatTime, h } from '../dom';
-import type { EventHub, LiveEvent } from '../events';
+import type { EventHub } from '../eventHub';
+import type { LiveEvent } from '../events';
 import { routeHash, setRoute } from '../router';
 import { mountActivity } from './activity';
 import { applyEvent, compareRows, describeStatus, filterQuery, isFinal, matchesFilter, type ListFilter } from './sessionModel';
@@ -149,7 +150,7 @@ export function mountSessionList(root: HTMLElement, hub: EventHub): { destroy():
     const tr = h(
       'tr',
       { 'data-session-id': r.id, tabindex: focusable ? 0 : -1, class: 'session-row' },
-      h('td', { class: 'col-title' }, h('a', { href, tabindex: -1 }, r.title || r.id), h('div', { class: 'muted mono small' }, r.id), r.reason ? h('div', { class: 'reason small' }, r.reason) : undefined),
+      h('td', { class: 'col-title' }, h('a', { href, tabindex: -1, title: r.title || r.id }, r.title || r.id), h('div', { class: 'muted mono small' }, r.id), r.reason ? h('div', { class: 'reason small', title: r.reason }, r.reason) : undefined),
       h('td', { class: 'col-engine' }, r.engine),
       h('td', {}, h('span', { class: badge.cls, 'data-status': r.status }, badge.label)),
       h('td', { class: 'col-started' }, formatTime(r.started_at)),
