@@ -17,6 +17,7 @@ const suites: Record<string, () => Promise<BenchSuite>> = {
   start: async () => (await import('./startBench.js')).startBench,
   otel: async () => (await import('./otelBench.js')).otelBench,
   'otel-export': async () => (await import('./otelExportBench.js')).otelExportBench,
+  ui: async () => (await import('./uiBench.js')).uiBench,
 };
 
 /** Suites whose rows another suite already runs: only when asked for by name. */
