@@ -144,7 +144,6 @@ const SIZE_ALLOWED: Record<string, string> = {
   'sessions/controlServer.ts:startControlServer': RESHAPED_ELSEWHERE,
   'sessions/liveSession.ts:createLiveSession': RESHAPED_ELSEWHERE,
   'sessions/remoteSessions.ts:watchRemoteSessions': RESHAPED_ELSEWHERE,
-  'sessions/requestGate.ts:createRequestGate': RESHAPED_ELSEWHERE,
   'otel/sessionWriterPool.ts:createSessionWriterPool': RESHAPED_ELSEWHERE,
   'http/routes/eventsRoute.ts:eventsRoute': 'route factory holding the SSE replay buffer and client set; being reshaped by uishell',
   'http/startGateway.ts:startGateway': 'the gateway wiring in one reading order; being reshaped by uishell',
