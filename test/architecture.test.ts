@@ -141,8 +141,6 @@ const CLOSURE_FACTORY = 'closure factory over shared state: to become a class of
  */
 const SIZE_ALLOWED: Record<string, string> = {
   'commands/proxyCommand.ts:run': RESHAPED_ELSEWHERE,
-  'sessions/controlServer.ts:startControlServer': RESHAPED_ELSEWHERE,
-  'sessions/liveSession.ts:createLiveSession': RESHAPED_ELSEWHERE,
   'sessions/remoteSessions.ts:watchRemoteSessions': RESHAPED_ELSEWHERE,
   'otel/sessionWriterPool.ts:createSessionWriterPool': RESHAPED_ELSEWHERE,
   'http/routes/eventsRoute.ts:eventsRoute': 'route factory holding the SSE replay buffer and client set; being reshaped by uishell',
