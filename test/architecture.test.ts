@@ -141,8 +141,6 @@ const CLOSURE_FACTORY = 'closure factory over shared state: to become a class of
  */
 const SIZE_ALLOWED: Record<string, string> = {
   'commands/proxyCommand.ts:run': RESHAPED_ELSEWHERE,
-  'sessions/remoteSessions.ts:watchRemoteSessions': RESHAPED_ELSEWHERE,
-  'otel/sessionWriterPool.ts:createSessionWriterPool': RESHAPED_ELSEWHERE,
   'http/routes/eventsRoute.ts:eventsRoute': 'route factory holding the SSE replay buffer and client set; being reshaped by uishell',
   'http/startGateway.ts:startGateway': 'the gateway wiring in one reading order; being reshaped by uishell',
   'instrumentation/redaction.ts:createRedactor': 'compiles the rules once into closures the hot path calls without property lookups (bench "recorder hot path")',
