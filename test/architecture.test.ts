@@ -139,8 +139,6 @@ const CLOSURE_FACTORY = 'closure factory over shared state: to become a class of
  * list only shrinks.
  */
 const SIZE_ALLOWED: Record<string, string> = {
-  'http/routes/eventsRoute.ts:eventsRoute': 'route factory holding the SSE replay buffer and client set; being reshaped by uishell',
-  'http/startGateway.ts:startGateway': 'the gateway wiring in one reading order; being reshaped by uishell',
   'instrumentation/redaction.ts:createRedactor': 'compiles the rules once into closures the hot path calls without property lookups (bench "recorder hot path")',
   'proxy/lineFramer.ts:createLineFramer': 'one byte-scanning loop with its buffer state, on the forwarding path (bench "proxy-big")',
   'proxy/recordingQueue.ts:createRecordingQueue': CLOSURE_FACTORY,
