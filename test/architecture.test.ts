@@ -143,7 +143,6 @@ const SIZE_ALLOWED: Record<string, string> = {
   'proxy/lineFramer.ts:createLineFramer': 'one byte-scanning loop with its buffer state, on the forwarding path (bench "proxy-big")',
   'proxy/recordingQueue.ts:createRecordingQueue': CLOSURE_FACTORY,
   'proxy/startProxy.ts:startProxy': CLOSURE_FACTORY,
-  'store/compressionWorker.ts:sharedPool': CLOSURE_FACTORY,
 };
 
 describe('sizes', () => {
