@@ -104,28 +104,8 @@ export const proxyCommand: Command = {
   summary: 'run an MCP server behind a transparent recording proxy',
   usage,
   async run(ctx: CommandContext): Promise<number> {
-    const dashdash = ctx.argv.indexOf('--');
-    const flagArgs = dashdash === -1 ? ctx.argv : ctx.argv.slice(0, dashdash);
-    const command = dashdash === -1 ? [] : ctx.argv.slice(dashdash + 1);
-    const { values, positionals } = withUsageErrors('proxy', () => parseArgs({ args: flagArgs, options, strict: true, allowPositionals: true }));
-    if (positionals.length > 0) throw new UsageError(`proxy: unexpected argument ${JSON.stringify(positionals[0])} (put the server command after --)`);
-    if (values.url !== undefined && command.length > 0) throw new UsageError('proxy: give either --url or a command after --, not both');
-    if (values.url === undefined && command.length === 0) throw new UsageError('proxy: missing the server command (after --) or --url');
-    if (values.header !== undefined && values.url === undefined) throw new UsageError('proxy: --header needs --url');
-    if ((values['allowed-host'] ?? values['allowed-origin']) !== undefined && values.listen === undefined) throw new UsageError('proxy: --allowed-host and --allowed-origin need --listen');
-    if (values.listen !== undefined && values['session-id'] !== undefined) throw new UsageError('proxy: --session-id cannot be used with --listen (each client gets its own session)');
-    const idleSeconds = numberFlag('idle-timeout', values['idle-timeout'], false);
-    const maxSessions = numberFlag('max-sessions', values['max-sessions'], true);
-    if ((idleSeconds !== undefined || maxSessions !== undefined) && values.listen === undefined) throw new UsageError('proxy: --idle-timeout and --max-sessions need --listen');
-    if (values.url !== undefined && !/^https?:\/\/[^/]/i.test(values.url)) throw new UsageError(`proxy: --url must be an http(s) URL`);
-    const maxLineBytes = values['max-line-bytes'] === undefined ? undefined : parseMaxLineBytes(values['max-line-bytes']);
-    if (maxLineBytes !== undefined && values.listen !== undefined) throw new UsageError('proxy: --max-line-bytes applies to a stdio client, not to --listen');
-    const sessionId = values['session-id'] === undefined ? undefined : assertSessionId(values['session-id']);
-    const upstream: UpstreamSpec =
-      values.url !== undefined
-        ? { kind: 'http', url: values.url, headers: parseHeaders(values.header) }
-        : { kind: 'stdio', command: command[0]!, args: command.slice(1), env: ctx.env };
-
+    const plan = parseProxyArgs(ctx);
+    const { values } = plan;
     const config = resolveConfig({ tracesDir: values['traces-dir'], token: values.token, allowedHosts: values['allowed-host'], allowedOrigins: values['allowed-origin'] }, ctx.env);
     if (values['otlp-endpoint'] !== undefined && values['no-record']) throw new UsageError('proxy: --otlp-endpoint exports recorded spans: it cannot be used with --no-record');
     const otlp = values['no-record'] ? undefined : await startOtlpExportFor(values['otlp-endpoint'], ctx.env, ctx.stderr);
@@ -135,72 +115,129 @@ export const proxyCommand: Command = {
     // Each session's steering opens its trace writer (so live status changes reach that meta).
     const recording = (steering: ProxySteering): OpenRecording | undefined =>
       values['no-record'] ? undefined : recordTo((info) => steering.openTraceWriter(info, otlp ? [otlp.exporterFor()] : undefined), { onError: (err) => log(`recording: ${describeError(err)}`) });
-
-    const breakOn = values['break-on'] ?? [];
-    if (values.listen !== undefined) {
-      // A malformed pattern fails here (INVALID_ARGUMENT), before anything listens.
-      for (const pattern of breakOn) parseBreakpointPattern(pattern);
-      const steer = (id: string): ListenSteering => {
-        const steering = createProxySteering({ tracesDir: config.tracesDir, sessionId: id, breakOn, log });
-        const openRecording = recording(steering);
-        return {
-          gate: steering.gate,
-          ...(openRecording ? { openRecording } : {}),
-          attach: (handle) => steering.attach(handle),
-          close: () => steering.close(),
-        };
-      };
-      // Loaded only with --listen: the HTTP server stack adds ~160 ms to start-up here.
-      const { startListenServer } = await import('../proxy/listenServer.js');
-      const server = await startListenServer({
-        listen: values.listen,
-        upstream,
-        stderr: ctx.stderr,
-        ...(config.token !== undefined ? { token: config.token } : {}),
-        ...(config.allowedHosts ? { allowedHosts: config.allowedHosts } : {}),
-        ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
-        ...(values.title !== undefined ? { title: values.title } : {}),
-        ...(idleSeconds !== undefined ? { idleTimeoutMs: idleSeconds * 1000 } : {}),
-        ...(maxSessions !== undefined ? { maxSessions } : {}),
-        steer,
-      });
-      log(`listening on ${server.url}`);
-      if (config.token === undefined) log(`access token: ${server.token}`);
-      await new Promise<void>((resolve) => {
-        if (ctx.signal.aborted) resolve();
-        ctx.signal.addEventListener('abort', () => resolve(), { once: true });
-      });
-      await server.close();
-      await otlp?.shutdown();
-      return 0;
-    }
-
-    // Live control: the gate holds requests on pause/--break-on; serve steers over a socket.
-    const steering = createProxySteering({ tracesDir: config.tracesDir, sessionId: sessionId ?? newSessionId(), breakOn, log });
-    const openRecording = recording(steering);
-    const handle = await startProxy({
-      upstream,
-      clientIn: ctx.stdin,
-      clientOut: ctx.stdout,
-      stderr: ctx.stderr,
-      sessionId: steering.sessionId,
-      gate: steering.gate,
-      ...(maxLineBytes !== undefined ? { maxLineBytes } : {}),
-      ...(values.title !== undefined ? { title: values.title } : {}),
-      ...(openRecording ? { openRecording } : {}),
-    });
-    await steering.attach(handle);
-    if (sessionId === undefined) log(`session ${handle.sessionId}${openRecording ? ` (traces in ${config.tracesDir})` : ''}`);
-    const stop = (): void => void handle.close();
-    if (ctx.signal.aborted) stop();
-    else ctx.signal.addEventListener('abort', stop, { once: true });
-    const result = await handle.done;
-    await steering.close();
-    await otlp?.shutdown();
-    ctx.signal.removeEventListener('abort', stop);
-    if (result.status !== 'completed') log(`session ${handle.sessionId} ${result.status}: ${result.reason ?? ''}`);
-    // Nothing more to read: let the process exit.
-    ctx.stdin.destroy();
-    return result.exitCode;
+    const setup: ProxySetup = { ...plan, config, log, recording, breakOn: values['break-on'] ?? [], stopExport: async () => void (await otlp?.shutdown()) };
+    return values.listen !== undefined ? runListening(ctx, setup, values.listen) : runStdio(ctx, setup);
   },
 };
+
+/** The proxy's flags, checked together. */
+interface ProxyPlan {
+  values: ReturnType<typeof parseFlags>['values'];
+  upstream: UpstreamSpec;
+  sessionId: string | undefined;
+  idleSeconds: number | undefined;
+  maxSessions: number | undefined;
+  maxLineBytes: number | undefined;
+}
+
+/** What both ways of serving clients share. */
+interface ProxySetup extends ProxyPlan {
+  config: ReturnType<typeof resolveConfig>;
+  log: (line: string) => void;
+  recording: (steering: ProxySteering) => OpenRecording | undefined;
+  breakOn: string[];
+  /** Sends what the OTLP export still holds, when there is one. */
+  stopExport: () => Promise<void>;
+}
+
+function parseFlags(flagArgs: string[]) {
+  return withUsageErrors('proxy', () => parseArgs({ args: flagArgs, options, strict: true, allowPositionals: true }));
+}
+
+/** Parses and cross-checks the flags; throws UsageError for a bad combination. */
+function parseProxyArgs(ctx: CommandContext): ProxyPlan {
+  const dashdash = ctx.argv.indexOf('--');
+  const flagArgs = dashdash === -1 ? ctx.argv : ctx.argv.slice(0, dashdash);
+  const command = dashdash === -1 ? [] : ctx.argv.slice(dashdash + 1);
+  const { values, positionals } = parseFlags(flagArgs);
+  if (positionals.length > 0) throw new UsageError(`proxy: unexpected argument ${JSON.stringify(positionals[0])} (put the server command after --)`);
+  if (values.url !== undefined && command.length > 0) throw new UsageError('proxy: give either --url or a command after --, not both');
+  if (values.url === undefined && command.length === 0) throw new UsageError('proxy: missing the server command (after --) or --url');
+  if (values.header !== undefined && values.url === undefined) throw new UsageError('proxy: --header needs --url');
+  if ((values['allowed-host'] ?? values['allowed-origin']) !== undefined && values.listen === undefined) throw new UsageError('proxy: --allowed-host and --allowed-origin need --listen');
+  if (values.listen !== undefined && values['session-id'] !== undefined) throw new UsageError('proxy: --session-id cannot be used with --listen (each client gets its own session)');
+  const idleSeconds = numberFlag('idle-timeout', values['idle-timeout'], false);
+  const maxSessions = numberFlag('max-sessions', values['max-sessions'], true);
+  if ((idleSeconds !== undefined || maxSessions !== undefined) && values.listen === undefined) throw new UsageError('proxy: --idle-timeout and --max-sessions need --listen');
+  if (values.url !== undefined && !/^https?:\/\/[^/]/i.test(values.url)) throw new UsageError(`proxy: --url must be an http(s) URL`);
+  const maxLineBytes = values['max-line-bytes'] === undefined ? undefined : parseMaxLineBytes(values['max-line-bytes']);
+  if (maxLineBytes !== undefined && values.listen !== undefined) throw new UsageError('proxy: --max-line-bytes applies to a stdio client, not to --listen');
+  const sessionId = values['session-id'] === undefined ? undefined : assertSessionId(values['session-id']);
+  const upstream: UpstreamSpec =
+    values.url !== undefined
+      ? { kind: 'http', url: values.url, headers: parseHeaders(values.header) }
+      : { kind: 'stdio', command: command[0]!, args: command.slice(1), env: ctx.env };
+  return { values, upstream, sessionId, idleSeconds, maxSessions, maxLineBytes };
+}
+
+/** `--listen`: serves clients over Streamable HTTP until the command is aborted. */
+async function runListening(ctx: CommandContext, s: ProxySetup, listen: string): Promise<number> {
+  const { config, values, breakOn, log } = s;
+  // A malformed pattern fails here (INVALID_ARGUMENT), before anything listens.
+  for (const pattern of breakOn) parseBreakpointPattern(pattern);
+  const steer = (id: string): ListenSteering => {
+    const steering = createProxySteering({ tracesDir: config.tracesDir, sessionId: id, breakOn, log });
+    const openRecording = s.recording(steering);
+    return {
+      gate: steering.gate,
+      ...(openRecording ? { openRecording } : {}),
+      attach: (handle) => steering.attach(handle),
+      close: () => steering.close(),
+    };
+  };
+  // Loaded only with --listen: the HTTP server stack adds ~160 ms to start-up here.
+  const { startListenServer } = await import('../proxy/listenServer.js');
+  const server = await startListenServer({
+    listen,
+    upstream: s.upstream,
+    stderr: ctx.stderr,
+    ...(config.token !== undefined ? { token: config.token } : {}),
+    ...(config.allowedHosts ? { allowedHosts: config.allowedHosts } : {}),
+    ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
+    ...(values.title !== undefined ? { title: values.title } : {}),
+    ...(s.idleSeconds !== undefined ? { idleTimeoutMs: s.idleSeconds * 1000 } : {}),
+    ...(s.maxSessions !== undefined ? { maxSessions: s.maxSessions } : {}),
+    steer,
+  });
+  log(`listening on ${server.url}`);
+  if (config.token === undefined) log(`access token: ${server.token}`);
+  await new Promise<void>((resolve) => {
+    if (ctx.signal.aborted) resolve();
+    ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await server.close();
+  await s.stopExport();
+  return 0;
+}
+
+/** One stdio client: runs until the upstream or the client ends; resolves to the upstream's exit code. */
+async function runStdio(ctx: CommandContext, s: ProxySetup): Promise<number> {
+  const { config, values, log, sessionId } = s;
+  // Live control: the gate holds requests on pause/--break-on; serve steers over a socket.
+  const steering = createProxySteering({ tracesDir: config.tracesDir, sessionId: sessionId ?? newSessionId(), breakOn: s.breakOn, log });
+  const openRecording = s.recording(steering);
+  const handle = await startProxy({
+    upstream: s.upstream,
+    clientIn: ctx.stdin,
+    clientOut: ctx.stdout,
+    stderr: ctx.stderr,
+    sessionId: steering.sessionId,
+    gate: steering.gate,
+    ...(s.maxLineBytes !== undefined ? { maxLineBytes: s.maxLineBytes } : {}),
+    ...(values.title !== undefined ? { title: values.title } : {}),
+    ...(openRecording ? { openRecording } : {}),
+  });
+  await steering.attach(handle);
+  if (sessionId === undefined) log(`session ${handle.sessionId}${openRecording ? ` (traces in ${config.tracesDir})` : ''}`);
+  const stop = (): void => void handle.close();
+  if (ctx.signal.aborted) stop();
+  else ctx.signal.addEventListener('abort', stop, { once: true });
+  const result = await handle.done;
+  await steering.close();
+  await s.stopExport();
+  ctx.signal.removeEventListener('abort', stop);
+  if (result.status !== 'completed') log(`session ${handle.sessionId} ${result.status}: ${result.reason ?? ''}`);
+  // Nothing more to read: let the process exit.
+  ctx.stdin.destroy();
+  return result.exitCode;
+}

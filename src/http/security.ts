@@ -1,21 +1,11 @@
-import { createAccessPolicy } from '../core/accessPolicy.js';
+import { createAccessPolicy, type AccessPolicyOptions } from '../core/accessPolicy.js';
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from './errors.js';
 
 export { isLoopbackHost, newAccessToken } from '../core/accessPolicy.js';
 
-/** Options of {@link createSecurity}. */
-export interface SecurityOptions {
-  /** The address the gateway is bound to. */
-  host: string;
-  /** The port actually bound (after port 0 was resolved). */
-  port: number;
-  token: string;
-  /** Extra accepted `Host` values: `name` (meaning `name:<bound port>`) or `name:port`. */
-  allowedHosts?: string[];
-  /** Extra accepted `Origin` values, e.g. `https://example.test`. CORS headers are sent to these only. */
-  allowedOrigins?: string[];
-}
+/** Options of {@link createSecurity}: the access policy's (CORS headers go to `allowedOrigins` only). */
+export type SecurityOptions = AccessPolicyOptions;
 
 /** The checks every request goes through (see {@link createSecurity}). */
 export interface Security {

@@ -1,11 +1,12 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { InspectorError } from '../core/errors.js';
+import { firstIssue } from '../core/zodIssues.js';
 import type { SessionControl } from '../sessions/sessionControl.js';
 import { createSessionCatalog, type SessionCatalog, type SessionIndexLike } from '../catalog/sessionCatalog.js';
-import { HttpError, sendError } from './errors.js';
-import { createRouter, type RouteMatch } from './router.js';
+import { handleRequest } from './handleRequest.js';
+import { createRouter } from './router.js';
 import { controlRoutes } from './routes/controlRoutes.js';
 import { eventsRoute, type SseOptions } from './routes/eventsRoute.js';
 import { healthRoute } from './routes/healthRoute.js';
@@ -18,7 +19,7 @@ import { signInRoutes } from './routes/signInRoutes.js';
 import { uiRoutes } from './routes/uiRoutes.js';
 import { createSignIn } from './signIn.js';
 import { defaultUiDir, loadUiBundle } from './uiAssets.js';
-import { CORS_ALLOWED_HEADERS, createSecurity, isLoopbackHost, newAccessToken, type Security } from './security.js';
+import { createSecurity, isLoopbackHost, newAccessToken } from './security.js';
 
 /** Options of {@link startGateway}. */
 export interface GatewayOptions {
@@ -113,64 +114,34 @@ const OptionsSchema = z.object({
  * link for a browser (`<url>/#code=...`) and, on its own line, the token for API clients.
  */
 export async function startGateway(options: GatewayOptions): Promise<GatewayHandle> {
-  const parsed = OptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new InspectorError('INVALID_ARGUMENT', `invalid gateway option ${issue.path.join('.')}: ${issue.message}`);
-  }
-  const { host, port, tracesDir } = parsed.data;
-  const log = options.log;
-  if (!isLoopbackHost(host) && options.token === undefined) {
-    throw new InspectorError('INVALID_ARGUMENT', `refusing to bind ${host}: a non-loopback address needs an explicit access token (--token or MCPSCOPE_TOKEN)`);
-  }
-  const token = options.token ?? newAccessToken();
-  const { control } = options;
-  // A catalog made here (none was given) is closed with the gateway.
-  const ownCatalog = options.catalog ? undefined : createSessionCatalog({ tracesDir, ...(control ? { control } : {}), index: options.index ?? NO_RECORDED_SESSIONS, watch: false, log });
-  const catalog = options.catalog ?? ownCatalog!;
-
-  const events = eventsRoute(control?.bus, options.sse ?? {}, log);
-  const mcp = mcpRoute(options.createMcpServer, { ...(options.mcpIdleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.mcpIdleTimeoutMs }), log });
-  const ingest = options.otlp === false ? undefined : createOtlpIngest({ tracesDir, ...(control ? { bus: control.bus } : {}), ...(options.otlp?.idleMs !== undefined ? { idleMs: options.otlp.idleMs } : {}), ...(options.otlp?.exporters ? { exporters: options.otlp.exporters } : {}), log });
-  const ui = loadUiBundle(options.uiDir ?? defaultUiDir());
-  if ('missing' in ui) log(`mcpscope: browser UI unavailable: ${ui.missing}`);
-  const timeouts = { ...DEFAULT_GATEWAY_TIMEOUTS, ...parsed.data.timeouts };
-  timeouts.requestMs = Math.max(timeouts.requestMs, timeouts.headersMs);
-  const server = createServer({
-    maxHeaderSize: 16 * 1024,
-    requestTimeout: timeouts.requestMs,
-    headersTimeout: timeouts.headersMs,
-    keepAliveTimeout: timeouts.keepAliveMs,
-    // node:http checks the two limits above this often; headersTimeout counts from the moment a
-    // connection opens (or a later request starts), so it also ends connections that send nothing.
-    connectionsCheckingInterval: Math.max(5, Math.min(30_000, Math.floor(timeouts.headersMs / 4))),
-  });
+  const config = checkOptions(options);
+  const { host, port, tracesDir, token } = config;
+  const { log } = options;
+  const parts = startParts(options, tracesDir);
+  const server = createGatewayServer(config.timeouts);
   await listen(server, port, host).catch(async (err: NodeJS.ErrnoException) => {
-    events.close();
-    await mcp.close();
-    await ownCatalog?.close();
-    await ingest?.close();
+    await parts.close();
     if (err.code === 'EADDRINUSE') throw new InspectorError('UNAVAILABLE', `port ${port} on ${host} is already in use`, { cause: err });
     throw new InspectorError('UNAVAILABLE', `cannot listen on ${host}:${port}: ${err.message}`, { cause: err });
   });
   const boundPort = (server.address() as AddressInfo).port;
-  const security = createSecurity({ host, port: boundPort, token, ...pick(parsed.data, 'allowedHosts', 'allowedOrigins') });
+  const security = createSecurity({ host, port: boundPort, token, ...pick(config, 'allowedHosts', 'allowedOrigins') });
   const signIn = createSignIn({ port: boundPort });
   const bracketHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   const url = `http://${bracketHost}:${boundPort}`;
   const signInUrl = () => `${url}/#code=${signIn.newCode()}`;
 
   const route = createRouter([
-    ...uiRoutes(ui),
+    ...uiRoutes(parts.ui),
     ...signInRoutes({ signIn, security, freshLink: signInUrl, log }),
     healthRoute(),
-    sessionsRoute(catalog),
-    sessionRoute(catalog),
+    sessionsRoute(parts.catalog),
+    sessionRoute(parts.catalog),
     traceRoute({ tracesDir, log }),
-    events.route,
-    ...controlRoutes(catalog),
-    mcp.route,
-    otlpRoute(ingest, options.otlp ? options.otlp.bodyLimit : undefined),
+    parts.events.route,
+    ...controlRoutes(parts.catalog),
+    parts.mcp.route,
+    otlpRoute(parts.ingest, options.otlp ? options.otlp.bodyLimit : undefined),
   ]);
   const signedIn = (req: IncomingMessage) => signIn.hasSession(req);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -190,86 +161,75 @@ export async function startGateway(options: GatewayOptions): Promise<GatewayHand
     signInUrl,
     port: boundPort,
     close() {
-      closing ??= (async () => {
-        events.close();
-        await mcp.close();
-        await ownCatalog?.close();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-          setTimeout(() => server.closeAllConnections(), 1000).unref();
-        });
-        await ingest?.close();
-      })();
+      closing ??= parts.close(server);
       return closing;
     },
   };
 }
 
-/**
- * Answers one request: repeated singleton fields (400), Host/Origin (403), CORS preflight,
- * routing (404/405), the token where needed (401), then the route's handler; any error is
- * answered by sendError.
- */
-async function handleRequest(
-  req: IncomingMessage,
-  res: ServerResponse,
-  security: Security,
-  signedIn: (req: IncomingMessage) => boolean,
-  route: ReturnType<typeof createRouter>,
-  log: (line: string) => void,
-): Promise<void> {
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  try {
-    rejectRepeatedFields(req);
-    security.checkHostAndOrigin(req);
-    const cors = security.corsHeaders(req);
-    for (const [k, v] of Object.entries(cors)) res.setHeader(k, v);
-    const target = req.url ?? '/';
-    if (req.method === 'OPTIONS' && cors['Access-Control-Allow-Origin'] && req.headers['access-control-request-method']) {
-      res.writeHead(204, { 'Access-Control-Allow-Methods': 'GET, HEAD, POST, DELETE', 'Access-Control-Allow-Headers': CORS_ALLOWED_HEADERS, 'Access-Control-Max-Age': '600' });
-      res.end();
-      return;
-    }
-    let match: RouteMatch | undefined;
-    let noRoute: unknown;
-    try {
-      match = route(req.method ?? 'GET', target);
-    } catch (err) {
-      noRoute = err;
-    }
-    // Off loopback, even a request for no route needs credentials before it learns so.
-    if (security.tokenEverywhere && match?.route.auth !== 'public') security.checkAuth(req, signedIn);
-    if (match === undefined) throw noRoute;
-    if (match.route.auth === 'token') security.checkAuth(req, signedIn);
-    await match.handler({ req, res, params: match.params, query: match.query });
-  } catch (err) {
-    sendError(res, err, log);
+/** The options checked, with defaults and the token; throws INVALID_ARGUMENT. */
+function checkOptions(options: GatewayOptions) {
+  const parsed = OptionsSchema.safeParse(options);
+  if (!parsed.success) throw new InspectorError('INVALID_ARGUMENT', `invalid gateway option ${firstIssue(parsed.error)}`);
+  const { host } = parsed.data;
+  if (!isLoopbackHost(host) && options.token === undefined) {
+    throw new InspectorError('INVALID_ARGUMENT', `refusing to bind ${host}: a non-loopback address needs an explicit access token (--token or MCPSCOPE_TOKEN)`);
   }
+  const timeouts = { ...DEFAULT_GATEWAY_TIMEOUTS, ...parsed.data.timeouts };
+  timeouts.requestMs = Math.max(timeouts.requestMs, timeouts.headersMs);
+  return { ...parsed.data, token: options.token ?? newAccessToken(), timeouts };
 }
 
-/**
- * Fields that must appear at most once and that node:http would silently reduce to one value
- * (it keeps the first `Host` or `Authorization`): RFC 9112 3.2 requires 400 for several Host
- * lines, and two credentials or origins are just as ambiguous.
- */
-const SINGLE_FIELDS = new Set(['host', 'authorization', 'x-inspector-token', 'origin', 'content-type', 'content-length']);
+/** What the routes serve besides the router: made before listening, closed with the gateway (or when it cannot listen). */
+function startParts(options: GatewayOptions, tracesDir: string) {
+  const { control, log } = options;
+  // A catalog made here (none was given) is closed with the gateway.
+  const ownCatalog = options.catalog ? undefined : createSessionCatalog({ tracesDir, ...(control ? { control } : {}), index: options.index ?? NO_RECORDED_SESSIONS, watch: false, log });
+  const events = eventsRoute(control?.bus, options.sse ?? {}, log);
+  const mcp = mcpRoute(options.createMcpServer, { ...(options.mcpIdleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.mcpIdleTimeoutMs }), log });
+  const ingest = options.otlp === false ? undefined : createOtlpIngest({ tracesDir, ...(control ? { bus: control.bus } : {}), ...(options.otlp?.idleMs !== undefined ? { idleMs: options.otlp.idleMs } : {}), ...(options.otlp?.exporters ? { exporters: options.otlp.exporters } : {}), log });
+  const ui = loadUiBundle(options.uiDir ?? defaultUiDir());
+  if ('missing' in ui) log(`mcpscope: browser UI unavailable: ${ui.missing}`);
+  return {
+    catalog: options.catalog ?? ownCatalog!,
+    events,
+    mcp,
+    ingest,
+    ui,
+    /** Ends streams and sessions; with `server`, stops it too before the ingest closes. */
+    async close(server?: Server): Promise<void> {
+      events.close();
+      await mcp.close();
+      await ownCatalog?.close();
+      if (server) await stopServer(server);
+      await ingest?.close();
+    },
+  };
+}
 
-/** Throws HttpError 400 when a field of {@link SINGLE_FIELDS} appears more than once. */
-function rejectRepeatedFields(req: IncomingMessage): void {
-  const seen = new Set<string>();
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (!SINGLE_FIELDS.has(name)) continue;
-    if (seen.has(name)) throw new HttpError(400, 'BAD_REQUEST', `header ${name} given more than once`, { Connection: 'close' });
-    seen.add(name);
-  }
+function createGatewayServer(timeouts: GatewayTimeouts): Server {
+  return createServer({
+    maxHeaderSize: 16 * 1024,
+    requestTimeout: timeouts.requestMs,
+    headersTimeout: timeouts.headersMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    // node:http checks the two limits above this often; headersTimeout counts from the moment a
+    // connection opens (or a later request starts), so it also ends connections that send nothing.
+    connectionsCheckingInterval: Math.max(5, Math.min(30_000, Math.floor(timeouts.headersMs / 4))),
+  });
+}
+
+function stopServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), 1000).unref();
+  });
 }
 
 const NO_RECORDED_SESSIONS: SessionIndexLike = { list: async () => [], get: async () => undefined };
 
-function listen(server: ReturnType<typeof createServer>, port: number, host: string): Promise<void> {
+function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     server.once('error', onError);

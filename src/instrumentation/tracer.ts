@@ -58,94 +58,122 @@ const MAX_EVENTS = 128;
 
 /** Creates a tracer writing to `options.sink`. */
 export function createTracer(options: TracerOptions): Tracer {
-  const traceId = options.traceId ?? newTraceId();
-  const ours = new WeakMap<SpanContext, TracerSpan>();
-  const contexts = new WeakMap<TracerSpan, SpanContext>();
-  let ended = 0;
+  return new SinkTracer(options);
+}
 
-  const tracer: Tracer = {
-    get spansEnded() {
-      return ended;
-    },
-    startSpan(name, opts = {}) {
-      const parent = opts.parent === null ? undefined : opts.parent ?? currentSpanContext();
-      const context: SpanContext = { traceId: parent?.traceId ?? traceId, spanId: newSpanId() };
-      const parentSpanId = parent?.spanId;
-      const start = nowMicros();
-      const attributes: Attributes = { [Attr.SESSION_ID]: options.sessionId };
-      const events: SpanEvent[] = [];
-      let done = false;
-      const span: TracerSpan = {
-        traceId: context.traceId,
-        spanId: context.spanId,
-        name,
-        get ended() {
-          return done;
-        },
-        setAttribute(key, value) {
-          if (done) return span;
-          if (value === undefined) delete attributes[key];
-          else attributes[key] = toAttributeValue(value);
-          return span;
-        },
-        setAttributes(values) {
-          for (const [k, v] of Object.entries(values)) span.setAttribute(k, v);
-          return span;
-        },
-        addEvent(eventName, values) {
-          if (done || events.length >= MAX_EVENTS) return span;
-          events.push({ name: eventName, time: formatMicros(nowMicros()), ...(values ? { attributes: toAttributes(values) } : {}) });
-          return span;
-        },
-        end(outcome = {}) {
-          if (done) return;
-          done = true;
-          const failed = outcome.error !== undefined && outcome.error !== null && outcome.error !== false;
-          if (failed) {
-            attributes[Attr.ERROR_TYPE] ??= outcome.error instanceof Error ? outcome.error.name : 'error';
-          }
-          const record: Span = {
-            trace_id: context.traceId,
-            span_id: context.spanId,
-            ...(parentSpanId ? { parent_span_id: parentSpanId } : {}),
-            name,
-            kind: opts.kind ?? 'INTERNAL',
-            start_time: formatMicros(start),
-            end_time: formatMicros(Math.max(start, nowMicros())),
-            status: failed ? { status_code: 'ERROR', description: errorMessage(outcome.error) } : { status_code: 'OK' },
-            attributes,
-            ...(events.length > 0 ? { events } : {}),
-          };
-          ended += 1;
-          options.sink.write(record);
-        },
-      };
-      if (opts.attributes) span.setAttributes(opts.attributes);
-      ours.set(context, span);
-      contexts.set(span, context);
-      return span;
-    },
-    withSpan(span, fn) {
-      const context = contexts.get(span) ?? { traceId: span.traceId, spanId: span.spanId };
-      return runWithSpanContext(context, fn);
-    },
-    async startActiveSpan(name, fn, opts) {
-      const span = tracer.startSpan(name, opts);
-      try {
-        const result = await tracer.withSpan(span, () => fn(span));
-        span.end();
-        return result;
-      } catch (err) {
-        span.end({ error: err });
-        throw err;
-      }
-    },
-    activeSpan() {
-      const ctx = currentSpanContext();
-      return ctx ? ours.get(ctx) : undefined;
-    },
+/** The tracer: knows its spans by context so activeSpan can tell its own from others'. */
+class SinkTracer implements Tracer {
+  private readonly traceId: string;
+  private readonly ours = new WeakMap<SpanContext, TracerSpan>();
+  private readonly contexts = new WeakMap<TracerSpan, SpanContext>();
+  private ended = 0;
+
+  constructor(private readonly options: TracerOptions) {
+    this.traceId = options.traceId ?? newTraceId();
+  }
+
+  get spansEnded(): number {
+    return this.ended;
+  }
+
+  readonly startSpan = (name: string, opts: StartSpanOptions = {}): TracerSpan => {
+    const parent = opts.parent === null ? undefined : opts.parent ?? currentSpanContext();
+    const context: SpanContext = { traceId: parent?.traceId ?? this.traceId, spanId: newSpanId() };
+    const span = new RecordingSpan(name, context, parent?.spanId, opts.kind ?? 'INTERNAL', this.options.sessionId, (record) => {
+      this.ended += 1;
+      this.options.sink.write(record);
+    });
+    if (opts.attributes) span.setAttributes(opts.attributes);
+    this.ours.set(context, span);
+    this.contexts.set(span, context);
+    return span;
   };
-  return tracer;
+
+  readonly withSpan = <T>(span: TracerSpan, fn: () => T): T => {
+    const context = this.contexts.get(span) ?? { traceId: span.traceId, spanId: span.spanId };
+    return runWithSpanContext(context, fn);
+  };
+
+  readonly startActiveSpan = async <T>(name: string, fn: (span: TracerSpan) => T | Promise<T>, opts?: StartSpanOptions): Promise<T> => {
+    const span = this.startSpan(name, opts);
+    try {
+      const result = await this.withSpan(span, () => fn(span));
+      span.end();
+      return result;
+    } catch (err) {
+      span.end({ error: err });
+      throw err;
+    }
+  };
+
+  readonly activeSpan = (): TracerSpan | undefined => {
+    const ctx = currentSpanContext();
+    return ctx ? this.ours.get(ctx) : undefined;
+  };
+}
+
+/** One span: collects attributes and events until `end`, then hands its record to `write` once. */
+class RecordingSpan implements TracerSpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  private readonly start = nowMicros();
+  private readonly attributes: Attributes;
+  private readonly events: SpanEvent[] = [];
+  private done = false;
+
+  constructor(
+    readonly name: string,
+    context: SpanContext,
+    private readonly parentSpanId: string | undefined,
+    private readonly kind: SpanKind,
+    sessionId: string,
+    private readonly write: (record: Span) => void,
+  ) {
+    this.traceId = context.traceId;
+    this.spanId = context.spanId;
+    this.attributes = { [Attr.SESSION_ID]: sessionId };
+  }
+
+  get ended(): boolean {
+    return this.done;
+  }
+
+  readonly setAttribute = (key: string, value: unknown): TracerSpan => {
+    if (this.done) return this;
+    if (value === undefined) delete this.attributes[key];
+    else this.attributes[key] = toAttributeValue(value);
+    return this;
+  };
+
+  readonly setAttributes = (values: Record<string, unknown>): TracerSpan => {
+    for (const [k, v] of Object.entries(values)) this.setAttribute(k, v);
+    return this;
+  };
+
+  readonly addEvent = (eventName: string, values?: Record<string, unknown>): TracerSpan => {
+    if (this.done || this.events.length >= MAX_EVENTS) return this;
+    this.events.push({ name: eventName, time: formatMicros(nowMicros()), ...(values ? { attributes: toAttributes(values) } : {}) });
+    return this;
+  };
+
+  readonly end = (outcome: { error?: unknown } = {}): void => {
+    if (this.done) return;
+    this.done = true;
+    const failed = outcome.error !== undefined && outcome.error !== null && outcome.error !== false;
+    if (failed) this.attributes[Attr.ERROR_TYPE] ??= outcome.error instanceof Error ? outcome.error.name : 'error';
+    this.write({
+      trace_id: this.traceId,
+      span_id: this.spanId,
+      ...(this.parentSpanId ? { parent_span_id: this.parentSpanId } : {}),
+      name: this.name,
+      kind: this.kind,
+      start_time: formatMicros(this.start),
+      end_time: formatMicros(Math.max(this.start, nowMicros())),
+      status: failed ? { status_code: 'ERROR', description: errorMessage(outcome.error) } : { status_code: 'OK' },
+      attributes: this.attributes,
+      ...(this.events.length > 0 ? { events: this.events } : {}),
+    });
+  };
 }
 
 function toAttributeValue(value: unknown): AttributeValue {

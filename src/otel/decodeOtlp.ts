@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { InspectorError } from '../core/errors.js';
 import { MAX_JSON_DEPTH, jsonTextTooDeep } from '../core/jsonDepth.js';
 import type { AttributeValue, Attributes } from '../core/span.js';
+import { firstIssue } from '../core/zodIssues.js';
 import type { OtelSpanData } from './otelSpan.js';
 import { OTLP_TRACE_PROTO } from './otlpTraceProto.js';
 
@@ -194,10 +195,7 @@ function fromJson(body: Uint8Array): OtelSpanData[] {
     throw new InspectorError('INVALID_ARGUMENT', `malformed OTLP JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
   const result = JsonRequestSchema.safeParse(parsed);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new InspectorError('INVALID_ARGUMENT', `malformed OTLP JSON at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
+  if (!result.success) throw new InspectorError('INVALID_ARGUMENT', `malformed OTLP JSON at ${firstIssue(result.error, '(root)')}`);
   const spans: OtelSpanData[] = [];
   for (const rs of result.data.resourceSpans ?? []) {
     const resource = jsonAttributes(rs.resource?.attributes);

@@ -47,93 +47,118 @@ interface Entry<T> {
  * latency, and the traffic's thread only ever pushes to an array.
  */
 export function createExportQueue<T>(options: ExportQueueOptions<T>): ExportQueue<T> {
-  const maxQueue = Math.max(1, options.maxQueue ?? 2048);
-  const maxBatch = Math.max(1, options.maxBatch ?? 512);
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  let queue: Entry<T>[] = [];
-  let sending = false;
-  let scheduled = false;
-  /** Called whenever some counter's pending count drops, so drains can look again. */
-  const waiters = new Set<() => void>();
+  return new BoundedExportQueue(options);
+}
 
-  const settle = (entries: Entry<T>[], failed: string | undefined): void => {
+class BoundedExportQueue<T> implements ExportQueue<T> {
+  private readonly maxQueue: number;
+  private readonly maxBatch: number;
+  private readonly timeoutMs: number;
+  private queue: Entry<T>[] = [];
+  private sending = false;
+  private scheduled = false;
+  /** Called whenever some counter's pending count drops, so drains can look again. */
+  private readonly waiters = new Set<() => void>();
+
+  constructor(private readonly options: ExportQueueOptions<T>) {
+    this.maxQueue = Math.max(1, options.maxQueue ?? 2048);
+    this.maxBatch = Math.max(1, options.maxBatch ?? 512);
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  get size(): number {
+    return this.queue.length;
+  }
+
+  add(items: readonly T[], counter: DropCounter): void {
+    if (items.length === 0) return;
+    const room = Math.max(0, this.maxQueue - this.queue.length);
+    const taken = Math.min(room, items.length);
+    for (let i = 0; i < taken; i++) this.queue.push({ item: items[i]!, counter });
+    counter.pending += taken;
+    if (taken < items.length) {
+      counter.dropped += items.length - taken;
+      this.options.onDrop?.(items.length - taken, `queue full (${this.maxQueue} spans)`);
+    }
+    if (taken > 0 && !this.sending && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => void this.pump());
+    }
+  }
+
+  drain(counter: DropCounter, waitMs: number): Promise<void> {
+    if (counter.pending === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (counter.pending === 0) finish();
+      };
+      const timer = setTimeout(() => {
+        this.dropQueued(counter);
+        if (counter.pending === 0) finish();
+      }, waitMs);
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve();
+      };
+      this.waiters.add(check);
+    });
+  }
+
+  /** Gives up on what of `counter`'s has not left yet; a send in progress settles within its own timeout. */
+  private dropQueued(counter: DropCounter): void {
+    const mine = this.queue.filter((e) => e.counter === counter);
+    if (mine.length === 0) return;
+    this.queue = this.queue.filter((e) => e.counter !== counter);
+    this.settle(mine, 'not sent before the session closed');
+  }
+
+  private async pump(): Promise<void> {
+    this.scheduled = false;
+    if (this.sending) return;
+    this.sending = true;
+    while (this.queue.length > 0) {
+      const batch = this.takeBatch();
+      this.settle(batch, await this.sendWithTimeout(batch));
+    }
+    this.sending = false;
+  }
+
+  private takeBatch(): Entry<T>[] {
+    const { queue, maxBatch } = this;
+    if (queue.length <= maxBatch) {
+      this.queue = [];
+      return queue;
+    }
+    this.queue = queue.slice(maxBatch);
+    return queue.slice(0, maxBatch);
+  }
+
+  /** Sends `batch`; resolves to why it failed, or undefined when delivered. */
+  private async sendWithTimeout(batch: Entry<T>[]): Promise<string | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      // Not unref'd: a closing session waits for this send's fate, and this bounds the wait.
+      timer = setTimeout(() => reject(new Error(`export timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+    });
+    try {
+      await Promise.race([this.options.send(batch.map((e) => e.item)), timeout]);
+      return undefined;
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private settle(entries: Entry<T>[], failed: string | undefined): void {
     const byCounter = new Map<DropCounter, number>();
     for (const e of entries) byCounter.set(e.counter, (byCounter.get(e.counter) ?? 0) + 1);
     for (const [counter, n] of byCounter) {
       counter.pending -= n;
       if (failed !== undefined) counter.dropped += n;
     }
-    if (failed !== undefined && entries.length > 0) options.onDrop?.(entries.length, failed);
-    for (const w of [...waiters]) w();
-  };
-
-  const pump = async (): Promise<void> => {
-    scheduled = false;
-    if (sending) return;
-    sending = true;
-    while (queue.length > 0) {
-      const batch = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
-      queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch);
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        // Not unref'd: a closing session waits for this send's fate, and this bounds the wait.
-        timer = setTimeout(() => reject(new Error(`export timed out after ${timeoutMs} ms`)), timeoutMs);
-      });
-      let failed: string | undefined;
-      try {
-        await Promise.race([options.send(batch.map((e) => e.item)), timeout]);
-      } catch (err) {
-        failed = err instanceof Error ? err.message : String(err);
-      } finally {
-        clearTimeout(timer);
-      }
-      settle(batch, failed);
-    }
-    sending = false;
-  };
-
-  return {
-    get size() {
-      return queue.length;
-    },
-    add(items, counter) {
-      if (items.length === 0) return;
-      const room = Math.max(0, maxQueue - queue.length);
-      const taken = Math.min(room, items.length);
-      for (let i = 0; i < taken; i++) queue.push({ item: items[i]!, counter });
-      counter.pending += taken;
-      if (taken < items.length) {
-        counter.dropped += items.length - taken;
-        options.onDrop?.(items.length - taken, `queue full (${maxQueue} spans)`);
-      }
-      if (taken > 0 && !sending && !scheduled) {
-        scheduled = true;
-        setImmediate(() => void pump());
-      }
-    },
-    drain(counter, waitMs) {
-      if (counter.pending === 0) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        const check = (): void => {
-          if (counter.pending > 0) return;
-          finish();
-        };
-        const timer = setTimeout(() => {
-          // Give up on what has not left yet; a send in progress settles within its own timeout.
-          const mine = queue.filter((e) => e.counter === counter);
-          if (mine.length > 0) {
-            queue = queue.filter((e) => e.counter !== counter);
-            settle(mine, 'not sent before the session closed');
-          }
-          if (counter.pending === 0) finish();
-        }, waitMs);
-        const finish = (): void => {
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve();
-        };
-        waiters.add(check);
-      });
-    },
-  };
+    if (failed !== undefined && entries.length > 0) this.options.onDrop?.(entries.length, failed);
+    for (const w of [...this.waiters]) w();
+  }
 }

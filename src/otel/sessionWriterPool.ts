@@ -48,35 +48,70 @@ interface Entry {
 
 /** Creates the pool; nothing is opened until the first write. */
 export function createSessionWriterPool(options: SessionWriterPoolOptions): SessionWriterPool {
-  const idleMs = options.idleMs ?? 30_000;
-  const maxOpen = Math.max(1, options.maxOpen ?? 256);
-  const open = new Map<string, Entry>();
+  return new IdleClosingPool(options);
+}
+
+class IdleClosingPool implements SessionWriterPool {
+  private readonly idleMs: number;
+  private readonly maxOpen: number;
+  /** In least-recently-used order: the first key is the one to retire when full. */
+  private readonly open = new Map<string, Entry>();
   /** Writers being closed, by session: a session reopened meanwhile waits for its lock to be free. */
-  const closing = new Map<string, Promise<void>>();
-  let closed = false;
+  private readonly closing = new Map<string, Promise<void>>();
+  private closed = false;
 
-  const retire = (id: string) => {
-    const entry = open.get(id);
-    if (!entry) return;
-    open.delete(id);
-    clearTimeout(entry.timer);
-    const p = entry.writer.close({ status: 'completed' }).then(() => {
-      const meta = entry.writer.meta();
-      options.bus?.publish({ type: 'SessionFinished', session_id: id, status: meta.status, duration_ms: Math.max(0, durationMs(meta.started_at, meta.ended_at ?? nowIso())) });
-    });
-    closing.set(id, p);
-    void p.finally(() => {
-      if (closing.get(id) === p) closing.delete(id);
-    });
-  };
-  const idleTimer = (id: string) => {
-    const t = setTimeout(() => retire(id), idleMs);
-    t.unref();
-    return t;
-  };
+  constructor(private readonly options: SessionWriterPoolOptions) {
+    this.idleMs = options.idleMs ?? 30_000;
+    this.maxOpen = Math.max(1, options.maxOpen ?? 256);
+  }
 
-  const openWriter = (key: SessionKey): Entry | undefined => {
-    if (open.size >= maxOpen) retire(open.keys().next().value!);
+  get size(): number {
+    return this.open.size;
+  }
+
+  async write(key: SessionKey, spans: Span[]): Promise<boolean> {
+    if (this.closed) return false;
+    const entry = await this.entryFor(key);
+    if (!entry) return false;
+    const before = entry.writer.meta().error_count;
+    for (const span of spans) entry.writer.write(span);
+    const meta = entry.writer.meta();
+    this.options.bus?.publish({
+      type: 'Heartbeat', session_id: key.sessionId, status: meta.status, requests: spans.length, tool_calls: 0,
+      errors: meta.error_count - before, span_count: meta.span_count, error_count: meta.error_count,
+    });
+    return true;
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all([...this.open.values()].map((e) => e.writer.flush()));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const id of [...this.open.keys()]) this.retire(id);
+    await Promise.all([...this.closing.values()]);
+  }
+
+  /** The session's open writer (now the most recently used), or a new one once its previous writer has let go. */
+  private async entryFor(key: SessionKey): Promise<Entry | undefined> {
+    let entry = this.open.get(key.sessionId);
+    const previous = entry ? undefined : this.closing.get(key.sessionId);
+    if (previous) {
+      await previous;
+      if (this.closed) return undefined;
+      entry = this.open.get(key.sessionId);
+    }
+    if (!entry) return this.openWriter(key);
+    this.open.delete(key.sessionId);
+    this.open.set(key.sessionId, entry);
+    entry.timer.refresh();
+    return entry;
+  }
+
+  private openWriter(key: SessionKey): Entry | undefined {
+    const { options } = this;
+    if (this.open.size >= this.maxOpen) this.retire(this.open.keys().next().value!);
     let writer: TraceWriter;
     try {
       writer = createTraceWriter({
@@ -92,50 +127,31 @@ export function createSessionWriterPool(options: SessionWriterPoolOptions): Sess
       options.log?.(`mcpscope: otlp: cannot record session ${key.sessionId}: ${describeError(err)}`);
       return undefined;
     }
-    const entry = { writer, timer: idleTimer(key.sessionId) };
-    open.set(key.sessionId, entry);
+    const entry = { writer, timer: this.idleTimer(key.sessionId) };
+    this.open.set(key.sessionId, entry);
     options.bus?.publish({ type: 'SessionStarted', session_id: key.sessionId, title: key.title, engine: 'otlp' });
     return entry;
-  };
+  }
 
-  return {
-    get size() {
-      return open.size;
-    },
-    async write(key, spans) {
-      if (closed) return false;
-      let entry = open.get(key.sessionId);
-      const previous = entry ? undefined : closing.get(key.sessionId);
-      if (previous) {
-        await previous;
-        if (closed) return false;
-        entry = open.get(key.sessionId);
-      }
-      if (entry) {
-        // Most recently used goes last, so the first key is the one to retire when full.
-        open.delete(key.sessionId);
-        open.set(key.sessionId, entry);
-        entry.timer.refresh();
-      } else {
-        entry = openWriter(key);
-        if (!entry) return false;
-      }
-      const before = entry.writer.meta().error_count;
-      for (const span of spans) entry.writer.write(span);
+  private idleTimer(id: string): NodeJS.Timeout {
+    const t = setTimeout(() => this.retire(id), this.idleMs);
+    t.unref();
+    return t;
+  }
+
+  /** Closes the session's writer as completed and announces its end. */
+  private retire(id: string): void {
+    const entry = this.open.get(id);
+    if (!entry) return;
+    this.open.delete(id);
+    clearTimeout(entry.timer);
+    const p = entry.writer.close({ status: 'completed' }).then(() => {
       const meta = entry.writer.meta();
-      options.bus?.publish({
-        type: 'Heartbeat', session_id: key.sessionId, status: meta.status, requests: spans.length, tool_calls: 0,
-        errors: meta.error_count - before, span_count: meta.span_count, error_count: meta.error_count,
-      });
-      return true;
-    },
-    async flush() {
-      await Promise.all([...open.values()].map((e) => e.writer.flush()));
-    },
-    async close() {
-      closed = true;
-      for (const id of [...open.keys()]) retire(id);
-      await Promise.all([...closing.values()]);
-    },
-  };
+      this.options.bus?.publish({ type: 'SessionFinished', session_id: id, status: meta.status, duration_ms: Math.max(0, durationMs(meta.started_at, meta.ended_at ?? nowIso())) });
+    });
+    this.closing.set(id, p);
+    void p.finally(() => {
+      if (this.closing.get(id) === p) this.closing.delete(id);
+    });
+  }
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { InspectorError } from '../core/errors.js';
 import type { SessionEvent, SessionEventInput } from '../core/events.js';
 import { nowIso } from '../core/time.js';
+import { Listeners } from '../core/listeners.js';
 
 /**
  * The live event bus: assigns each event a monotonic id `<boot>-<seq>` (unique across
@@ -44,7 +45,7 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
   const boot = options.bootId ?? newBootId();
   if (!/^[A-Za-z0-9]{1,40}$/.test(boot)) throw new InspectorError('INVALID_ARGUMENT', `invalid bootId ${JSON.stringify(boot)}: letters and digits only`);
   const ring: (SessionEvent | undefined)[] = new Array<SessionEvent | undefined>(capacity);
-  const listeners = new Set<(event: SessionEvent) => void>();
+  const listeners = new Listeners<SessionEvent>((err) => options.onListenerError?.(err));
   let seq = 0;
 
   return {
@@ -52,13 +53,7 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
       seq += 1;
       const event = { ...input, id: `${boot}-${seq}`, time: input.time ?? nowIso() } as SessionEvent;
       ring[seq % capacity] = event;
-      for (const listener of [...listeners]) {
-        try {
-          listener(event);
-        } catch (err) {
-          options.onListenerError?.(err);
-        }
-      }
+      listeners.emit(event);
       return event;
     },
     since(lastEventId) {
@@ -76,11 +71,6 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
       }
       return { events: all(last + 1), lost: last + 1 < oldest };
     },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-      };
-    },
+    subscribe: (listener) => listeners.add(listener),
   };
 }

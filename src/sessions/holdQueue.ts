@@ -1,4 +1,5 @@
 import { InspectorError } from '../core/errors.js';
+import { Listeners } from '../core/listeners.js';
 import type { HeldItem } from '../core/liveState.js';
 import { parseBreakpointPattern } from './breakpointPattern.js';
 import type { EventBus } from './eventBus.js';
@@ -90,136 +91,161 @@ const APPROVE_SCHEMA = { type: 'object', properties: { request_id: { type: ['str
 
 /** Creates a hold queue; the fast path (not paused, no breakpoints) allocates nothing. */
 export function createHoldQueue(options: HoldQueueOptions): HoldQueue {
-  const { bus, sessionId } = options;
-  const noun = options.noun ?? 'request';
-  const breakpoints = (options.breakOn ?? []).map(parseBreakpointPattern);
-  let queue: Entry[] = [];
-  const listeners = new Set<() => void>();
-  let paused = false;
-  let cancelled: string | undefined;
-  let credits = 0;
-  let awaitingCount = 0;
+  return new EngineHoldQueue(options);
+}
 
-  const changed = () => {
-    for (const l of [...listeners]) {
-      try {
-        l();
-      } catch {
-        // a listener's failure must not stop the engine
-      }
-    }
-  };
-  const release = (entry: Entry, outcome: HoldOutcome) => {
-    const i = queue.indexOf(entry);
-    if (i !== -1) queue.splice(i, 1);
-    if (entry.item.awaiting_approval) awaitingCount -= 1;
-    entry.settle(outcome);
-  };
-  const find = (id: string | number | undefined, verb: string): Entry => {
-    const entry = queue.find((e) => e.item.awaiting_approval && (id === undefined || String(e.item.id) === String(id)));
-    if (entry) return entry;
-    const what = id === undefined ? `no ${noun} is waiting at a breakpoint` : `no ${noun} with id ${JSON.stringify(id)} is waiting at a breakpoint`;
-    throw new InspectorError('SIGNAL_NOT_EXPECTED', `cannot ${verb}: ${what}`);
-  };
-  const passesAll = (): boolean => cancelled === undefined && !paused && breakpoints.length === 0;
+const same = (o: HoldOutcome): HoldOutcome => o;
 
-  const admitAs = <T>(request: HoldRequest, map: (outcome: HoldOutcome) => T, onHeld?: (held: HeldItem) => (() => void) | void): Promise<T> | undefined => {
-    if (passesAll()) return undefined;
-    if (cancelled !== undefined) return Promise.resolve(map({ action: 'cancel', reason: cancelled }));
-    const awaiting = breakpoints.some((b) => b.matches(request));
-    if (!awaiting && !paused) return undefined;
-    if (!awaiting && credits > 0) {
-      credits -= 1;
+/** Methods are arrow fields: callers take them off the queue (`passesAll: queue.passesAll`). */
+class EngineHoldQueue implements HoldQueue {
+  private readonly bus: EventBus;
+  private readonly sessionId: string;
+  private readonly noun: string;
+  private readonly breakpoints: ReturnType<typeof parseBreakpointPattern>[];
+  private queue: Entry[] = [];
+  // A listener's failure must not stop the engine.
+  private readonly listeners = new Listeners<void>(() => {});
+  private paused = false;
+  private cancelled: string | undefined;
+  private credits = 0;
+  private awaitingCount = 0;
+
+  constructor(options: HoldQueueOptions) {
+    this.bus = options.bus;
+    this.sessionId = options.sessionId;
+    this.noun = options.noun ?? 'request';
+    this.breakpoints = (options.breakOn ?? []).map(parseBreakpointPattern);
+  }
+
+  readonly passesAll = (): boolean => this.cancelled === undefined && !this.paused && this.breakpoints.length === 0;
+
+  readonly admit = (request: HoldRequest, onHeld?: (held: HeldItem) => (() => void) | void): Promise<HoldOutcome> | undefined =>
+    this.admitAs(request, same, onHeld);
+
+  readonly admitAs = <T>(request: HoldRequest, map: (outcome: HoldOutcome) => T, onHeld?: (held: HeldItem) => (() => void) | void): Promise<T> | undefined => {
+    if (this.passesAll()) return undefined;
+    if (this.cancelled !== undefined) return Promise.resolve(map({ action: 'cancel', reason: this.cancelled }));
+    const awaiting = this.breakpoints.some((b) => b.matches(request));
+    if (!awaiting && !this.paused) return undefined;
+    if (!awaiting && this.credits > 0) {
+      this.credits -= 1;
       return undefined;
     }
-    return new Promise<T>((resolve) => {
-      const item: Omit<HeldItem, 'since'> = {
-        id: request.id, kind: request.kind, method: request.method,
-        ...(request.target === undefined ? {} : { target: request.target }),
-        awaiting_approval: awaiting,
-      };
-      let cleanup: (() => void) | void = undefined;
-      const entry: Entry = { item, sinceMs: Date.now(), settle: (o) => { if (cleanup) cleanup(); resolve(map(o)); } };
-      queue.push(entry);
-      if (awaiting) awaitingCount += 1;
-      cleanup = onHeld?.(heldItem(entry));
-      if (awaiting) {
-        const what = `${item.method}${item.target === undefined ? '' : ` ${item.target}`}`;
-        bus.publish({
-          type: 'WaitingOnSignal', session_id: sessionId, signal: 'approve', request_id: item.id, method: item.method,
-          prompt: `approve ${what}? send 'approve' to ${item.kind === 'request' ? 'forward it' : 'let it run'} or 'reject' to ${item.kind === 'request' ? 'answer it with an error' : 'refuse it'}`,
-          schema: APPROVE_SCHEMA,
-        });
-      }
-      changed();
-    });
+    return new Promise<T>((resolve) => this.hold(request, awaiting, (o) => resolve(map(o)), onHeld));
   };
-  const same = (o: HoldOutcome) => o;
 
-  return {
-    passesAll,
-    admitAs,
-    admit: (request, onHeld) => admitAs(request, same, onHeld),
-    pause(reason) {
-      if (paused || cancelled !== undefined) return false;
-      paused = true;
-      bus.publish({ type: 'SessionPaused', session_id: sessionId, ...(reason === undefined ? {} : { reason }) });
-      changed();
-      return true;
-    },
-    resume() {
-      if (!paused) return 0;
-      paused = false;
-      credits = 0;
-      // One pass, not one splice per entry: a long pause may hold thousands.
-      const ready = queue.filter((e) => !e.item.awaiting_approval);
-      queue = queue.filter((e) => e.item.awaiting_approval);
-      for (const e of ready) e.settle({ action: 'release' });
-      bus.publish({ type: 'SessionResumed', session_id: sessionId });
-      changed();
-      return ready.length;
-    },
-    step() {
-      if (!paused) return 0;
-      const next = queue.find((e) => !e.item.awaiting_approval);
-      if (!next) {
-        credits += 1;
-        return 0;
-      }
-      release(next, { action: 'release' });
-      changed();
-      return 1;
-    },
-    approve(id) {
-      const entry = find(id, 'approve');
-      release(entry, { action: 'release' });
-      changed();
-      return heldItem(entry);
-    },
-    reject(reason, id) {
-      const entry = find(id, 'reject');
-      release(entry, reason === undefined ? { action: 'reject' } : { action: 'reject', reason });
-      changed();
-      return heldItem(entry);
-    },
-    cancelAll(reason) {
-      const first = cancelled === undefined;
-      if (first) cancelled = reason;
-      const all = queue;
-      queue = [];
-      awaitingCount = 0;
-      for (const e of all) e.settle({ action: 'cancel', reason: cancelled! });
-      if (all.length > 0 || first) changed();
-      return all.length;
-    },
-    size: () => queue.length,
-    summary: () => ({ paused, cancelled: cancelled !== undefined, held: queue.length, awaitingApproval: awaitingCount }),
-    state: () => ({ paused, cancelled: cancelled !== undefined, held: queue.map(heldItem) }),
-    onChange(listener) {
-      listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-      };
-    },
+  readonly pause = (reason?: string): boolean => {
+    if (this.paused || this.cancelled !== undefined) return false;
+    this.paused = true;
+    this.bus.publish({ type: 'SessionPaused', session_id: this.sessionId, ...(reason === undefined ? {} : { reason }) });
+    this.changed();
+    return true;
   };
+
+  readonly resume = (): number => {
+    if (!this.paused) return 0;
+    this.paused = false;
+    this.credits = 0;
+    // One pass, not one splice per entry: a long pause may hold thousands.
+    const ready = this.queue.filter((e) => !e.item.awaiting_approval);
+    this.queue = this.queue.filter((e) => e.item.awaiting_approval);
+    for (const e of ready) e.settle({ action: 'release' });
+    this.bus.publish({ type: 'SessionResumed', session_id: this.sessionId });
+    this.changed();
+    return ready.length;
+  };
+
+  readonly step = (): number => {
+    if (!this.paused) return 0;
+    const next = this.queue.find((e) => !e.item.awaiting_approval);
+    if (!next) {
+      this.credits += 1;
+      return 0;
+    }
+    this.release(next, { action: 'release' });
+    this.changed();
+    return 1;
+  };
+
+  readonly approve = (id?: string | number): HeldItem => {
+    const entry = this.find(id, 'approve');
+    this.release(entry, { action: 'release' });
+    this.changed();
+    return heldItem(entry);
+  };
+
+  readonly reject = (reason?: string, id?: string | number): HeldItem => {
+    const entry = this.find(id, 'reject');
+    this.release(entry, reason === undefined ? { action: 'reject' } : { action: 'reject', reason });
+    this.changed();
+    return heldItem(entry);
+  };
+
+  readonly cancelAll = (reason: string): number => {
+    const first = this.cancelled === undefined;
+    if (first) this.cancelled = reason;
+    const all = this.queue;
+    this.queue = [];
+    this.awaitingCount = 0;
+    for (const e of all) e.settle({ action: 'cancel', reason: this.cancelled! });
+    if (all.length > 0 || first) this.changed();
+    return all.length;
+  };
+
+  readonly size = (): number => this.queue.length;
+
+  readonly summary = (): { paused: boolean; cancelled: boolean; held: number; awaitingApproval: number } => ({
+    paused: this.paused,
+    cancelled: this.cancelled !== undefined,
+    held: this.queue.length,
+    awaitingApproval: this.awaitingCount,
+  });
+
+  readonly state = (): HoldQueueState => ({ paused: this.paused, cancelled: this.cancelled !== undefined, held: this.queue.map(heldItem) });
+
+  readonly onChange = (listener: () => void): (() => void) => this.listeners.add(listener);
+
+  /** Queues `request` until it is settled; `onHeld` runs once it is queued, its cleanup when it settles. */
+  private hold(request: HoldRequest, awaiting: boolean, settled: (o: HoldOutcome) => void, onHeld?: (held: HeldItem) => (() => void) | void): void {
+    const item: Omit<HeldItem, 'since'> = {
+      id: request.id, kind: request.kind, method: request.method,
+      ...(request.target === undefined ? {} : { target: request.target }),
+      awaiting_approval: awaiting,
+    };
+    let cleanup: (() => void) | void = undefined;
+    const entry: Entry = { item, sinceMs: Date.now(), settle: (o) => { if (cleanup) cleanup(); settled(o); } };
+    this.queue.push(entry);
+    if (awaiting) this.awaitingCount += 1;
+    cleanup = onHeld?.(heldItem(entry));
+    if (awaiting) this.publishWaiting(item);
+    this.changed();
+  }
+
+  private publishWaiting(item: Omit<HeldItem, 'since'>): void {
+    const what = `${item.method}${item.target === undefined ? '' : ` ${item.target}`}`;
+    const isRequest = item.kind === 'request';
+    this.bus.publish({
+      type: 'WaitingOnSignal', session_id: this.sessionId, signal: 'approve', request_id: item.id, method: item.method,
+      prompt: `approve ${what}? send 'approve' to ${isRequest ? 'forward it' : 'let it run'} or 'reject' to ${isRequest ? 'answer it with an error' : 'refuse it'}`,
+      schema: APPROVE_SCHEMA,
+    });
+  }
+
+  private changed(): void {
+    this.listeners.emit();
+  }
+
+  private release(entry: Entry, outcome: HoldOutcome): void {
+    const i = this.queue.indexOf(entry);
+    if (i !== -1) this.queue.splice(i, 1);
+    if (entry.item.awaiting_approval) this.awaitingCount -= 1;
+    entry.settle(outcome);
+  }
+
+  private find(id: string | number | undefined, verb: string): Entry {
+    const entry = this.queue.find((e) => e.item.awaiting_approval && (id === undefined || String(e.item.id) === String(id)));
+    if (entry) return entry;
+    const what = id === undefined ? `no ${this.noun} is waiting at a breakpoint` : `no ${this.noun} with id ${JSON.stringify(id)} is waiting at a breakpoint`;
+    throw new InspectorError('SIGNAL_NOT_EXPECTED', `cannot ${verb}: ${what}`);
+  }
 }

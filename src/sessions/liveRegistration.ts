@@ -81,13 +81,3 @@ export async function removeRegistration(tracesDir: string, sessionId: string, s
   const paths = [join(liveDirPath(tracesDir), `${sessionId}.json`), ...(socketPath ? [socketPath] : [])];
   await Promise.all(paths.map((p) => unlink(p).catch(() => undefined)));
 }
-
-/** True unless `process.kill(pid, 0)` says ESRCH (EPERM means alive but not ours). */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}

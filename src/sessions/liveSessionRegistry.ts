@@ -4,6 +4,7 @@ import { startControlServer, type ControlServerHandle } from './controlServer.js
 import type { EventBus } from './eventBus.js';
 import { createLiveSession } from './liveSession.js';
 import type { LiveSession, LiveSessionOptions } from './liveSessionTypes.js';
+import { Listeners } from '../core/listeners.js';
 
 /** Options of {@link createLiveSessionRegistry}. */
 export interface LiveSessionRegistryOptions {
@@ -38,7 +39,7 @@ interface RegistryInternals extends LiveSessionRegistry {
 /** Creates the registry of this process's live sessions. */
 export function createLiveSessionRegistry(options: LiveSessionRegistryOptions): LiveSessionRegistry {
   const sessions = new Map<string, LiveSession>();
-  const listeners = new Set<() => void>();
+  const listeners = new Listeners<void>((err) => registry.log(`live registry listener failed: ${describeError(err)}`));
   const registry: RegistryInternals = {
     bus: options.bus,
     ...(options.tracesDir === undefined ? {} : { tracesDir: options.tracesDir }),
@@ -47,21 +48,8 @@ export function createLiveSessionRegistry(options: LiveSessionRegistryOptions): 
     sessions,
     list: () => [...sessions.values()],
     get: (id) => sessions.get(id),
-    onChange(listener) {
-      listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-      };
-    },
-    changed() {
-      for (const l of [...listeners]) {
-        try {
-          l();
-        } catch (err) {
-          registry.log(`live registry listener failed: ${describeError(err)}`);
-        }
-      }
-    },
+    onChange: (listener) => listeners.add(listener),
+    changed: () => listeners.emit(),
     async close() {
       await Promise.all([...sessions.values()].map((s) => s.finish('cancelled', 'inspector shut down')));
     },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InspectorError } from '../core/errors.js';
+import { firstIssue } from '../core/zodIssues.js';
 
 const RequestId = z.union([z.string(), z.number()]);
 const Empty = z.object({}).strict();
@@ -32,9 +33,7 @@ export function isBuiltinSignal(name: string): name is BuiltinSignalName {
 export function parseSignalPayload<S extends BuiltinSignalName>(signal: S, payload: unknown): z.infer<(typeof SignalPayloadSchemas)[S]> {
   const result = SignalPayloadSchemas[signal].safeParse(payload ?? {});
   if (result.success) return result.data as z.infer<(typeof SignalPayloadSchemas)[S]>;
-  const issue = result.error.issues[0];
-  const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  throw new InspectorError('INVALID_ARGUMENT', `invalid payload for signal '${signal}': ${where}${issue?.message ?? 'invalid'}`);
+  throw new InspectorError('INVALID_ARGUMENT', `invalid payload for signal '${signal}': ${firstIssue(result.error)}`);
 }
 
 /** Throws INVALID_ARGUMENT unless `name` is a well-formed signal name. */

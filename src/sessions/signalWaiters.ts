@@ -1,5 +1,6 @@
 import { InspectorError } from '../core/errors.js';
 import type { WaiterInfo } from '../core/liveState.js';
+import { Listeners } from '../core/listeners.js';
 import { nowIso } from '../core/time.js';
 import type { EventBus } from './eventBus.js';
 import { compilePayloadSchema, type PayloadCheck } from './signalSchema.js';
@@ -47,17 +48,10 @@ interface Waiter {
 export function createSignalWaiters(options: { bus: EventBus; sessionId: string }): SignalWaiters {
   const { bus, sessionId } = options;
   const waiters: Waiter[] = [];
-  const listeners = new Set<() => void>();
+  // A listener's failure must not stop the workflow.
+  const listeners = new Listeners<void>(() => {});
   let closed: Error | undefined;
-  const changed = () => {
-    for (const l of [...listeners]) {
-      try {
-        l();
-      } catch {
-        // a listener's failure must not stop the workflow
-      }
-    }
-  };
+  const changed = () => listeners.emit();
   const remove = (w: Waiter) => {
     const i = waiters.indexOf(w);
     if (i === -1) return false;
@@ -107,11 +101,6 @@ export function createSignalWaiters(options: { bus: EventBus; sessionId: string 
       for (const w of all) w.reject(error);
       if (all.length > 0) changed();
     },
-    onChange(listener) {
-      listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-      };
-    },
+    onChange: (listener) => listeners.add(listener),
   };
 }

@@ -62,92 +62,116 @@ export function cancelPoolJob(id: number): void {
 /** The process-wide worker, started lazily; undefined once it could not start or has died. */
 export function sharedPool(): WorkerPool | undefined {
   if (pool || poolUnavailable) return pool;
-  let worker: Worker;
-  let replies: MessagePort;
-  /** Set to 1 by the worker as soon as its script runs. */
-  const ready = new Int32Array(new SharedArrayBuffer(4));
-  try {
-    const channel = new MessageChannel();
-    replies = channel.port1;
-    worker = new Worker(WORKER_SOURCE, { eval: true, stdout: false, stderr: false, workerData: { cancelled: cancelled.buffer, ready: ready.buffer, replies: channel.port2 }, transferList: [channel.port2] });
-  } catch {
+  const started = WorkerCompressionPool.start();
+  if (!started) {
     poolUnavailable = true;
     return undefined;
   }
-  worker.unref();
-  replies.unref();
-  /** Keeps the process alive exactly while jobs are out (the worker and the reply port both). */
-  const hold = (busy: boolean): void => {
-    if (busy) {
-      worker.ref();
-      replies.ref();
-    } else {
-      worker.unref();
-      replies.unref();
+  cancelJob = (id) => Atomics.store(cancelled, id % CANCEL_SLOTS, id + 1);
+  pool = started;
+  return pool;
+}
+
+type Reply = { id: number; member?: Uint8Array; skipped?: boolean; error?: string };
+
+/** The worker thread and the jobs it has out; once it dies, its jobs are retried by their callers and no new pool starts. */
+class WorkerCompressionPool implements WorkerPool {
+  private readonly jobs = new Map<number, PoolJob>();
+  private nextId = 0;
+  private dead = false;
+  private started = false;
+
+  /** Starts the worker; undefined when no worker thread can run here. */
+  static start(): WorkerCompressionPool | undefined {
+    /** Set to 1 by the worker as soon as its script runs. */
+    const ready = new Int32Array(new SharedArrayBuffer(4));
+    try {
+      const channel = new MessageChannel();
+      const worker = new Worker(WORKER_SOURCE, { eval: true, stdout: false, stderr: false, workerData: { cancelled: cancelled.buffer, ready: ready.buffer, replies: channel.port2 }, transferList: [channel.port2] });
+      return new WorkerCompressionPool(worker, channel.port1, ready);
+    } catch {
+      return undefined;
     }
-  };
-  const jobs = new Map<number, PoolJob>();
-  let nextId = 0;
-  let dead = false;
-  const die = () => {
-    if (dead) return;
-    dead = true;
-    poolUnavailable = true;
-    pool = undefined;
-    cancelJob = undefined;
-    for (const job of jobs.values()) job.retry().then((member) => job.done(member), (err: unknown) => job.done(undefined, err instanceof Error ? err : new Error(String(err))));
-    jobs.clear();
-    replies.close();
-    void worker.terminate().catch(() => undefined);
-  };
-  const onReply = (m: { id: number; member?: Uint8Array; skipped?: boolean; error?: string }): void => {
-    const job = jobs.get(m.id);
+  }
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly replies: MessagePort,
+    private readonly ready: Int32Array,
+  ) {
+    worker.unref();
+    replies.unref();
+    replies.on('message', (m: Reply) => this.onReply(m));
+    worker.on('error', () => this.die());
+    worker.on('exit', () => this.die());
+    worker.once('online', () => {
+      this.started = true;
+      // An unref() before the thread started does not hold (Node 20): say it again, unless busy.
+      if (this.jobs.size === 0) this.hold(false);
+    });
+  }
+
+  get online(): boolean {
+    // The worker's own flag says it runs before the 'online' event can be seen in a busy loop.
+    return this.started || Atomics.load(this.ready, 0) === 1;
+  }
+
+  compress(data: Buffer, level: number, onId: (id: number) => void, retry: () => Promise<Buffer>, done: PoolJob['done']): void {
+    // Ids wrap well before Int32 does: slots hold id + 1.
+    const id = this.nextId;
+    this.nextId = (this.nextId + 1) % 0x7ffffff0;
+    onId(id);
+    Atomics.store(cancelled, id % CANCEL_SLOTS, 0);
+    if (this.jobs.size === 0) this.hold(true);
+    this.jobs.set(id, { done, retry });
+    try {
+      // Copied, not moved: the caller keeps the batch, to compress it itself if the worker is slow.
+      this.worker.postMessage({ id, data, level });
+    } catch (err) {
+      this.jobs.delete(id);
+      if (this.jobs.size === 0) this.hold(false);
+      done(undefined, err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  collect(): void {
+    for (let i = 0; i < 10_000 && this.jobs.size > 0; i++) {
+      const reply = receiveMessageOnPort(this.replies);
+      if (!reply) break;
+      this.onReply(reply.message as Reply);
+    }
+  }
+
+  /** Keeps the process alive exactly while jobs are out (the worker and the reply port both). */
+  private hold(busy: boolean): void {
+    if (busy) {
+      this.worker.ref();
+      this.replies.ref();
+    } else {
+      this.worker.unref();
+      this.replies.unref();
+    }
+  }
+
+  private onReply(m: Reply): void {
+    const job = this.jobs.get(m.id);
     if (!job) return;
-    jobs.delete(m.id);
-    if (jobs.size === 0) hold(false);
+    this.jobs.delete(m.id);
+    if (this.jobs.size === 0) this.hold(false);
     if (m.member) job.done(Buffer.from(m.member.buffer, m.member.byteOffset, m.member.byteLength));
     else if (m.skipped) job.done(undefined, new Error('compressed by the caller'));
     else job.done(undefined, new Error(`compression failed: ${m.error ?? 'unknown error'}`));
-  };
-  replies.on('message', onReply);
-  worker.on('error', die);
-  worker.on('exit', die);
-  cancelJob = (id) => Atomics.store(cancelled, id % CANCEL_SLOTS, id + 1);
-  let online = false;
-  worker.once('online', () => {
-    online = true;
-    // An unref() before the thread started does not hold (Node 20): say it again, unless busy.
-    if (jobs.size === 0) hold(false);
-  });
-  pool = {
-    get online() {
-      // The worker's own flag says it runs before the 'online' event can be seen in a busy loop.
-      return online || Atomics.load(ready, 0) === 1;
-    },
-    compress(data, level, onId, retry, done) {
-      // Ids wrap well before Int32 does: slots hold id + 1.
-      const id = nextId;
-      nextId = (nextId + 1) % 0x7ffffff0;
-      onId(id);
-      Atomics.store(cancelled, id % CANCEL_SLOTS, 0);
-      if (jobs.size === 0) hold(true);
-      jobs.set(id, { done, retry });
-      try {
-        // Copied, not moved: the caller keeps the batch, to compress it itself if the worker is slow.
-        worker.postMessage({ id, data, level });
-      } catch (err) {
-        jobs.delete(id);
-        if (jobs.size === 0) hold(false);
-        done(undefined, err instanceof Error ? err : new Error(String(err)));
-      }
-    },
-    collect() {
-      for (let i = 0; i < 10_000 && jobs.size > 0; i++) {
-        const reply = receiveMessageOnPort(replies);
-        if (!reply) break;
-        onReply(reply.message as Parameters<typeof onReply>[0]);
-      }
-    },
-  };
-  return pool;
+  }
+
+  private die(): void {
+    if (this.dead) return;
+    this.dead = true;
+    poolUnavailable = true;
+    pool = undefined;
+    cancelJob = undefined;
+    for (const job of this.jobs.values()) job.retry().then((member) => job.done(member), (err: unknown) => job.done(undefined, err instanceof Error ? err : new Error(String(err))));
+    this.jobs.clear();
+    this.replies.close();
+    void this.worker.terminate().catch(() => undefined);
+  }
 }

@@ -6,6 +6,9 @@ import { assertSessionId } from '../core/ids.js';
 /** Mode of the traces directory: traces hold request/response bodies, so only the owner may read them. */
 export const TRACES_DIR_MODE = 0o700;
 
+/** Ending of a gzipped trace file's name (`<id>.jsonl.gz`; later parts `<id>.<part>.jsonl.gz`). */
+export const TRACE_FILE_SUFFIX = '.jsonl.gz';
+
 /**
  * Path of part `part` of a session's trace: part 0 is `<id>.jsonl.gz`, later parts (after
  * size rotation) are `<id>.<part>.jsonl.gz`. Throws INVALID_SESSION_ID / INVALID_ARGUMENT.
@@ -13,7 +16,7 @@ export const TRACES_DIR_MODE = 0o700;
 export function traceFilePath(tracesDir: string, sessionId: string, part = 0): string {
   const id = assertSessionId(sessionId);
   if (!Number.isInteger(part) || part < 0) throw new InspectorError('INVALID_ARGUMENT', `invalid trace part ${part}`);
-  return join(tracesDir, part === 0 ? `${id}.jsonl.gz` : `${id}.${part}.jsonl.gz`);
+  return join(tracesDir, part === 0 ? `${id}${TRACE_FILE_SUFFIX}` : `${id}.${part}${TRACE_FILE_SUFFIX}`);
 }
 
 /** Path of a plain (uncompressed) `<id>.jsonl` trace, as other tools may write. */

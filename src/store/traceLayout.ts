@@ -8,6 +8,8 @@ import { inflateMembers } from './inflate.js';
 import { verifyFileLayout } from './verifyLayout.js';
 import { findTraceParts, hasMetaOnly } from './traceParts.js';
 
+/** The name of a stored trace file ends so; its download is named `<id>` + this. */
+export { TRACE_FILE_SUFFIX } from './paths.js';
 
 /** One good gzip member of a session's trace, located in its file and in the decompressed NDJSON. */
 export interface TraceMember {

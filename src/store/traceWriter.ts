@@ -8,6 +8,7 @@ import { SpanBatcher } from '../core/spanBatcher.js';
 import { teeExporter, type SpanExporter } from '../core/spanExporter.js';
 import type { OpenRequestSource, OpenRequestTracking, SpanSink } from '../core/spanSink.js';
 import { durationMs, nowIso } from '../core/time.js';
+import { reportTo } from '../core/reportTo.js';
 import { createInflightSidecar, type InflightSidecar } from './inflightSidecar.js';
 import { createGzipFileExporter } from './gzipFileExporter.js';
 import { readMetaFile, writeMetaFile } from './metaFile.js';
@@ -264,13 +265,8 @@ class GzipTraceWriter implements TraceWriter {
     await writeMetaFile(metaFilePath(this.o.tracesDir, this.sessionId), this.meta());
   }
 
-  private report(err: unknown): void {
-    try {
-      this.o.onError(err instanceof Error ? err : new Error(String(err)));
-    } catch {
-      // an error handler that throws must not take the host down
-    }
-  }
+  /** Hands errors to onError as Error objects; a handler that throws must not take the host down. */
+  private readonly report = reportTo((err) => this.o.onError(err instanceof Error ? err : new Error(String(err))));
 
   /** Reports an error that leaves the writer unable to append: later spans are dropped. */
   private fail(err: unknown): void {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { SessionCatalog } from '../../catalog/sessionCatalog.js';
 import { assertSessionId } from '../../core/ids.js';
+import { firstIssue } from '../../core/zodIssues.js';
 import { HttpError, sendJson } from '../errors.js';
 import { readJsonBody } from '../readJsonBody.js';
 import type { Route, RouteContext } from '../router.js';
@@ -44,7 +45,5 @@ export function controlRoutes(catalog: Pick<SessionCatalog, 'signal'>): Route[] 
 function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  throw new HttpError(400, 'INVALID_ARGUMENT', `invalid request body: ${where}${issue.message}`);
+  throw new HttpError(400, 'INVALID_ARGUMENT', `invalid request body: ${firstIssue(parsed.error)}`);
 }

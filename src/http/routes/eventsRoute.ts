@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { createSession, type Session } from 'better-sse';
 import type { SessionEvent } from '../../core/events.js';
 import { SessionIdSchema } from '../../core/session.js';
+import { firstIssue } from '../../core/zodIssues.js';
 import type { EventBus } from '../../sessions/eventBus.js';
 import { HttpError } from '../errors.js';
 import type { Route, RouteContext } from '../router.js';
@@ -37,64 +38,54 @@ export interface EventsRoute {
  * passes `maxBacklogBytes` is dropped. Without a bus the stream carries heartbeats only.
  */
 export function eventsRoute(bus: EventBus | undefined, options: SseOptions, log: (line: string) => void): EventsRoute {
-  const heartbeatMs = options.heartbeatMs ?? 15_000;
-  const maxClients = options.maxClients ?? 100;
-  const maxBacklog = options.maxBacklogBytes ?? 1024 * 1024;
-  const clients = new Set<ServerResponse>();
-  let closed = false;
+  const streams = new EventStreams(bus, options, log);
+  return {
+    route: { path: '/_inspector/events', methods: { GET: (ctx) => streams.open(ctx), HEAD: (ctx) => streams.head(ctx) }, auth: 'open' },
+    clientCount: () => streams.clients.size,
+    close: () => streams.close(),
+  };
+}
 
-  const handler = async ({ req, res, query }: RouteContext): Promise<void> => {
+/** The open event streams of the gateway. */
+class EventStreams {
+  readonly clients = new Set<ServerResponse>();
+  private readonly heartbeatMs: number;
+  private readonly maxClients: number;
+  private readonly maxBacklog: number;
+  private closed = false;
+
+  constructor(
+    private readonly bus: EventBus | undefined,
+    options: SseOptions,
+    private readonly log: (line: string) => void,
+  ) {
+    this.heartbeatMs = options.heartbeatMs ?? 15_000;
+    this.maxClients = options.maxClients ?? 100;
+    this.maxBacklog = options.maxBacklogBytes ?? 1024 * 1024;
+  }
+
+  async open({ req, res, query }: RouteContext): Promise<void> {
     const sessionId = parseQuery(query);
     const lastEventId = parseLastEventId(req.headers['last-event-id']);
-    if (closed) throw new HttpError(503, 'UNAVAILABLE', 'gateway is shutting down');
-    if (clients.size >= maxClients) {
-      throw new HttpError(503, 'TOO_MANY_CLIENTS', `too many event stream clients (max ${maxClients})`, { 'Retry-After': '5' });
-    }
+    this.admit();
     const matches = (e: SessionEvent) => sessionId === undefined || e.session_id === sessionId;
     // Subscribe and snapshot the ring buffer in one synchronous step: nothing published in
     // between can be missed or sent twice.
     const queued: SessionEvent[] = [];
     let deliver: (e: SessionEvent) => void = (e) => queued.push(e);
-    const unsubscribe = bus?.subscribe((e) => {
+    const unsubscribe = this.bus?.subscribe((e) => {
       if (matches(e)) deliver(e);
     });
-    const replay = bus && lastEventId !== undefined ? bus.since(lastEventId) : { events: [], lost: false };
-    clients.add(res);
+    const replay = this.bus && lastEventId !== undefined ? this.bus.since(lastEventId) : { events: [], lost: false };
+    this.clients.add(res);
     const cleanup = () => {
       unsubscribe?.();
-      clients.delete(res);
+      this.clients.delete(res);
     };
     res.once('close', cleanup);
-
-    let session: Session;
-    try {
-      session = await createSession(req, res, {
-        retry: SSE_RETRY_MS,
-        keepAlive: heartbeatMs,
-        headers: { 'X-Accel-Buffering': 'no' },
-        serializer: serializeOnce,
-        sanitizer: sanitizeLines,
-      });
-    } catch (err) {
-      cleanup();
-      throw err;
-    }
-    const send = (e: SessionEvent) => {
-      if (!session.isConnected || res.destroyed) return;
-      session.push(serialized(e), e.type, e.id);
-      if (res.writableLength > maxBacklog) {
-        log(`mcpscope: dropped a slow event stream client (${res.writableLength} bytes unsent > ${maxBacklog})`);
-        res.destroy();
-      }
-    };
-    if (replay.lost) {
-      await session.batch((buffer) => {
-        buffer
-          .event('EventsLost')
-          .data({ type: 'EventsLost', last_event_id: lastEventId, message: 'some events after last_event_id are no longer available; reload the state' })
-          .dispatch();
-      });
-    }
+    const session = await this.startSession(req, res, cleanup);
+    const send = this.sender(session, res);
+    if (replay.lost) await sendEventsLost(session, lastEventId);
     const replayed = new Set<string>();
     for (const e of replay.events) {
       if (!matches(e)) continue;
@@ -104,27 +95,67 @@ export function eventsRoute(bus: EventBus | undefined, options: SseOptions, log:
     for (const e of queued) if (!replayed.has(e.id)) send(e);
     queued.length = 0;
     deliver = send;
-  };
+  }
 
-  // HEAD: what GET would answer, without opening a stream (no subscriber, no client slot).
-  const head = ({ req, res, query }: RouteContext): void => {
+  /** HEAD: what GET would answer, without opening a stream (no subscriber, no client slot). */
+  head({ req, res, query }: RouteContext): void {
     parseQuery(query);
     parseLastEventId(req.headers['last-event-id']);
-    if (closed) throw new HttpError(503, 'UNAVAILABLE', 'gateway is shutting down');
-    if (clients.size >= maxClients) throw new HttpError(503, 'TOO_MANY_CLIENTS', `too many event stream clients (max ${maxClients})`, { 'Retry-After': '5' });
+    this.admit();
     res.writeHead(200, SSE_HEAD_HEADERS);
     res.end();
-  };
+  }
 
-  return {
-    route: { path: '/_inspector/events', methods: { GET: handler, HEAD: head }, auth: 'open' },
-    clientCount: () => clients.size,
-    close() {
-      closed = true;
-      for (const res of [...clients]) res.end();
-      clients.clear();
-    },
-  };
+  close(): void {
+    this.closed = true;
+    for (const res of [...this.clients]) res.end();
+    this.clients.clear();
+  }
+
+  /** Throws 503 when shutting down or full. */
+  private admit(): void {
+    if (this.closed) throw new HttpError(503, 'UNAVAILABLE', 'gateway is shutting down');
+    if (this.clients.size >= this.maxClients) {
+      throw new HttpError(503, 'TOO_MANY_CLIENTS', `too many event stream clients (max ${this.maxClients})`, { 'Retry-After': '5' });
+    }
+  }
+
+  private async startSession(req: RouteContext['req'], res: ServerResponse, cleanup: () => void): Promise<Session> {
+    try {
+      return await createSession(req, res, {
+        retry: SSE_RETRY_MS,
+        keepAlive: this.heartbeatMs,
+        headers: { 'X-Accel-Buffering': 'no' },
+        serializer: serializeOnce,
+        sanitizer: sanitizeLines,
+      });
+    } catch (err) {
+      cleanup();
+      throw err;
+    }
+  }
+
+  /** Pushes one event to `session`, dropping the client when its unsent backlog grows too large. */
+  private sender(session: Session, res: ServerResponse): (e: SessionEvent) => void {
+    return (e: SessionEvent) => {
+      if (!session.isConnected || res.destroyed) return;
+      session.push(serialized(e), e.type, e.id);
+      if (res.writableLength > this.maxBacklog) {
+        this.log(`mcpscope: dropped a slow event stream client (${res.writableLength} bytes unsent > ${this.maxBacklog})`);
+        res.destroy();
+      }
+    };
+  }
+}
+
+/** Says (without an id, so the client's cursor stays meaningful) that events after `lastEventId` were lost. */
+async function sendEventsLost(session: Session, lastEventId: string | undefined): Promise<void> {
+  await session.batch((buffer) => {
+    buffer
+      .event('EventsLost')
+      .data({ type: 'EventsLost', last_event_id: lastEventId, message: 'some events after last_event_id are no longer available; reload the state' })
+      .dispatch();
+  });
 }
 
 /** The head better-sse writes for a stream (its defaults plus ours), for answers to HEAD. */
@@ -161,7 +192,7 @@ function parseQuery(query: URLSearchParams): string | undefined {
   if (values.length === 0) return undefined;
   if (values.length > 1) throw new HttpError(400, 'INVALID_ARGUMENT', 'session_id given more than once');
   const parsed = SessionIdSchema.safeParse(values[0]);
-  if (!parsed.success) throw new HttpError(400, 'INVALID_SESSION_ID', `invalid session_id: ${parsed.error.issues[0]!.message}`);
+  if (!parsed.success) throw new HttpError(400, 'INVALID_SESSION_ID', `invalid session_id: ${firstIssue(parsed.error)}`);
   return parsed.data;
 }
 

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
+import { readBodyBytes } from '../../core/http/readBody.js';
 import type { OtlpFormat } from '../../otel/decodeOtlp.js';
 import type { OtlpIngest } from '../../otel/otlpIngest.js';
 import { HttpError } from '../errors.js';
@@ -47,14 +48,9 @@ export function otlpRoute(ingest: OtlpIngest | undefined, limit: number = DEFAUL
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit, '');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw tooLarge(limit, '');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  const body = await readBodyBytes(req, limit);
+  if (body === undefined) throw tooLarge(limit, '');
+  return body;
 }
 
 function tooLarge(limit: number, what: string): HttpError {

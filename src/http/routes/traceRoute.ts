@@ -2,12 +2,11 @@ import type { ServerResponse } from 'node:http';
 import { pipeline, Readable, type Transform } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { assertSessionId } from '../../core/ids.js';
-import { loadTraceLayout, openGzipRange, openNdjsonRange, verifyTraceRange, type TraceLayout } from '../../store/traceLayout.js';
+import { TRACE_FILE_SUFFIX, loadTraceLayout, openGzipRange, openNdjsonRange, verifyTraceRange, type TraceLayout } from '../../store/traceLayout.js';
 import { acceptsGzip, decideRange, ifNoneMatchHits, quoteEtag } from '../conditional.js';
 import { HttpError } from '../errors.js';
 import type { Route, RouteContext } from '../router.js';
 
-const GZ_SUFFIX = '.jsonl.gz';
 /** A gzip file holding nothing: what a session without any intact member downloads as. */
 const EMPTY_GZIP = Buffer.from('1f8b08000000000000030300000000000000000000', 'hex');
 /** Response header that says what a damaged trace file cost (see warnOnce). */
@@ -27,9 +26,9 @@ export function traceRoute(options: { tracesDir: string; log: (line: string) => 
   const handler = async ({ req, res, params, query }: RouteContext): Promise<void> => {
     if ([...query.keys()].length > 0) throw new HttpError(400, 'INVALID_ARGUMENT', 'this route takes no query parameters');
     const raw = params.file ?? '';
-    const gzipFile = raw.endsWith(GZ_SUFFIX);
+    const gzipFile = raw.endsWith(TRACE_FILE_SUFFIX);
     // Validated before any path is built: rejects '..', '/', NUL, over-long ids and the like.
-    const sessionId = assertSessionId(gzipFile ? raw.slice(0, -GZ_SUFFIX.length) : raw);
+    const sessionId = assertSessionId(gzipFile ? raw.slice(0, -TRACE_FILE_SUFFIX.length) : raw);
     const layout = await verifiedLayout(req, options.tracesDir, sessionId, gzipFile);
     if (layout.damaged > 0) {
       const warning = `${layout.damaged} damaged region(s) of the trace file left out; every intact span is included`;
@@ -111,7 +110,7 @@ function serveStoredFile(req: Req, res: ServerResponse, layout: TraceLayout, hea
   res.setHeader('Content-Type', 'application/gzip');
   res.setHeader('Accept-Ranges', 'bytes');
   res.setHeader('Cache-Control', 'no-cache, no-transform');
-  res.setHeader('Content-Disposition', `attachment; filename="${layout.sessionId}${GZ_SUFFIX}"`);
+  res.setHeader('Content-Disposition', `attachment; filename="${layout.sessionId}${TRACE_FILE_SUFFIX}"`);
   if (ifNoneMatchHits(req, [etag])) return notModified(res, etag);
   res.setHeader('ETag', etag);
   const range = decideRange(req, size, etag);
