@@ -70,7 +70,8 @@ export class OpenRequestTable {
       displaced = { req: oldest, errorType: 'evicted', message: `more than ${MAX_OPEN_REQUESTS} requests open` };
     }
     map.set(key, req);
-    if (req.progressToken !== undefined) this.tokens.set(req.progressToken, req);
+    // A server request naming the token of the client request it serves must not take over that request's progress.
+    if (req.progressToken !== undefined && this.tokens.get(req.progressToken)?.dir !== otherDir(req.dir)) this.tokens.set(req.progressToken, req);
     return displaced;
   }
 
@@ -92,6 +93,12 @@ export class OpenRequestTable {
 
   byProgressToken(token: RpcId): OpenRequest | undefined {
     return this.tokens.get(token);
+  }
+
+  /** The one request open in `dir`; undefined when none or several are (a caller must not guess). */
+  sole(dir: RpcDirection): OpenRequest | undefined {
+    const map = this.byDir[dir];
+    return map.size === 1 ? (map.values().next().value as OpenRequest) : undefined;
   }
 
   /** Every open request, inbound then outbound, each direction in begin order. */
@@ -120,4 +127,8 @@ export class OpenRequestTable {
     if (map.get(key) === req) map.delete(key);
     if (req.progressToken !== undefined && this.tokens.get(req.progressToken) === req) this.tokens.delete(req.progressToken);
   }
+}
+
+function otherDir(dir: RpcDirection): RpcDirection {
+  return dir === 'inbound' ? 'outbound' : 'inbound';
 }

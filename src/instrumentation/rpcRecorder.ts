@@ -19,7 +19,7 @@ import {
 } from './rpcRecorderOptions.js';
 import type { OpenRequest, OpenRequestTable } from './openRequests.js';
 import { idTextOf, isJson, metaOf, safeStringify } from './messageParts.js';
-import { chooseParent } from './parentChoice.js';
+import { chooseParent, SERVER_TO_CLIENT_REQUESTS } from './parentChoice.js';
 import { createSpanFactory, type SpanFactory } from './requestSpan.js';
 import { SpanRecorder } from './spanRecorder.js';
 import { failureOutcome, rpcSpanName } from './spanBuilder.js';
@@ -170,18 +170,38 @@ class MessageRecorder implements RpcRecorder {
   /**
    * The parent of a message's span, chosen here for requests and notifications alike (the rule
    * itself is chooseParent). A caller that gives the span id of a sent request chose the parent
-   * too, and already put it in the message's `_meta`.
+   * too, and already put it in the message's `_meta`. `method` is given for requests only.
    */
-  private parentOf(dir: RpcDirection, ctx: RecordContext | undefined, meta: Record<string, unknown> | undefined): SpanContext | undefined {
+  private parentOf(dir: RpcDirection, ctx: RecordContext | undefined, meta: Record<string, unknown> | undefined, method?: string): SpanContext | undefined {
     if (dir === 'outbound' && ctx?.spanId !== undefined) return ctx.parent;
     const related = ctx?.relatedRequestId;
-    return chooseParent(dir, { current: ctx?.parent, meta, propagate: this.propagate, related: related === undefined ? undefined : () => this.open.find('inbound', related)?.ctx });
+    return chooseParent(dir, {
+      current: ctx?.parent,
+      meta,
+      propagate: this.propagate,
+      related: related === undefined ? undefined : () => this.open.find('inbound', related)?.ctx,
+      cause: method !== undefined && SERVER_TO_CLIENT_REQUESTS.has(method) ? () => this.causeOf(dir, meta) : undefined,
+    });
+  }
+
+  /**
+   * The request of the other side a server-to-client request serves: the only one open then, else
+   * the one whose progress token its `_meta.progressToken` names, else none (never a guess). Reading
+   * the span id fixes it (LazySpanContext), so the parent's span, written later, carries that id.
+   */
+  private causeOf(dir: RpcDirection, meta: Record<string, unknown> | undefined): SpanContext | undefined {
+    const other: RpcDirection = dir === 'inbound' ? 'outbound' : 'inbound';
+    const sole = this.open.sole(other);
+    if (sole) return sole.ctx;
+    const token = meta?.progressToken;
+    const linked = typeof token === 'string' || typeof token === 'number' ? this.open.byProgressToken(token) : undefined;
+    return linked?.dir === other ? linked.ctx : undefined;
   }
 
   private onRequest(dir: RpcDirection, c: Request, message: unknown, raw: string | undefined, ctx: RecordContext | undefined): SpanContext {
     const start = ctx?.time ?? nowMicros();
     const meta = metaOf(c.params);
-    const parent = this.parentOf(dir, ctx, meta);
+    const parent = this.parentOf(dir, ctx, meta, c.method);
     const spanCtx = new LazySpanContext(parent?.traceId ?? this.traceId, parent?.traceFlags ?? 1, parent?.traceState, dir === 'outbound' ? ctx?.spanId : undefined);
     const token = meta?.progressToken;
     this.spans.begin({

@@ -20,4 +20,18 @@ describe('chooseParent', () => {
     expect(chooseParent('outbound', { current: undefined, meta, propagate: true, related: () => undefined })?.spanId).toBe('c'.repeat(16));
     expect(chooseParent('outbound', { current: undefined, meta: { traceparent: 'garbage' }, propagate: true })).toBeUndefined();
   });
+
+  it('the inferred cause comes last in both directions, and is only looked up when needed', () => {
+    const cause = ctx('d');
+    let lookups = 0;
+    const inferred = (): SpanContext => (lookups++, cause);
+    expect(chooseParent('outbound', { current: undefined, meta: undefined, propagate: true, cause: inferred })).toBe(cause);
+    expect(chooseParent('inbound', { current: undefined, meta: undefined, propagate: true, cause: inferred })).toBe(cause);
+    expect(lookups).toBe(2);
+    expect(chooseParent('outbound', { current: undefined, meta, propagate: true, cause: inferred })?.spanId).toBe('c'.repeat(16));
+    expect(chooseParent('outbound', { current: undefined, meta: undefined, propagate: true, related: () => related, cause: inferred })).toBe(related);
+    expect(chooseParent('inbound', { current, meta: undefined, propagate: true, cause: inferred })).toBe(current);
+    expect(lookups).toBe(2);
+    expect(chooseParent('outbound', { current: undefined, meta: undefined, propagate: true, cause: () => undefined })).toBeUndefined();
+  });
 });
