@@ -59,9 +59,13 @@ describe.skipIf(!hasChromium)(chromiumTitle('the session view in Chromium (proxi
       await page.locator('.tv-row', { hasText: 'tools/call echo' }).first().waitFor();
       const names = await labels(page);
       expect(names).toEqual(expect.arrayContaining(['initialize', 'tools/list', 'tools/call echo', 'tools/call get-sum', 'tools/call trigger-sampling-request', 'tools/call no-such-tool']));
-      // The proxy cannot tell which call the server's sampling request belongs to: a root.
+      // The server's sampling request nests under the tool call that caused it (the one open then).
       const sampling = page.locator('.tv-row', { hasText: 'sampling/createMessage' });
-      expect(await sampling.getAttribute('aria-level')).toBe('1');
+      const samplingCall = page.locator('.tv-row', { hasText: 'tools/call trigger-sampling-request' });
+      expect(await samplingCall.getAttribute('aria-level')).toBe('1');
+      expect(await samplingCall.getAttribute('aria-expanded')).toBe('true');
+      expect(await sampling.getAttribute('aria-level')).toBe('2');
+      expect(names.indexOf('sampling/createMessage')).toBe(names.indexOf('tools/call trigger-sampling-request') + 1);
       // Waterfall: every visible row has a bar; the failed call is marked.
       const widths = await page.locator('.tv-row .tv-bar').evaluateAll((bars) => bars.map((b) => (b as HTMLElement).getBoundingClientRect().width));
       expect(widths.length).toBeGreaterThanOrEqual(names.length);
