@@ -19,13 +19,16 @@ export function acceptNegotiatedVersion(req: IncomingMessage, negotiated: string
   }
 }
 
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
-
-/** Reads a JSON body of at most 4 MB; on failure answers the request (413, or -32700 Parse error) and resolves undefined. */
-export async function readJson(req: IncomingMessage, res: ServerResponse): Promise<{ value: unknown } | undefined> {
-  const bytes = await readBodyBytes(req, MAX_BODY_BYTES);
+/**
+ * Reads a JSON body (one message or a batch) of at most `limit` bytes. On failure it answers the
+ * request and resolves undefined: over the limit (declared or as it arrives) 413 with a JSON-RPC
+ * error naming the limit and `Connection: close` (the rest is not read); not JSON 400 -32700.
+ */
+export async function readJson(req: IncomingMessage, res: ServerResponse, limit: number): Promise<{ value: unknown } | undefined> {
+  const declared = Number(req.headers['content-length']);
+  const bytes = declared > limit ? undefined : await readBodyBytes(req, limit);
   if (bytes === undefined) {
-    reply(res, 413, -32000, 'request body too large');
+    reply(res, 413, -32600, `Request too large: the body is over the limit of ${limit} bytes (--max-line-bytes)`, { Connection: 'close' });
     return undefined;
   }
   try {
