@@ -20,15 +20,17 @@ export function acceptNegotiatedVersion(req: IncomingMessage, negotiated: string
 }
 
 /**
- * Reads a JSON body (one message or a batch) of at most `limit` bytes. On failure it answers the
- * request and resolves undefined: over the limit (declared or as it arrives) 413 with a JSON-RPC
+ * Reads a JSON body (one message or a batch) that fits a line of `maxLineBytes` (the line's
+ * newline counted, as on stdio: at most `maxLineBytes - 1` bytes). On failure it answers the
+ * request and resolves undefined: too large (declared or as it arrives) 413 with a JSON-RPC
  * error naming the limit and `Connection: close` (the rest is not read); not JSON 400 -32700.
  */
-export async function readJson(req: IncomingMessage, res: ServerResponse, limit: number): Promise<{ value: unknown } | undefined> {
+export async function readJson(req: IncomingMessage, res: ServerResponse, maxLineBytes: number): Promise<{ value: unknown } | undefined> {
+  const limit = maxLineBytes - 1;
   const declared = Number(req.headers['content-length']);
   const bytes = declared > limit ? undefined : await readBodyBytes(req, limit);
   if (bytes === undefined) {
-    reply(res, 413, -32600, `Request too large: the body is over the limit of ${limit} bytes (--max-line-bytes)`, { Connection: 'close' });
+    reply(res, 413, -32600, `Request too large: a body may have at most ${limit} bytes (--max-line-bytes ${maxLineBytes}, a line's newline included)`, { Connection: 'close' });
     return undefined;
   }
   try {
