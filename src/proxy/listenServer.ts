@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { createAccessPolicy, newAccessToken, type AccessPolicy } from '../core/accessPolicy.js';
 import { InspectorError, describeError } from '../core/errors.js';
 import { replyJsonRpcError as reply } from '../core/http/jsonRpcReply.js';
@@ -13,6 +11,7 @@ import { newSessionId } from '../core/ids.js';
 import type { RequestGate } from '../sessions/gateTypes.js';
 import { acceptNegotiatedVersion, readJson } from './listenHttp.js';
 import { ClientOutlets } from './clientOutlets.js';
+import { createClientSide } from './listenClientSide.js';
 import { DEFAULT_MAX_LINE_BYTES } from './lineFramer.js';
 import { createRelatedRouter, type RelatedRouter } from './relatedRouter.js';
 import { startProxy, type OpenRecording, type ProxyHandle, type UpstreamSpec } from './startProxy.js';
@@ -101,8 +100,9 @@ interface ClientSession extends SessionActivity {
  * from the client are re-serialised there (ids above 2^53 lose precision on that leg only).
  * Messages from the upstream that belong to a client request (progress, logs, sampling and
  * elicitation requests) go on that request's POST stream while it is open (see
- * {@link createRelatedRouter}). A session idle for `idleTimeoutMs` is closed with its upstream;
- * past `maxSessions` a new `initialize` gets 503.
+ * {@link createRelatedRouter}), and only as fast as the client reads them (see
+ * {@link createClientSide}). A body over `maxLineBytes - 1` bytes gets 413. A session idle for
+ * `idleTimeoutMs` is closed with its upstream; past `maxSessions` a new `initialize` gets 503.
  */
 export async function startListenServer(options: ListenServerOptions): Promise<ListenServerHandle> {
   let url: URL;
@@ -225,50 +225,13 @@ class ListenServer {
     return undefined;
   }
 
-  /** The client-facing transport of a new session, wired to the proxy's client streams. */
-  private clientSide(router: RelatedRouter, outlets: ClientOutlets, clientIn: PassThrough, register: (id: string) => void): { transport: StreamableHTTPServerTransport; clientOut: Writable } {
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: register });
-    let toldSlow = false;
-    const stalled = (): void => {
-      if (toldSlow) return;
-      toldSlow = true;
-      this.log(`session ${transport.sessionId ?? '(new)'}: the client reads its stream slower than the upstream writes; the upstream is read only as fast as the client reads (said once per session)`);
-    };
-    // A message is done (and the next taken) once its response can take more: while the client
-    // does not read, this output fills and the proxy stops reading the upstream.
-    const clientOut = new Writable({
-      write: (chunk: Buffer, _enc, cb) => {
-        let message: JSONRPCMessage;
-        try {
-          message = JSON.parse(chunk.toString('utf8')) as JSONRPCMessage;
-        } catch (err) {
-          cb();
-          this.log(`listen: undeliverable message: ${describeError(err)}`);
-          return;
-        }
-        const related = router.toClient(message);
-        const outlet = outlets.target(message, related);
-        transport.send(message, related === undefined ? undefined : { relatedRequestId: related }).catch((err: unknown) => this.log(`listen: ${describeError(err)}`));
-        void outlets.writable(outlet, stalled).then(() => cb());
-      },
-    });
-    transport.onmessage = (message) => {
-      router.fromClient(message);
-      clientIn.write(`${JSON.stringify(message)}\n`);
-    };
-    transport.onclose = () => {
-      clientIn.end();
-    };
-    return { transport, clientOut };
-  }
-
   private async openSession(): Promise<ClientSession> {
     const options = this.options;
     const clientIn = new PassThrough();
     const router = createRelatedRouter();
     const outlets = new ClientOutlets();
     let session: ClientSession | undefined;
-    const { transport, clientOut } = this.clientSide(router, outlets, clientIn, (id) => this.sessions.set(id, session!));
+    const { transport, clientOut } = createClientSide({ router, outlets, clientIn, register: (id) => this.sessions.set(id, session!), log: (line) => this.log(line) });
     await transport.start();
     const sessionId = newSessionId();
     const steering = options.steer?.(sessionId);
