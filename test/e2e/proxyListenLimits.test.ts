@@ -190,4 +190,54 @@ describe('proxy --listen limits (built CLI)', () => {
     expect(result).toBeDefined();
     expect({ lines, bytes, sha256: hash.digest('hex') }).toEqual(result);
   }, 180_000);
+
+  it('holds a flood of messages related to no request while the client does not read its GET stream', async () => {
+    const { child, stderr } = start(['--no-record', '--listen', 'http://127.0.0.1:0/mcp', '--token', TOKEN, '--', process.execPath, FLOOD]);
+    const { url } = await listening(child);
+    const send = (method: string, body: string | undefined, session?: string) =>
+      new Promise<IncomingMessage>((resolve, reject) => {
+        const req = request(url, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(session ? { 'mcp-session-id': session } : {}) } }, resolve);
+        req.on('error', reject);
+        req.end(body);
+      });
+    const readAll = async (res: IncomingMessage) => {
+      let text = '';
+      for await (const c of res) text += (c as Buffer).toString();
+      return text;
+    };
+    const init = await send('POST', INIT);
+    const session = init.headers['mcp-session-id'] as string;
+    await readAll(init);
+    await readAll(await send('POST', '{"jsonrpc":"2.0","method":"notifications/initialized"}', session));
+    const get = await send('GET', undefined, session);
+    get.pause();
+    expect(get.statusCode).toBe(200);
+    await pollUntil(() => stderr().includes('flood server: ready'), 'the flood server');
+    const idle = rss(child.pid!);
+    const total = 64 * MiB;
+    const answered = await readAll(await send('POST', `{"jsonrpc":"2.0","id":2,"method":"flood","params":{"bytes":${total},"lineBytes":${LINE},"answerFirst":true}}`, session));
+    expect(answered).toContain('"id":2');
+    let peak = 0;
+    await pollUntil(() => {
+      peak = Math.max(peak, rss(child.pid!));
+      return /flood: (stalled|done)/.test(stderr());
+    }, `the flood to stall; stderr ${stderr().slice(-500)}`, 60_000);
+    for (let i = 0; i < 20; i++) {
+      peak = Math.max(peak, rss(child.pid!));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(stderr()).not.toContain('flood: done');
+    expect(peak - idle).toBeLessThan(64 * MiB + 2 * LINE);
+    // Reading again lets the rest through, every line.
+    let received = 0;
+    const parser = createSseParser((event) => {
+      if (event.data.includes('notifications/message')) received += Buffer.byteLength(event.data) + 1;
+    });
+    get.setEncoding('utf8');
+    get.on('data', (text: string) => parser.push(text));
+    get.resume();
+    await pollUntil(() => received >= total, `the rest of the flood (${received} bytes so far)`, 120_000);
+    expect(stderr()).toContain('flood: done');
+    get.destroy();
+  }, 180_000);
 });
