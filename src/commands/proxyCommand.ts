@@ -35,7 +35,8 @@ options:
   --no-record       forward only, record nothing
   --max-line-bytes N
                     longest JSON-RPC line on stdio, in bytes (default 67108864 = 64 MiB, at most
-                    268435456); a longer line is not forwarded: it is answered with an error and recorded
+                    268435456); a longer line is not forwarded: it is answered with an error and recorded.
+                    With --listen also the largest request body (larger: 413 with a JSON-RPC error)
   --break-on PAT    hold matching requests until approved (send_signal approve/reject);
                     PAT is METHOD or METHOD:NAME-GLOB, e.g. tools/call, tools/call:delete_* (repeatable)
   --otlp-endpoint URL
@@ -161,7 +162,6 @@ function parseProxyArgs(ctx: CommandContext): ProxyPlan {
   if ((idleSeconds !== undefined || maxSessions !== undefined) && values.listen === undefined) throw new UsageError('proxy: --idle-timeout and --max-sessions need --listen');
   if (values.url !== undefined && !/^https?:\/\/[^/]/i.test(values.url)) throw new UsageError(`proxy: --url must be an http(s) URL`);
   const maxLineBytes = values['max-line-bytes'] === undefined ? undefined : parseMaxLineBytes(values['max-line-bytes']);
-  if (maxLineBytes !== undefined && values.listen !== undefined) throw new UsageError('proxy: --max-line-bytes applies to a stdio client, not to --listen');
   const sessionId = values['session-id'] === undefined ? undefined : assertSessionId(values['session-id']);
   const upstream: UpstreamSpec =
     values.url !== undefined
@@ -197,6 +197,7 @@ async function runListening(ctx: CommandContext, s: ProxySetup, listen: string):
     ...(values.title !== undefined ? { title: values.title } : {}),
     ...(s.idleSeconds !== undefined ? { idleTimeoutMs: s.idleSeconds * 1000 } : {}),
     ...(s.maxSessions !== undefined ? { maxSessions: s.maxSessions } : {}),
+    ...(s.maxLineBytes !== undefined ? { maxLineBytes: s.maxLineBytes } : {}),
     steer,
   });
   log(`listening on ${server.url}`);

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { repeatedSingleField } from '../core/http/repeatedFields.js';
 import { HttpError, sendError } from './errors.js';
 import type { createRouter, RouteMatch } from './router.js';
 import { CORS_ALLOWED_HEADERS, type Security } from './security.js';
@@ -45,21 +46,8 @@ export async function handleRequest(
   }
 }
 
-/**
- * Fields that must appear at most once and that node:http would silently reduce to one value
- * (it keeps the first `Host` or `Authorization`): RFC 9112 3.2 requires 400 for several Host
- * lines, and two credentials or origins are just as ambiguous.
- */
-const SINGLE_FIELDS = new Set(['host', 'authorization', 'x-inspector-token', 'origin', 'content-type', 'content-length']);
-
-/** Throws HttpError 400 when a field of {@link SINGLE_FIELDS} appears more than once. */
+/** Throws HttpError 400 when a field that must be single (see repeatedSingleField) is repeated. */
 function rejectRepeatedFields(req: IncomingMessage): void {
-  const seen = new Set<string>();
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (!SINGLE_FIELDS.has(name)) continue;
-    if (seen.has(name)) throw new HttpError(400, 'BAD_REQUEST', `header ${name} given more than once`, { Connection: 'close' });
-    seen.add(name);
-  }
+  const name = repeatedSingleField(req.rawHeaders);
+  if (name !== undefined) throw new HttpError(400, 'BAD_REQUEST', `header ${name} given more than once`, { Connection: 'close' });
 }

@@ -19,13 +19,18 @@ export function acceptNegotiatedVersion(req: IncomingMessage, negotiated: string
   }
 }
 
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
-
-/** Reads a JSON body of at most 4 MB; on failure answers the request (413, or -32700 Parse error) and resolves undefined. */
-export async function readJson(req: IncomingMessage, res: ServerResponse): Promise<{ value: unknown } | undefined> {
-  const bytes = await readBodyBytes(req, MAX_BODY_BYTES);
+/**
+ * Reads a JSON body (one message or a batch) that fits a line of `maxLineBytes` (the line's
+ * newline counted, as on stdio: at most `maxLineBytes - 1` bytes). On failure it answers the
+ * request and resolves undefined: too large (declared or as it arrives) 413 with a JSON-RPC
+ * error naming the limit and `Connection: close` (the rest is not read); not JSON 400 -32700.
+ */
+export async function readJson(req: IncomingMessage, res: ServerResponse, maxLineBytes: number): Promise<{ value: unknown } | undefined> {
+  const limit = maxLineBytes - 1;
+  const declared = Number(req.headers['content-length']);
+  const bytes = declared > limit ? undefined : await readBodyBytes(req, limit);
   if (bytes === undefined) {
-    reply(res, 413, -32000, 'request body too large');
+    reply(res, 413, -32600, `Request too large: a body may have at most ${limit} bytes (--max-line-bytes ${maxLineBytes}, a line's newline included)`, { Connection: 'close' });
     return undefined;
   }
   try {

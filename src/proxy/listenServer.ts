@@ -1,16 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { createAccessPolicy, newAccessToken, type AccessPolicy } from '../core/accessPolicy.js';
 import { InspectorError, describeError } from '../core/errors.js';
 import { replyJsonRpcError as reply } from '../core/http/jsonRpcReply.js';
+import { repeatedSingleField } from '../core/http/repeatedFields.js';
 import { StreamableSessions, type SessionActivity } from '../core/http/streamableSessions.js';
 import { newSessionId } from '../core/ids.js';
 import type { RequestGate } from '../sessions/gateTypes.js';
 import { acceptNegotiatedVersion, readJson } from './listenHttp.js';
+import { ClientOutlets } from './clientOutlets.js';
+import { createClientSide } from './listenClientSide.js';
+import { DEFAULT_MAX_LINE_BYTES } from './lineFramer.js';
 import { createRelatedRouter, type RelatedRouter } from './relatedRouter.js';
 import { startProxy, type OpenRecording, type ProxyHandle, type UpstreamSpec } from './startProxy.js';
 
@@ -43,6 +45,11 @@ export interface ListenServerOptions {
    * is closed, and its upstream with it. Default {@link DEFAULT_LISTEN_IDLE_TIMEOUT_MS}; 0 never.
    */
   idleTimeoutMs?: number;
+  /**
+   * Largest request body (one message or a batch) and, for a stdio upstream, largest line from
+   * it, in bytes; a larger body gets 413. Default {@link DEFAULT_MAX_LINE_BYTES}, as the stdio proxy.
+   */
+  maxLineBytes?: number;
   /** Client sessions at once; past it `initialize` gets 503. Default {@link DEFAULT_LISTEN_MAX_SESSIONS}. */
   maxSessions?: number;
 }
@@ -78,20 +85,24 @@ interface ClientSession extends SessionActivity {
   proxy: ProxyHandle;
   clientIn: PassThrough;
   router: RelatedRouter;
+  outlets: ClientOutlets;
 }
 
 /**
  * Serves the proxied MCP server to clients over Streamable HTTP: each client session (one
  * `initialize`) gets its own proxy session, recorded on its own, and for a stdio upstream
- * its own process, its own fresh session id and, with `steer`, its own live control. Security as the gateway's: `Host` must be a loopback name (or the bound
+ * its own process, its own fresh session id and, with `steer`, its own live control. Security as the
+ * gateway's: a repeated `Host`, `Authorization`, `X-Inspector-Token`, `Origin`, `Content-Type` or
+ * `Content-Length` is refused with 400, `Host` must be a loopback name (or the bound
  * address) with the bound port, `Origin` when present likewise, and every request must carry
  * the token (`Authorization: Bearer` or `X-Inspector-Token`, compared in constant time).
  * The client-facing side uses the SDK's StreamableHTTPServerTransport, so messages to and
  * from the client are re-serialised there (ids above 2^53 lose precision on that leg only).
  * Messages from the upstream that belong to a client request (progress, logs, sampling and
  * elicitation requests) go on that request's POST stream while it is open (see
- * {@link createRelatedRouter}). A session idle for `idleTimeoutMs` is closed with its upstream;
- * past `maxSessions` a new `initialize` gets 503.
+ * {@link createRelatedRouter}), and only as fast as the client reads them (see
+ * {@link createClientSide}). A body over `maxLineBytes - 1` bytes gets 413. A session idle for
+ * `idleTimeoutMs` is closed with its upstream; past `maxSessions` a new `initialize` gets 503.
  */
 export async function startListenServer(options: ListenServerOptions): Promise<ListenServerHandle> {
   let url: URL;
@@ -133,6 +144,7 @@ class ListenServer {
   /** Sessions still winding down (their steering closing), awaited by close(). */
   private readonly ending = new Set<Promise<void>>();
   private closing: Promise<void> | undefined;
+  private readonly maxLineBytes: number;
 
   constructor(
     private readonly options: ListenServerOptions,
@@ -141,6 +153,7 @@ class ListenServer {
     private readonly path: string,
   ) {
     const idleMs = options.idleTimeoutMs ?? DEFAULT_LISTEN_IDLE_TIMEOUT_MS;
+    this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.sessions = new StreamableSessions<ClientSession>({
       idleMs,
       maxSessions: options.maxSessions ?? DEFAULT_LISTEN_MAX_SESSIONS,
@@ -156,6 +169,8 @@ class ListenServer {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const repeated = repeatedSingleField(req.rawHeaders);
+    if (repeated !== undefined) return reply(res, 400, -32600, `bad request: header ${repeated} given more than once`, { Connection: 'close' });
     const refusal = this.refusal(req);
     if (refusal) return reply(res, refusal[0], refusal[1], refusal[2]);
     const sid = req.headers['mcp-session-id'];
@@ -164,15 +179,19 @@ class ListenServer {
       if (!session) return reply(res, 404, -32001, 'session not found');
       acceptNegotiatedVersion(req, session.router.protocolVersion);
       this.sessions.hold(session, res);
-      if (req.method !== 'POST') return session.transport.handleRequest(req, res);
-      const parsed = await readJson(req, res);
+      if (req.method !== 'POST') {
+        if (req.method === 'GET') session.outlets.opened(res);
+        return session.transport.handleRequest(req, res);
+      }
+      const parsed = await readJson(req, res, this.maxLineBytes);
       if (parsed === undefined) return;
       session.router.posted(parsed.value, res);
+      session.outlets.posted(parsed.value, res);
       await session.transport.handleRequest(req, res, parsed.value);
       return;
     }
     if (req.method !== 'POST') return reply(res, 400, -32000, 'bad request: no valid session id');
-    const parsed = await readJson(req, res);
+    const parsed = await readJson(req, res, this.maxLineBytes);
     if (parsed === undefined) return;
     const isInit = (m: unknown): boolean => (m as { method?: unknown } | null)?.method === 'initialize';
     if (!(Array.isArray(parsed.value) ? parsed.value.some(isInit) : isInit(parsed.value))) return reply(res, 400, -32000, 'bad request: no valid session id');
@@ -183,6 +202,7 @@ class ListenServer {
       const session = await this.openSession();
       this.sessions.hold(session, res);
       session.router.posted(parsed.value, res);
+      session.outlets.posted(parsed.value, res);
       await session.transport.handleRequest(req, res, parsed.value);
       if (session.transport.sessionId === undefined) await session.proxy.close();
     } finally {
@@ -205,40 +225,13 @@ class ListenServer {
     return undefined;
   }
 
-  /** The client-facing transport of a new session, wired to the proxy's client streams. */
-  private clientSide(router: RelatedRouter, clientIn: PassThrough, register: (id: string) => void): { transport: StreamableHTTPServerTransport; clientOut: Writable } {
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: register });
-    const clientOut = new Writable({
-      write: (chunk: Buffer, _enc, cb) => {
-        let message: JSONRPCMessage;
-        try {
-          message = JSON.parse(chunk.toString('utf8')) as JSONRPCMessage;
-        } catch (err) {
-          cb();
-          this.log(`listen: undeliverable message: ${describeError(err)}`);
-          return;
-        }
-        const related = router.toClient(message);
-        transport.send(message, related === undefined ? undefined : { relatedRequestId: related }).catch((err: unknown) => this.log(`listen: ${describeError(err)}`));
-        cb();
-      },
-    });
-    transport.onmessage = (message) => {
-      router.fromClient(message);
-      clientIn.write(`${JSON.stringify(message)}\n`);
-    };
-    transport.onclose = () => {
-      clientIn.end();
-    };
-    return { transport, clientOut };
-  }
-
   private async openSession(): Promise<ClientSession> {
     const options = this.options;
     const clientIn = new PassThrough();
     const router = createRelatedRouter();
+    const outlets = new ClientOutlets();
     let session: ClientSession | undefined;
-    const { transport, clientOut } = this.clientSide(router, clientIn, (id) => this.sessions.set(id, session!));
+    const { transport, clientOut } = createClientSide({ router, outlets, clientIn, register: (id) => this.sessions.set(id, session!), log: (line) => this.log(line) });
     await transport.start();
     const sessionId = newSessionId();
     const steering = options.steer?.(sessionId);
@@ -256,13 +249,14 @@ class ListenServer {
         ...((steering?.openRecording ?? options.openRecording) ? { openRecording: (steering?.openRecording ?? options.openRecording)! } : {}),
         ...(gate ? { gate } : {}),
         ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
+        maxLineBytes: this.maxLineBytes,
       });
     } catch (err) {
       await steering?.close().catch(() => undefined);
       throw err;
     }
     await steering?.attach(proxy).catch((err: unknown) => this.log(`session ${sessionId} cannot be steered: ${describeError(err)}`));
-    session = { transport, proxy, clientIn, router, active: 0, lastSeen: Date.now() };
+    session = { transport, proxy, clientIn, router, outlets, active: 0, lastSeen: Date.now() };
     const ended = proxy.done.then(async (result) => {
       if (transport.sessionId !== undefined) this.sessions.delete(transport.sessionId);
       this.log(`session ${proxy.sessionId} ${result.status}${result.reason ? `: ${result.reason}` : ''}`);

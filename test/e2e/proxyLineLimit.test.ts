@@ -24,8 +24,8 @@ describe('proxy --max-line-bytes (built CLI)', () => {
     expect(await exitOf(child)).toBe(0);
   });
 
-  it('refuses a limit out of range, and with --listen', async () => {
-    for (const args of [['--max-line-bytes', '12'], ['--max-line-bytes', '1e9'], ['--max-line-bytes', '999999999999'], ['--max-line-bytes', '4096', '--listen', 'http://127.0.0.1:0/mcp']]) {
+  it('refuses a limit out of range, with or without --listen (which it applies to as well)', async () => {
+    for (const args of [['--max-line-bytes', '12'], ['--max-line-bytes', '1e9'], ['--max-line-bytes', '999999999999'], ['--max-line-bytes', '12', '--listen', 'http://127.0.0.1:0/mcp']]) {
       const child = spawnProxy([...args, '--', process.execPath, RAW_SERVER]);
       const message = waitForOutput(child, /--max-line-bytes/);
       expect(await exitOf(child)).toBe(2);
