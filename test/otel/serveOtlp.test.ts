@@ -28,23 +28,30 @@ afterEach(async () => {
   dir = undefined;
 });
 
+/** Starts the built `serve --http` on a free port over `tracesDir` (as `child`); resolves with its URL and API token from stderr. */
+async function startServe(tracesDir: string, extraArgs: string[] = []): Promise<{ url: string; token: string }> {
+  const started = spawn(process.execPath, [CLI, 'serve', '--http', '--port', '0', '--traces-dir', tracesDir, ...extraArgs], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, MCPSCOPE_TOKEN: '', MCPSCOPE_PORT: '', MCPSCOPE_HOST: '' } });
+  child = started;
+  let stderr = '';
+  const m = await new Promise<RegExpExecArray>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`no gateway URL in 15 s: ${stderr}`)), 15_000);
+    started.stderr!.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      const found = /gateway at (http:\/\/127\.0\.0\.1:\d+)\/#code=\S+\s+mcpscope: API token: ([A-Za-z0-9_-]+)/.exec(stderr);
+      if (found) {
+        clearTimeout(timer);
+        res(found);
+      }
+    });
+    started.once('exit', (code) => rej(new Error(`exited ${code}: ${stderr}`)));
+  });
+  return { url: m[1]!, token: m[2]! };
+}
+
 describe('mcpscope serve --http takes OTLP traces (built CLI)', () => {
   it('stores an OpenTelemetry app\'s spans sent with the official exporter; the session is live on /events and in get_trace over /mcp', async () => {
     dir = await mkdtemp(join(tmpdir(), 'mcpscope-serve-otlp-'));
-    child = spawn(process.execPath, [CLI, 'serve', '--http', '--port', '0', '--traces-dir', dir], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, MCPSCOPE_TOKEN: '', MCPSCOPE_PORT: '', MCPSCOPE_HOST: '' } });
-    let stderr = '';
-    const [, url, token] = await new Promise<RegExpExecArray>((res, rej) => {
-      const timer = setTimeout(() => rej(new Error(`no gateway URL in 15 s: ${stderr}`)), 15_000);
-      child!.stderr!.on('data', (c: Buffer) => {
-        stderr += c.toString();
-        const m = /gateway at (http:\/\/127\.0\.0\.1:\d+)\/#code=\S+\s+mcpscope: API token: ([A-Za-z0-9_-]+)/.exec(stderr);
-        if (m) {
-          clearTimeout(timer);
-          res(m);
-        }
-      });
-      child!.once('exit', (code) => rej(new Error(`exited ${code}: ${stderr}`)));
-    });
+    const { url, token } = await startServe(dir);
     const sse = await openSse(`${url}/_inspector/events`);
     try {
       await runOtelApp(new OTLPTraceExporter({ url: `${url}/v1/traces`, headers: { Authorization: `Bearer ${token}` } }));
@@ -73,20 +80,7 @@ describe('mcpscope serve --http --otlp-endpoint (built CLI)', () => {
     const receiver = await startOtlpReceiver();
     try {
       dir = await mkdtemp(join(tmpdir(), 'mcpscope-serve-otlp-relay-'));
-      child = spawn(process.execPath, [CLI, 'serve', '--http', '--port', '0', '--traces-dir', dir, '--otlp-endpoint', receiver.url], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, MCPSCOPE_TOKEN: '', MCPSCOPE_PORT: '', MCPSCOPE_HOST: '' } });
-      let stderr = '';
-      const [, url, token] = await new Promise<RegExpExecArray>((res, rej) => {
-        const timer = setTimeout(() => rej(new Error(`no gateway URL in 15 s: ${stderr}`)), 15_000);
-        child!.stderr!.on('data', (c: Buffer) => {
-          stderr += c.toString();
-          const m = /gateway at (http:\/\/127\.0\.0\.1:\d+)\/#code=\S+\s+mcpscope: API token: ([A-Za-z0-9_-]+)/.exec(stderr);
-          if (m) {
-            clearTimeout(timer);
-            res(m);
-          }
-        });
-        child!.once('exit', (code) => rej(new Error(`exited ${code}: ${stderr}`)));
-      });
+      const { url, token } = await startServe(dir, ['--otlp-endpoint', receiver.url]);
       await runOtelApp(new OTLPTraceExporter({ url: `${url}/v1/traces`, headers: { Authorization: `Bearer ${token}` } }));
       await until(() => receiver.spans().length >= 3, 'the relayed spans', { timeoutMs: 20_000 });
       const dirPath = dir;
@@ -110,20 +104,7 @@ describe('one place for many machines: a proxy exporting to another mcpscope\'s 
     dir = await mkdtemp(join(tmpdir(), 'mcpscope-central-'));
     const central = join(dir, 'central');
     const local = join(dir, 'local');
-    child = spawn(process.execPath, [CLI, 'serve', '--http', '--port', '0', '--traces-dir', central], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, MCPSCOPE_TOKEN: '', MCPSCOPE_PORT: '', MCPSCOPE_HOST: '' } });
-    let stderr = '';
-    const [, url, token] = await new Promise<RegExpExecArray>((res, rej) => {
-      const timer = setTimeout(() => rej(new Error(`no gateway URL in 15 s: ${stderr}`)), 15_000);
-      child!.stderr!.on('data', (c: Buffer) => {
-        stderr += c.toString();
-        const m = /gateway at (http:\/\/127\.0\.0\.1:\d+)\/#code=\S+\s+mcpscope: API token: ([A-Za-z0-9_-]+)/.exec(stderr);
-        if (m) {
-          clearTimeout(timer);
-          res(m);
-        }
-      });
-      child!.once('exit', (code) => rej(new Error(`exited ${code}: ${stderr}`)));
-    });
+    const { url, token } = await startServe(central);
     const everything = join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
     const client = new Client({ name: 'laptop', version: '1.0.0' });
     await client.connect(new StdioClientTransport({
