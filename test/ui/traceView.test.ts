@@ -176,7 +176,8 @@ describe.skipIf(!hasChromium)(chromiumTitle('the session view in Chromium (proxi
       // The message log and the charts follow too.
       await expect.poll(() => page.locator('.tv-charts svg[aria-label^="echo:"]').getAttribute('aria-label')).toContain(`echo: ${before + 2} calls`);
       await page.getByRole('tab', { name: 'Messages' }).click();
-      expect(await page.locator('.tv-mrow', { hasText: 'tools/call echo' }).count()).toBe(2 * (before + 2));
+      // The log renders after the tab switch: poll, as for every other view.
+      await expect.poll(() => page.locator('.tv-mrow', { hasText: 'tools/call echo' }).count(), { timeout: 10_000 }).toBe(2 * (before + 2));
       await ui!.screenshot(page, 'trace-live-tail');
       expect(errors).toEqual([]);
     } finally {
