@@ -13,6 +13,7 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { Span } from '../src/core/span.js';
 import { plainResource, toReadableSpan } from '../src/otel/toReadableSpan.js';
 import { fmt, percentile, type BenchRow, type BenchSuite } from './benchRow.js';
+import { IN_FLIGHT, parallel, sequential } from './proxyBench.js';
 
 // Works from bench/ and from dist/bench/ (built): find the repository root.
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -25,7 +26,6 @@ const SETUPS: Setup[] = ['off', 'on', 'down'];
 const ROUNDS = 9;
 const SEQUENTIAL = 300;
 const PARALLEL = 1500;
-const IN_FLIGHT = 16;
 const SEQ_BLOCK = 100;
 
 /** A stand-in collector in its own process (so its work does not load the measuring client): reads each request, answers 200. */
@@ -72,25 +72,6 @@ async function connect(setup: Setup, tracesDir: string, endpoint: Record<Setup, 
   // A short export timeout, so the dead endpoint's session ends quickly at close.
   await client.connect(new StdioClientTransport({ command: process.execPath, args, cwd: ROOT, stderr: 'ignore', env: { PATH: process.env.PATH ?? '', OTEL_EXPORTER_OTLP_TIMEOUT: '1000' } }));
   return client;
-}
-
-const call = (client: Client, i: number) => client.callTool({ name: 'echo', arguments: { text: `message ${i} ${'x'.repeat(200)}` } });
-
-async function sequential(client: Client, count: number, latencies: number[]): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    const s = performance.now();
-    await call(client, i);
-    latencies.push(performance.now() - s);
-  }
-}
-
-async function parallel(client: Client, count: number): Promise<number> {
-  let next = 0;
-  const t = performance.now();
-  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-    while (next < count) await call(client, next++);
-  }));
-  return performance.now() - t;
 }
 
 interface Round {

@@ -23,7 +23,7 @@ const SETUPS: Setup[] = ['direct', 'relay', 'bare', 'recording'];
 const ROUNDS = 9;
 const SEQUENTIAL = 400;
 const PARALLEL = 2000;
-const IN_FLIGHT = 16;
+export const IN_FLIGHT = 16;
 /** Sequential calls a setup makes before the next setup takes a turn. */
 const SEQ_BLOCK = 100;
 
@@ -70,10 +70,11 @@ async function startupTimes(tracesDir: string): Promise<Map<Setup, number>> {
   return new Map(SETUPS.map((s) => [s, median(samples.get(s)!)]));
 }
 
-const call = (client: Client, i: number) => client.callTool({ name: 'echo', arguments: { text: `message ${i} ${'x'.repeat(200)}` } });
+/** One echo tools/call with a ~200-byte argument: the call every proxy bench row times. */
+export const call = (client: Client, i: number) => client.callTool({ name: 'echo', arguments: { text: `message ${i} ${'x'.repeat(200)}` } });
 
 /** `count` sequential calls; appends each one's latency (ms). */
-async function sequential(client: Client, count: number, latencies: number[]): Promise<void> {
+export async function sequential(client: Client, count: number, latencies: number[]): Promise<void> {
   for (let i = 0; i < count; i++) {
     const s = performance.now();
     await call(client, i);
@@ -82,7 +83,7 @@ async function sequential(client: Client, count: number, latencies: number[]): P
 }
 
 /** `count` calls with IN_FLIGHT in flight; returns the time they took (ms). */
-async function parallel(client: Client, count: number): Promise<number> {
+export async function parallel(client: Client, count: number): Promise<number> {
   let next = 0;
   const t = performance.now();
   await Promise.all(

@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../distBuild.js';
 import { proxiedClient } from './fixtures.js';
-import { chromiumTitle, hasChromium, startUi, type UiHarness, type UiPage } from './harness.js';
+import { chromiumTitle, hasChromium, startUi, stopChild, type UiHarness, type UiPage } from './harness.js';
 
 let tracesDir: string;
 let ui: UiHarness;
@@ -29,21 +29,12 @@ beforeEach(() => {
 });
 afterEach(async () => {
   for (const c of clients.splice(0)) await c.close().catch(() => undefined);
-  for (const child of children.splice(0)) await stop(child);
+  for (const child of children.splice(0)) await stopChild(child);
 });
 afterAll(async () => {
   await ui?.close();
   if (tracesDir) await rm(tracesDir, { recursive: true, force: true });
 });
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
 
 /** Starts a node script as a live workflow; resolves with it and its session id once it printed `session <id>`. */
 function startWorkflow(script: string, args: string[]): Promise<{ child: ChildProcess; sessionId: string; exited: Promise<number | null>; stderr: () => string }> {

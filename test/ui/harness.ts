@@ -156,7 +156,8 @@ function waitForPrinted(child: ChildProcess, stderr: () => string): Promise<{ ur
   });
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+/** Ends `child`: SIGTERM, then SIGKILL after 5 s; resolves once it has exited. */
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   child.kill('SIGTERM');
