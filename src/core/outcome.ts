@@ -1,65 +1,14 @@
 import type { SessionStatus } from './session.js';
+import { classifyOutcome, type OutcomeKind } from './outcomeRule.js';
 import { Attr, type Span } from './span.js';
 
-/**
- * What a span's outcome means to someone asking "did this session fail?":
- * - `ok`: no error (status OK or UNSET).
- * - `tool_error`: a tool ran and answered `isError: true`.
- * - `rpc_error`: the peer answered a JSON-RPC error (or an error the inspector saw in the
- *   traffic itself: a malformed line, a reused request id).
- * - `transport_error`: the call never got its answer because the connection failed: the
- *   upstream died, the connection closed mid-call, a timeout or cancellation, or the
- *   recording process was killed (`abandoned`).
- * - `benign`: recorded with status ERROR, but not a failure: a discovery or negotiation probe
- *   answered "method not found", a server-to-client request left unanswered because the
- *   client went away, or a call a person rejected at a breakpoint.
- */
-export type OutcomeKind = 'ok' | 'tool_error' | 'rpc_error' | 'transport_error' | 'benign';
+export type { OutcomeKind } from './outcomeRule.js';
 
 /** A span's classified outcome; `reason` (for every kind but `ok`) says briefly why. */
 export interface SpanOutcome {
   kind: OutcomeKind;
   reason?: string;
 }
-
-/** JSON-RPC "method not found". */
-const METHOD_NOT_FOUND = -32601;
-
-/**
- * Methods a peer may call only to learn what the other side supports: read-only, no side
- * effects, and "method not found" just means "not supported" (a newer client probing an older
- * server, a client listing prompts of a server that has none). Tool calls, reads and the
- * like are not here: their "method not found" is a real error.
- */
-const PROBE_METHODS: ReadonlySet<string> = new Set([
-  'server/discover',
-  'ping',
-  'tools/list',
-  'prompts/list',
-  'resources/list',
-  'resources/templates/list',
-  'roots/list',
-  'completion/complete',
-  'logging/setLevel',
-]);
-
-/**
- * Requests a server sends to its client. When the client disconnects without answering one,
- * nothing failed: the client simply left (its own calls in flight are judged separately).
- */
-const SERVER_TO_CLIENT_METHODS: ReadonlySet<string> = new Set(['roots/list', 'ping', 'sampling/createMessage', 'elicitation/create']);
-
-/** `error.type` values meaning the answer never came because the connection failed. */
-const TRANSPORT_TYPES: ReadonlySet<string> = new Set(['connection_closed', 'abandoned', 'timeout', 'cancelled', 'evicted', 'upstream_closed', 'transport_error']);
-
-/**
- * The code the proxy answers for a call a person rejected at a breakpoint (the request gate's
- * REJECTED_ERROR_CODE): a decision, not a failure.
- */
-const REJECTED_AT_BREAKPOINT = -32010;
-
-/** JSON-RPC codes for a connection closed, a request timed out or cancelled (MCP SDK and proxy). */
-const TRANSPORT_CODES: ReadonlySet<number> = new Set([-32000, -32001, -32800]);
 
 /**
  * Classifies one span's outcome (pure; works on any trace, old or new, since it reads only
@@ -72,29 +21,16 @@ export function spanOutcome(span: Span): SpanOutcome {
   const method = typeof a[Attr.MCP_METHOD] === 'string' ? (a[Attr.MCP_METHOD] as string) : undefined;
   const message = span.status.description ?? (typeof a[Attr.ERROR_MESSAGE] === 'string' ? (a[Attr.ERROR_MESSAGE] as string) : undefined);
   const reason = message || type || 'error';
-  const code = errorCode(a[Attr.ERROR_CODE] ?? a[Attr.RPC_STATUS_CODE] ?? type);
-  if (type === 'tool_error') return { kind: 'tool_error', reason };
-  if (code === METHOD_NOT_FOUND && method !== undefined && PROBE_METHODS.has(method)) {
-    return { kind: 'benign', reason: `${method} not supported by the peer (probe)` };
-  }
-  if (type === 'connection_closed' && method !== undefined && SERVER_TO_CLIENT_METHODS.has(method)) {
-    return { kind: 'benign', reason: `${method} left unanswered: the other side closed` };
-  }
-  if (code === REJECTED_AT_BREAKPOINT) return { kind: 'benign', reason: `rejected at a breakpoint: ${reason}` };
-  if (type !== undefined && TRANSPORT_TYPES.has(type)) return { kind: 'transport_error', reason };
-  if (code !== undefined && TRANSPORT_CODES.has(code)) return { kind: 'transport_error', reason };
-  return { kind: 'rpc_error', reason };
+  const { kind, rule } = classifyOutcome(true, method, type, a[Attr.ERROR_CODE] ?? a[Attr.RPC_STATUS_CODE]);
+  if (rule === 'probe') return { kind, reason: `${method} not supported by the peer (probe)` };
+  if (rule === 'client_left') return { kind, reason: `${method} left unanswered: the other side closed` };
+  if (rule === 'rejected') return { kind, reason: `rejected at a breakpoint: ${reason}` };
+  return { kind, reason };
 }
 
 /** True when the span's outcome is a real error (not ok, not benign). */
 export function isRealError(span: Span): boolean {
   return isErrorKind(spanOutcome(span).kind);
-}
-
-function errorCode(value: unknown): number | undefined {
-  if (typeof value === 'number' && Number.isInteger(value)) return value;
-  if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
-  return undefined;
 }
 
 const KIND_LABEL: Record<Exclude<OutcomeKind, 'ok' | 'benign'>, [string, string]> = {
