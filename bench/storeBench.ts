@@ -15,7 +15,7 @@ import { metaFilePath, traceFilePath } from '../src/store/paths.js';
 import { createSessionIndex } from '../src/store/sessionIndex.js';
 import { createTracePart } from '../src/store/tracePartFile.js';
 import { readTail, readTrace } from '../src/store/traceReader.js';
-import { createTraceWriter, DEFAULT_GZIP_LEVEL } from '../src/store/traceWriter.js';
+import { createTraceWriter, DEFAULT_FLUSH_BYTES, DEFAULT_GZIP_LEVEL } from '../src/store/traceWriter.js';
 import { fmt, type BenchRow, type BenchSuite } from './benchRow.js';
 
 const gzipAsync = promisify(gzip);
@@ -91,7 +91,7 @@ async function persistOurs(dir: string, id: string, spans: Span[]): Promise<numb
   return performance.now() - t0;
 }
 
-/** zlib alone on the same bytes: 64 KB batches of the same NDJSON, compressed at the same level. */
+/** zlib alone on the same bytes: batches of the writer's default size of the same NDJSON, compressed at the same level. */
 function zlibAlone(batches: Buffer[]): void {
   for (const b of batches) gzipSync(b, { level: DEFAULT_GZIP_LEVEL });
 }
@@ -186,7 +186,7 @@ export const storeBench: BenchSuite = async () => {
     const lines = spans.map((s) => JSON.stringify(s));
     const batches: Buffer[] = [];
     for (let i = 0, cur: string[] = [], size = 0; i <= lines.length; i++) {
-      if (i === lines.length || size >= 65_536) {
+      if (i === lines.length || size >= DEFAULT_FLUSH_BYTES) {
         batches.push(Buffer.from(`${cur.join('\n')}\n`));
         cur = [];
         size = 0;

@@ -125,7 +125,9 @@ class WorkerCompressionPool implements WorkerPool {
     if (this.jobs.size === 0) this.hold(true);
     this.jobs.set(id, { done, retry });
     try {
-      // Copied, not moved: the caller keeps the batch, to compress it itself if the worker is slow.
+      // Not moved: the caller keeps the batch, to compress it itself if the worker is slow. A batch in
+      // shared memory (memberCompressor's batch buffers) is not copied either; the caller recycles it
+      // only once this job is settled, and a reply that comes after that is ignored.
       this.worker.postMessage({ id, data, level });
     } catch (err) {
       this.jobs.delete(id);

@@ -21,7 +21,7 @@ import { settleAbandonedRequests } from './settleAbandoned.js';
 import { resolveWriterOptions, type ResolvedWriterOptions, type TraceWriterOptions } from './traceWriterOptions.js';
 
 export type { TraceWriterOptions } from './traceWriterOptions.js';
-export { DEFAULT_GZIP_LEVEL, DEFAULT_ROTATE_BYTES } from './traceWriterOptions.js';
+export { DEFAULT_FLUSH_BYTES, DEFAULT_GZIP_LEVEL, DEFAULT_ROTATE_BYTES } from './traceWriterOptions.js';
 
 
 /** Least time between two meta updates driven by flushes (status changes and close write at once). */
