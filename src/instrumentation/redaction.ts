@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { InspectorError } from '../core/errors.js';
-import { mayMatchDefaultValue } from './secretScreen.js';
+import { DEFAULT_VALUES, mayMatchDefaultValue } from './secretScreen.js';
 
 /** What gets redacted before a span reaches disk (DESIGN section 4). Every field is optional. */
 export interface RedactionOptions {
@@ -36,17 +36,6 @@ export interface Redactor {
 
 const KEY_FRAGMENTS = 'authori[sz]ation|token|secret|passw(?:or)?d|passphrase|api[-_]?key|private[-_]?key|access[-_]?key|cookie|credential';
 const DEFAULT_KEY = new RegExp(KEY_FRAGMENTS, 'i');
-// Case variants are spelled out instead of using the i flag: a case-sensitive scan is faster (bench "recorder hot path per request/response pair").
-const DEFAULT_VALUES: RegExp[] = [
-  /(?<=\b(?:[Bb]earer|BEARER|[Bb]asic|BASIC|Token)\s+)[A-Za-z0-9\-._~+/]{8,}=*/g,
-  /(?<=[?&](?:[a-z_]*token|api_?key|apikey|key|secret|password|sig|signature|[A-Z_]*TOKEN|API_?KEY|KEY|SECRET|PASSWORD)=)[^&#\s"']+/g,
-  /\bsk-[A-Za-z0-9_-]{16,}/g,
-  /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})/g,
-  /\bAKIA[0-9A-Z]{16}\b/g,
-  /\bxox[abprs]-[A-Za-z0-9-]{10,}/g,
-  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g,
-  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
-];
 // A superset of what the key defaults match; mayMatchDefaultValue screens for the value defaults.
 const DEFAULT_TEXT_SCREEN = new RegExp(`${KEY_FRAGMENTS}|\\\\u`, 'i');
 const KEY_CACHE_LIMIT = 2_000;
