@@ -101,9 +101,15 @@ function underscored(text: string): boolean {
   return false;
 }
 
-/** A JWT, anchored on the `J` of `eyJ`. */
+/**
+ * A JWT, anchored on the `J` of `eyJ`. `J` is common in base64, dots are not: once no dot lies
+ * far enough past a `J`, no later `J` can start a JWT either, which ends the search early.
+ */
 function jwt(text: string): boolean {
+  let dot = -1;
   for (let at = text.indexOf('J'); at !== -1; at = text.indexOf('J', at + 1)) {
+    // `eyJ` and 8 more characters come before the first dot.
+    if (dot < at + 9 && (dot = text.indexOf('.', at + 9)) === -1) return false;
     if (text.charCodeAt(at - 1) === LOWER_Y && text.charCodeAt(at - 2) === LOWER_E && matchesAt(JWT, text, at - 2)) return true;
   }
   return false;
