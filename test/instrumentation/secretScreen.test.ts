@@ -122,6 +122,10 @@ describe('mayMatchDefaultValue', () => {
     const perPattern = patterns.map(() => 0);
     for (const s of strings) for (const i of matchingPatterns(s)) perPattern[i]!++;
     for (const [i, count] of perPattern.entries()) expect(count, String(DEFAULT_VALUES[i])).toBeGreaterThanOrEqual(50);
+    // Short strings (screened by one regex) and long texts (by anchors) both.
+    const matched = strings.filter((s) => matchingPatterns(s).length > 0);
+    expect(matched.filter((s) => s.length < 50).length).toBeGreaterThanOrEqual(500);
+    expect(matched.filter((s) => s.length > 200).length).toBeGreaterThanOrEqual(200);
     // A screen blind to any one pattern's anchor fails the check above.
     const anchors = [/[Bb]earer|BEARER|[Bb]asic|BASIC|Token/g, /[?&]/g, /sk-/g, /gh[pousr]_|github_pat_/g, /AKIA/g, /xox/g, /eyJ/g, /-----BEGIN [A-Z ]*PRIVATE KEY/g];
     expect(anchors.length).toBe(patterns.length);
