@@ -80,7 +80,8 @@ function isKeyChar(c: number): boolean {
  */
 function querySecret(text: string): boolean {
   for (let at = text.indexOf('='); at !== -1; at = text.indexOf('=', at + 1)) {
-    const ending = QUERY_KEY_ENDS[text.charCodeAt(at - 1) & 127];
+    const last = text.charCodeAt(at - 1);
+    const ending = last < 128 ? QUERY_KEY_ENDS[last] : undefined;
     if (ending === undefined || !text.startsWith(ending, at - 3) || at + 1 >= text.length || QUERY_VALUE_STOPS.has(text.charCodeAt(at + 1))) continue;
     let start = at - 1;
     while (start > 0 && isKeyChar(text.charCodeAt(start - 1))) start--;
