@@ -9,6 +9,7 @@ import type { SpanSink } from '../src/core/spanSink.js';
 import { hookChannels, publishHook } from '../src/instrumentation/hooks.js';
 import { instrumentTransport } from '../src/instrumentation/instrumentTransport.js';
 import { createRpcRecorder } from '../src/instrumentation/rpcRecorder.js';
+import { mayMatchDefaultValue } from '../src/instrumentation/secretScreen.js';
 import { instrumentFileRow } from './instrumentFileBench.js';
 import { fmt, percentile, type BenchRow, type BenchSuite } from './benchRow.js';
 
@@ -62,6 +63,49 @@ function hookRow(): BenchRow {
 function payload(bytes: number): string {
   const words = 'lorem ipsum dolor sit amet consectetur adipiscing elit ';
   return words.repeat(Math.ceil(bytes / words.length)).slice(0, bytes);
+}
+
+/** The value screen the redactor used before secretScreen.ts: one alternation regex over the text. */
+const REGEX_SCREEN = /(?:[Bb]earer|BEARER|[Bb]asic|BASIC|Token)\s|[?&][\w.-]*(?:token|TOKEN|key|KEY|secret|SECRET|password|PASSWORD|sig)|sk-|gh[pousr]_|github_pat_|AKIA|xox[abprs]-|eyJ|PRIVATE KEY/;
+
+/** ~2 KB JSON texts with nothing to redact: the screen reads each to its end. */
+function screenTexts(): Array<[string, string]> {
+  const result = (text: string): string => JSON.stringify({ jsonrpc: '2.0', id: 7, result: { content: [{ type: 'text', text }] } });
+  const prose = 'The committee met on Tuesday to weigh whether a simpler design would serve the users better than the elaborate one proposed in spring. ';
+  let seed = 12345;
+  const bytes = Buffer.from(Array.from({ length: 1460 }, () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0), seed >>> 24)));
+  const items = Array.from({ length: 40 }, (_, i) => ({ id: i, nm: `item_${i}`, url: `https://ex.test/p/${i}?page=${i}&sort=asc&q=a-b` }));
+  return [
+    ["x's", result('x'.repeat(1950))],
+    ['prose', result(prose.repeat(15).slice(0, 1950))],
+    ['base64', result(bytes.toString('base64').slice(0, 1950))],
+    ['JSON, short keys, URLs', JSON.stringify(items).slice(0, 2000)],
+  ];
+}
+
+/** The redactor's value screen per ~2 KB text vs the alternation regex it replaced, interleaved in one run. */
+function secretScreenRow(): BenchRow {
+  const texts = screenTexts();
+  const n = 20_000;
+  const figures = texts.map(([name, text]) => {
+    const regex = (): number => (REGEX_SCREEN.test(text) ? 1 : 0);
+    const screen = (): number => (mayMatchDefaultValue(text) ? 1 : 0);
+    let regexNs = Number.POSITIVE_INFINITY;
+    let screenNs = Number.POSITIVE_INFINITY;
+    for (let round = 0; round < 5; round++) {
+      regexNs = Math.min(regexNs, nsPerOp(n, regex));
+      screenNs = Math.min(screenNs, nsPerOp(n, screen));
+    }
+    return { name, regexNs, screenNs, ratio: regexNs / screenNs, clean: !REGEX_SCREEN.test(text) && !mayMatchDefaultValue(text) };
+  });
+  const byName = (name: string): number => figures.find((f) => f.name === name)!.ratio;
+  return {
+    name: `secret screen per 2 KB JSON text (${texts.map(([name]) => name).join(' / ')})`,
+    measured: figures.map((f) => `${fmt(f.screenNs / 1000, 2)} µs (${fmt(f.ratio, 1)}x)`).join(' / '),
+    baseline: `alternation regex ${figures.map((f) => `${fmt(f.regexNs / 1000, 2)} µs`).join(' / ')}`,
+    target: ">= 5x faster on x's and base64, not slower on any",
+    ok: figures.every((f) => f.clean && f.ratio >= 1) && byName("x's") >= 5 && byName('base64') >= 5,
+  };
 }
 
 const ECHO = 'process.stdin.pipe(process.stdout)';
@@ -200,4 +244,4 @@ async function transportRow(): Promise<BenchRow> {
 }
 
 /** Benchmarks of the instrumentation layer (register as `instrumentation`). */
-export const instrumentationBench: BenchSuite = async () => [hookRow(), ...(await recorderRows()), await transportRow(), await instrumentFileRow()];
+export const instrumentationBench: BenchSuite = async () => [hookRow(), secretScreenRow(), ...(await recorderRows()), await transportRow(), await instrumentFileRow()];

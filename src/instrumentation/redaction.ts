@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InspectorError } from '../core/errors.js';
+import { DEFAULT_VALUES, mayMatchDefaultValue } from './secretScreen.js';
 
 /** What gets redacted before a span reaches disk (DESIGN section 4). Every field is optional. */
 export interface RedactionOptions {
@@ -20,7 +21,7 @@ export interface RedactionOptions {
 /** Redacts secrets from parsed JSON values and from JSON text. Never throws. */
 export interface Redactor {
   readonly enabled: boolean;
-  /** Screen of JSON text alone (one regex scan): false means there is certainly nothing to redact. */
+  /** Screen of JSON text alone (no parse): false means there is certainly nothing to redact. */
   mayContainSecret(text: string): boolean;
   /**
    * The cheap check for a parsed value and, when known, its JSON text: walks the keys and
@@ -35,19 +36,7 @@ export interface Redactor {
 
 const KEY_FRAGMENTS = 'authori[sz]ation|token|secret|passw(?:or)?d|passphrase|api[-_]?key|private[-_]?key|access[-_]?key|cookie|credential';
 const DEFAULT_KEY = new RegExp(KEY_FRAGMENTS, 'i');
-// Case variants are spelled out instead of using the i flag: a case-sensitive scan is faster (bench "recorder hot path per request/response pair").
-const DEFAULT_VALUES: RegExp[] = [
-  /(?<=\b(?:[Bb]earer|BEARER|[Bb]asic|BASIC|Token)\s+)[A-Za-z0-9\-._~+/]{8,}=*/g,
-  /(?<=[?&](?:[a-z_]*token|api_?key|apikey|key|secret|password|sig|signature|[A-Z_]*TOKEN|API_?KEY|KEY|SECRET|PASSWORD)=)[^&#\s"']+/g,
-  /\bsk-[A-Za-z0-9_-]{16,}/g,
-  /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})/g,
-  /\bAKIA[0-9A-Z]{16}\b/g,
-  /\bxox[abprs]-[A-Za-z0-9-]{10,}/g,
-  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g,
-  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
-];
-// Supersets of what the defaults match. The value screen runs once over each message's JSON text.
-const DEFAULT_VALUE_SCREEN = /(?:[Bb]earer|BEARER|[Bb]asic|BASIC|Token)\s|[?&][\w.-]*(?:token|TOKEN|key|KEY|secret|SECRET|password|PASSWORD|sig)|sk-|gh[pousr]_|github_pat_|AKIA|xox[abprs]-|eyJ|PRIVATE KEY/;
+// A superset of what the key defaults match; mayMatchDefaultValue screens for the value defaults.
 const DEFAULT_TEXT_SCREEN = new RegExp(`${KEY_FRAGMENTS}|\\\\u`, 'i');
 const KEY_CACHE_LIMIT = 2_000;
 const BUILTIN_ALLOW = ['progressToken', 'nextCursor', 'cursor'];
@@ -94,11 +83,16 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
   const extraValues = (options.valuePatterns ?? []).map((p) => compile(p, true));
   const valuePatterns = options.replaceDefaults ? extraValues : [...DEFAULT_VALUES, ...extraValues];
   const allow = new Set([...BUILTIN_ALLOW, ...(options.allowKeys ?? [])]);
-  const nonGlobal = (r: RegExp): RegExp => new RegExp(r.source, r.flags.replace('g', ''));
-  const valueScreens = [...(options.replaceDefaults ? [] : [DEFAULT_VALUE_SCREEN]), ...extraValues.map(nonGlobal)];
-  const textScreens = [...(options.replaceDefaults ? [] : [DEFAULT_TEXT_SCREEN]), ...extraKeys, ...valueScreens];
-  const anyMatch = (screens: RegExp[], text: string): boolean => {
-    for (const re of screens) if (re.test(text)) return true;
+  // Screens are predicates: false means certainly no match. A user's pattern screens for itself.
+  type Screen = (text: string) => boolean;
+  const screenOf = (r: RegExp): Screen => {
+    const re = new RegExp(r.source, r.flags.replace('g', ''));
+    return (text) => re.test(text);
+  };
+  const valueScreens: Screen[] = [...(options.replaceDefaults ? [] : [mayMatchDefaultValue]), ...extraValues.map(screenOf)];
+  const textScreens: Screen[] = [...(options.replaceDefaults ? [] : [screenOf(DEFAULT_TEXT_SCREEN)]), ...extraKeys.map(screenOf), ...valueScreens];
+  const anyMatch = (screens: Screen[], text: string): boolean => {
+    for (const screen of screens) if (screen(text)) return true;
     return false;
   };
   // Extra key patterns may be anchored (`^ssn$`), so they are tested against each key in the text.
