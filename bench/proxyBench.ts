@@ -8,6 +8,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { fmt, percentile, type BenchRow, type BenchSuite } from './benchRow.js';
 import { proxyBigRows } from './proxyBigBench.js';
 import { proxyMemoryRow } from './proxyMemoryBench.js';
+import { abRow, oldCliPath, WITHIN_NOISE } from './oldBuild.js';
 
 // Works from bench/ (tsx/vitest) and from dist/bench/ (built): find the repository root.
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -16,8 +17,10 @@ const ECHO_SERVER = join(ROOT, 'test/fixtures/proxy/toyServer.mjs');
 const CLI = join(ROOT, 'dist/src/cli.js');
 const PIPE_RELAY = join(ROOT, 'test/fixtures/proxy/pipeRelay.mjs');
 
-type Setup = 'direct' | 'relay' | 'bare' | 'recording';
-const SETUPS: Setup[] = ['direct', 'relay', 'bare', 'recording'];
+/** `bare-old` and `recording-old` run the old build (BENCH_OLD_ROOT) against the same echo server. */
+type Setup = 'direct' | 'relay' | 'bare' | 'recording' | 'bare-old' | 'recording-old';
+const NEW_SETUPS: Setup[] = ['direct', 'relay', 'bare', 'recording'];
+const OLD_SETUPS: Setup[] = ['bare-old', 'recording-old'];
 
 /** Rounds, and calls per round: sequential (latency) and with 16 in flight (throughput). */
 const ROUNDS = 9;
@@ -34,13 +37,25 @@ interface Round {
   parPerSec: number;
 }
 
-async function connect(setup: Setup, tracesDir: string): Promise<Client> {
+/** Where each setup's process comes from: the old build's CLI only for the `-old` setups. */
+interface Builds {
+  setups: Setup[];
+  oldCli: string | undefined;
+}
+
+function proxyArgs(cli: string, record: boolean, tracesDir: string): string[] {
+  return [cli, 'proxy', ...(record ? ['--traces-dir', tracesDir] : ['--no-record']), '--', process.execPath, ECHO_SERVER];
+}
+
+async function connect(setup: Setup, tracesDir: string, oldCli: string | undefined): Promise<Client> {
   const args =
     setup === 'direct'
       ? [ECHO_SERVER]
       : setup === 'relay'
         ? [PIPE_RELAY, process.execPath, ECHO_SERVER]
-        : [CLI, 'proxy', ...(setup === 'bare' ? ['--no-record'] : ['--traces-dir', tracesDir]), '--', process.execPath, ECHO_SERVER];
+        : setup === 'bare-old' || setup === 'recording-old'
+          ? proxyArgs(oldCli!, setup === 'recording-old', join(tracesDir, 'old'))
+          : proxyArgs(CLI, setup === 'recording', tracesDir);
   const client = new Client({ name: `bench-${setup}`, version: '1.0.0' });
   await client.connect(new StdioClientTransport({ command: process.execPath, args, cwd: ROOT, stderr: 'ignore' }));
   return client;
@@ -49,9 +64,9 @@ async function connect(setup: Setup, tracesDir: string): Promise<Client> {
 const median = (values: number[]): number => percentile(values, 50);
 
 /** Runs `blocks` slices of work for every setup, each slice running the setups in a rotating order. */
-async function interleaved(r: number, blocks: number, run: (s: Setup, block: number) => Promise<void>): Promise<void> {
+async function interleaved(setups: Setup[], r: number, blocks: number, run: (s: Setup, block: number) => Promise<void>): Promise<void> {
   for (let b = 0; b < blocks; b++) {
-    for (let k = 0; k < SETUPS.length; k++) await run(SETUPS[(r + b + k) % SETUPS.length]!, b);
+    for (let k = 0; k < setups.length; k++) await run(setups[(r + b + k) % setups.length]!, b);
   }
 }
 
@@ -59,15 +74,15 @@ async function interleaved(r: number, blocks: number, run: (s: Setup, block: num
 const STARTS = 5;
 
 /** Median time (ms) from spawning each setup to its initialize result, the setups interleaved. */
-async function startupTimes(tracesDir: string): Promise<Map<Setup, number>> {
-  const samples = new Map<Setup, number[]>(SETUPS.map((s) => [s, []]));
-  await interleaved(0, STARTS, async (s) => {
+async function startupTimes(builds: Builds, tracesDir: string): Promise<Map<Setup, number>> {
+  const samples = new Map<Setup, number[]>(builds.setups.map((s) => [s, []]));
+  await interleaved(builds.setups, 0, STARTS, async (s) => {
     const t = performance.now();
-    const client = await connect(s, tracesDir);
+    const client = await connect(s, tracesDir, builds.oldCli);
     samples.get(s)!.push(performance.now() - t);
     await client.close();
   });
-  return new Map(SETUPS.map((s) => [s, median(samples.get(s)!)]));
+  return new Map(builds.setups.map((s) => [s, median(samples.get(s)!)]));
 }
 
 /** One echo tools/call with a ~200-byte argument: the call every proxy bench row times. */
@@ -101,15 +116,16 @@ export async function parallel(client: Client, count: number): Promise<number> {
  * machine's drifting speed; then each setup's parallel calls.
  */
 async function round(clients: Map<Setup, Client>, r: number, seq: number, par: number): Promise<Map<Setup, Round>> {
-  const latencies = new Map<Setup, number[]>(SETUPS.map((s) => [s, []]));
+  const setups = [...clients.keys()];
+  const latencies = new Map<Setup, number[]>(setups.map((s) => [s, []]));
   const parPerSec = new Map<Setup, number>();
-  await interleaved(r, Math.ceil(seq / SEQ_BLOCK), (s, b) => sequential(clients.get(s)!, Math.min(SEQ_BLOCK, seq - b * SEQ_BLOCK), latencies.get(s)!));
+  await interleaved(setups, r, Math.ceil(seq / SEQ_BLOCK), (s, b) => sequential(clients.get(s)!, Math.min(SEQ_BLOCK, seq - b * SEQ_BLOCK), latencies.get(s)!));
   // In one block per setup: a recording proxy's deferred work (its last batch, compression) would
   // otherwise spill into the next setup's block and flatter recording.
-  await interleaved(r, 1, async (s) => {
+  await interleaved(setups, r, 1, async (s) => {
     parPerSec.set(s, par / ((await parallel(clients.get(s)!, par)) / 1000));
   });
-  return new Map(SETUPS.map((s) => [s, { latencies: latencies.get(s)!, p50: percentile(latencies.get(s)!, 50), parPerSec: parPerSec.get(s)! }]));
+  return new Map(setups.map((s) => [s, { latencies: latencies.get(s)!, p50: percentile(latencies.get(s)!, 50), parPerSec: parPerSec.get(s)! }]));
 }
 
 /**
@@ -121,15 +137,19 @@ async function round(clients: Map<Setup, Client>, r: number, seq: number, par: n
  * blocks of 100, then each setup's parallel calls, in a rotating order), a ratio is taken within
  * each round, and a target is judged on the median of those per-round ratios.
  * Latency and calls/s columns pool all rounds; BENCH_VERBOSE=1 prints each round's figures.
+ * With BENCH_OLD_ROOT set, the old build's bare and recording proxies join the same rounds and
+ * extra rows compare new with old (see abRows).
  */
 export const proxyBench: BenchSuite = async () => {
+  const oldCli = oldCliPath();
+  const builds: Builds = { setups: oldCli ? [...NEW_SETUPS, ...OLD_SETUPS] : NEW_SETUPS, oldCli };
   const tracesDir = await mkdtemp(join(tmpdir(), 'proxy-bench-'));
   const clients = new Map<Setup, Client>();
-  const rounds = new Map<Setup, Round[]>(SETUPS.map((s) => [s, []]));
+  const rounds = new Map<Setup, Round[]>(builds.setups.map((s) => [s, []]));
   let starts: Map<Setup, number>;
   try {
-    starts = await startupTimes(tracesDir);
-    for (const s of SETUPS) clients.set(s, await connect(s, tracesDir));
+    starts = await startupTimes(builds, tracesDir);
+    for (const s of builds.setups) clients.set(s, await connect(s, tracesDir, oldCli));
     // Warm-up: every process's JIT settles (the first thousands of calls run measurably slower).
     await round(clients, 0, 1000, 3000);
     for (let r = 0; r < ROUNDS; r++) {
@@ -139,7 +159,7 @@ export const proxyBench: BenchSuite = async () => {
     for (const c of clients.values()) await c.close().catch(() => {});
     await rm(tracesDir, { recursive: true, force: true });
   }
-  const pooled = new Map(SETUPS.map((s) => [s, rounds.get(s)!.flatMap((r) => r.latencies)]));
+  const pooled = new Map(builds.setups.map((s) => [s, rounds.get(s)!.flatMap((r) => r.latencies)]));
   const all = (s: Setup) => pooled.get(s)!;
   const par = (s: Setup) => median(rounds.get(s)!.map((r) => r.parPerSec));
   const seqPerSec = (s: Setup) => 1000 / (all(s).reduce((a, b) => a + b, 0) / all(s).length);
@@ -149,7 +169,7 @@ export const proxyBench: BenchSuite = async () => {
   const lat = (s: Setup) => `p50 ${us(percentile(all(s), 50))}, p99 ${us(percentile(all(s), 99))}, ${fmt(seqPerSec(s))} calls/s`;
   const x = (v: number) => `${fmt(v, 2)}x`;
   if (process.env.BENCH_VERBOSE) {
-    for (const s of SETUPS) {
+    for (const s of builds.setups) {
       const rs = rounds.get(s)!;
       process.stderr.write(`proxy ${s}: p50 per round ${rs.map((r) => fmt(r.p50 * 1000)).join(' ')} µs; calls/s per round ${rs.map((r) => fmt(r.parPerSec)).join(' ')}\n`);
     }
@@ -210,7 +230,43 @@ export const proxyBench: BenchSuite = async () => {
       baseline: `direct ${fmt(starts.get('direct')!, 0)} ms, pipe relay ${fmt(starts.get('relay')!, 0)} ms`,
       ok: true,
     },
+    ...(oldCli ? abRows(rounds, starts) : []),
     ...(await proxyBigRows()),
     await proxyMemoryRow(),
   ] satisfies BenchRow[];
 };
+
+/**
+ * New build against old, bare and recording each, from the same rounds: sequential p50 (median of
+ * per-round ratios), p99 (pooled, as the tail row above), calls/s with IN_FLIGHT in flight
+ * (median of per-round ratios), and start-up.
+ */
+function abRows(rounds: Map<Setup, Round[]>, starts: Map<Setup, number>): BenchRow[] {
+  const us = (v: number) => `${fmt(v * 1000, 0)} µs`;
+  const pooled = (s: Setup) => rounds.get(s)!.flatMap((r) => r.latencies);
+  const perRound = (a: Setup, b: Setup, of: (r: Round) => number) => median(rounds.get(a)!.map((r, i) => of(r) / of(rounds.get(b)![i]!)));
+  const par = (s: Setup) => median(rounds.get(s)!.map((r) => r.parPerSec));
+  return (['bare', 'recording'] as const).flatMap((now) => {
+    const old: Setup = `${now}-old`;
+    const p99 = (s: Setup) => percentile(pooled(s), 99);
+    return [
+      abRow(`proxy A/B: ${now}, sequential p50, new vs old build`, perRound(now, old, (r) => r.p50), `p50 ${us(percentile(pooled(now), 50))}`, `p50 ${us(percentile(pooled(old), 50))}`, WITHIN_NOISE.p50),
+      abRow(`proxy A/B: ${now}, sequential p99, new vs old build`, p99(now) / p99(old), `p99 ${us(p99(now))}`, `p99 ${us(p99(old))}`, WITHIN_NOISE.p99),
+      abRow(
+        `proxy A/B: ${now}, ${IN_FLIGHT} in flight, new vs old build`,
+        perRound(now, old, (r) => r.parPerSec),
+        `${fmt(par(now))} calls/s`,
+        `${fmt(par(old))} calls/s`,
+        WITHIN_NOISE.perSec,
+        true,
+      ),
+      {
+        name: `proxy A/B: ${now}, start-up, new vs old build`,
+        measured: `${fmt(starts.get(now)!, 0)} ms (${fmt(starts.get(now)! / starts.get(old)!, 2)}x old)`,
+        target: '(reported)',
+        baseline: `old build ${fmt(starts.get(old)!, 0)} ms (median of ${STARTS})`,
+        ok: true,
+      },
+    ];
+  });
+}
