@@ -53,12 +53,12 @@ interface Job {
  * first use, unref'd while idle so it never keeps the process alive) that gzips them one after
  * another from its own queue: compression keeps going while the event loop is busy, e.g. in a
  * long synchronous burst of writes, and each batch costs the event loop one message each way.
- * Members come back in the order given. The wait is bounded: a batch still pending after
- * `maxPendingMs`, or beyond `maxPendingBatches` pending, or sent while the worker is still
- * starting, is compressed at once on the caller's thread (about 0.5 ms per 64 KB at level 1),
- * oldest first, and the worker skips it. If the
- * worker cannot start or dies, its unfinished and later batches are compressed on the libuv
- * threadpool through reused zlib handles instead.
+ * Each promise settles with its own member, not necessarily in the order given (the caller
+ * appends in its own order). The wait is bounded: a batch still pending after `maxPendingMs`,
+ * or sent while the worker is still starting, is compressed at once on the caller's thread
+ * (about 0.5 ms per 64 KB at level 1), and so are the newest beyond `maxPendingBatches` pending;
+ * the worker skips what it has not begun. If the worker cannot start or dies, its unfinished
+ * and later batches are compressed on the libuv threadpool through reused zlib handles instead.
  */
 export function createMemberCompressor(level: number, handles = COMPRESSOR_HANDLES, bounds: CompressorBounds = {}): MemberCompressor {
   const maxPendingMs = bounds.maxPendingMs ?? MAX_PENDING_MS;
