@@ -90,23 +90,17 @@ export function createMemberCompressor(level: number, handles = COMPRESSOR_HANDL
   /** Compresses `job` here, now; the worker skips it unless it has already begun it. */
   const compressHere = (job: Job): void => {
     if (job.poolId !== undefined) cancelPoolJob(job.poolId);
-    try {
-      settle(job, gzipSync(job.data, { level }));
-    } catch (err) {
-      settle(job, undefined, err instanceof Error ? err : new Error(String(err)));
-    }
+    const { member, err } = gzipHere(job.data, level);
+    settle(job, member, err);
   };
 
   /**
-   * Compresses here, now, the jobs past the bounds. Past the count, the newest: the worker works
-   * in order and reaches it last, so the two threads do not compress the same batch, as they did
-   * when this took the oldest (bench "caller thread per span (write call)"); its member still goes
-   * out after the older ones. Past the age, the oldest, which is the one a crash would cost.
+   * Compresses here the jobs past the bounds (after taking in what the worker finished). Past the
+   * count the newest, which the worker reaches last, so the two never do the same batch (bench
+   * "caller thread per span (write call)"); past the age the oldest, the one a crash would cost.
    */
   const enforce = (): void => {
     timer = undefined;
-    // Members the worker finished while this thread was busy count as done: only a worker that
-    // is really behind costs this thread compression ("caller thread per span" bench row).
     sharedPool()?.collect();
     while (pending.length > maxPending) compressHere(pending[pending.length - 1]!);
     const now = performance.now();
@@ -145,6 +139,15 @@ export function createMemberCompressor(level: number, handles = COMPRESSOR_HANDL
       await fallback?.close();
     },
   };
+}
+
+/** gzipSync, its error caught. */
+function gzipHere(data: Buffer, level: number): { member?: Buffer; err?: Error } {
+  try {
+    return { member: gzipSync(data, { level }) };
+  } catch (err) {
+    return { err: err instanceof Error ? err : new Error(String(err)) };
+  }
 }
 
 /**

@@ -59,6 +59,17 @@ describe('createMemberCompressor', () => {
     await patient.close();
   });
 
+  it('past the pending count in a burst, every member is still whole, its own, and concatenates in order', async () => {
+    const c = createMemberCompressor(1, 2, { maxPendingMs: 1e9, maxPendingBatches: 2 });
+    await c.compress(Buffer.from('warm-up'));
+    // One synchronous burst: the worker cannot answer before it ends, so all but two are done here.
+    const inputs = Array.from({ length: 30 }, (_, i) => Buffer.from(`{"span":${i},"pad":"${'y'.repeat(i * 300)}"}\n`.repeat(50)));
+    const members = await Promise.all(inputs.map((b) => c.compress(b)));
+    members.forEach((m, i) => expect(gunzipSync(m).equals(inputs[i]!)).toBe(true));
+    expect(gunzipSync(Buffer.concat(members)).equals(Buffer.concat(inputs))).toBe(true);
+    await c.close();
+  });
+
   it('never keeps a process alive: one that compressed while the worker was starting exits after close', () => {
     ensureBuilt();
     const script = `
