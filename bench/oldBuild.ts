@@ -20,10 +20,11 @@ export function oldCliPath(env: NodeJS.ProcessEnv = process.env): string | undef
 
 /**
  * How far a new/old ratio measured in the same interleaved run may stray and still count as
- * "within noise" of the old build. On the shared 2-core VM the median of per-round ratios of two
- * identical builds lands within about ±5% at p50 and throughput; pooled p99s move more.
+ * "within noise" of the old build. Calibrated by `npm run bench:against -- HEAD -- proxy` (the
+ * same build on both sides, quiet 2-core VM): p50 ratios 0.95-1.01x, calls/s 0.96-0.99x, but
+ * pooled p99s 0.60-1.27x, since a p99 is a handful of calls that met the scheduler.
  */
-export const WITHIN_NOISE = { p50: 1.1, p99: 1.25, perSec: 0.9 } as const;
+export const WITHIN_NOISE = { p50: 1.1, p99: 1.5, perSec: 0.9 } as const;
 
 /**
  * One A/B row: a figure of the new build against the old build's, with `ratio` = new/old taken per
