@@ -257,7 +257,7 @@ export const storeBench: BenchSuite = async () => {
     const perSpan = (caller.loopMs * 1000) / N;
     const perWrite = (caller.writeMs * 1000) / N;
     const perStringify = (stringifyMs * 1000) / N;
-    // A synchronous burst outruns the one worker, and the loss bound keeps it at most 8 batches
+    // A synchronous burst outruns the one worker, and the loss bound keeps it at most 2 batches
     // behind, so the caller compresses a share f of the batches. With s µs of serialising and g of
     // compressing a span, both threads busy alike: s + f*g = (1 - f)*g, so the caller pays (s + g) / 2.
     const gzipUs = 1e6 / zlib;
@@ -271,7 +271,7 @@ export const storeBench: BenchSuite = async () => {
     });
     // 2b. The same write call at a pace the compression worker keeps up with (20 spans a
     // millisecond, a busy recording proxy's rate). In the burst above the caller outruns the one
-    // worker 2-3 to 1, so the loss bound (a batch waits at most 30 ms or 8 batches for the worker)
+    // worker 2-3 to 1, so the loss bound (a batch waits at most 30 ms or 2 batches for the worker)
     // hands it part of the compression; here the bound does not fire.
     const pacedCost = async (k: number) => {
       const w = createTraceWriter({ tracesDir: dir, sessionId: `paced-${k}-bench`, title: 'bench', engine: 'proxy' });

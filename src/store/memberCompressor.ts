@@ -28,8 +28,12 @@ export const COMPRESSOR_HANDLES = 2;
  * one is held in memory, unwritten, however fast the rest goes.
  */
 export const MAX_PENDING_MS = 30;
-/** Most batches waiting for the worker at once (a burst past it is compressed on the caller's thread). */
-export const MAX_PENDING_BATCHES = 8;
+/**
+ * Most batches waiting for the worker at once (a burst past it is compressed on the caller's
+ * thread). Two of the writer's 256 KB batches hold what eight 64 KB ones did: 512 KB per writer,
+ * which matters where one process records a hundred sessions (`proxy --listen`).
+ */
+export const MAX_PENDING_BATCHES = 2;
 
 /** Limits of one compressor; see MAX_PENDING_MS and MAX_PENDING_BATCHES (the defaults). */
 export interface CompressorBounds {
