@@ -52,7 +52,9 @@ async function cpuOf(pair: Pair, n: number, text: string): Promise<number> {
 /**
  * CPU per tools/call that `instrumentTransport` adds when it records to a trace file (request and
  * response in one span, written, compressed and appended), against the same calls uninstrumented,
- * in interleaved blocks; the least of the blocks' differences is the figure (noise only adds).
+ * in interleaved blocks; the median of the blocks' differences is the figure. It reads 5-10 µs
+ * higher right after the store suite than alone, in a process of its own just the same (the disk
+ * is still writing that suite's hundreds of MB back): run it alone to compare builds.
  */
 export async function instrumentFileRow(): Promise<BenchRow> {
   const dir = await mkdtemp(join(tmpdir(), 'mcpscope-instr-bench-'));
