@@ -53,8 +53,8 @@ async function cpuOf(pair: Pair, n: number, text: string): Promise<number> {
  * CPU per tools/call that `instrumentTransport` adds when it records to a trace file (request and
  * response in one span, written, compressed and appended), against the same calls uninstrumented,
  * in interleaved blocks; the median of the blocks' differences is the figure. It reads 5-10 µs
- * higher right after the store suite than alone, in a process of its own just the same (the disk
- * is still writing that suite's hundreds of MB back): run it alone to compare builds.
+ * higher right after the store suite than alone, and measuring it in a fresh child process did
+ * not change that (so it is the machine, not this process's heap): compare builds with it alone.
  */
 export async function instrumentFileRow(): Promise<BenchRow> {
   const dir = await mkdtemp(join(tmpdir(), 'mcpscope-instr-bench-'));
