@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { fmt, percentile, type BenchSuite } from './benchRow.js';
+import { stopChild } from './stopChild.js';
 import { writeBigSession } from './uiTraceFixture.js';
 
 const ID = 'bench-ui-50k';
@@ -37,15 +38,6 @@ function startServe(tracesDir: string): Promise<{ url: string; child: ChildProce
       reject(new Error(`serve exited (${code}): ${err}`));
     });
   });
-}
-
-async function stopServe(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** The page's JS heap after a full garbage collection, in bytes (CDP Runtime.getHeapUsage). */
@@ -185,7 +177,7 @@ export const uiBench: BenchSuite = async () => {
     ];
   } finally {
     await browser?.close().catch(() => undefined);
-    if (serve) await stopServe(serve.child);
+    if (serve) await stopChild(serve.child);
     await rm(dir, { recursive: true, force: true });
   }
 };

@@ -43,6 +43,23 @@ function raw(port: number, head: string, body = ''): Promise<{ status: number; t
   });
 }
 
+/**
+ * The proxy's highest RSS until the flood server says it stalled (or finished), and over one more
+ * second of samples, as memory may still grow while the last writes drain.
+ */
+async function peakRssUntilStalled(child: ChildProcess, stderr: () => string): Promise<number> {
+  let peak = 0;
+  await pollUntil(() => {
+    peak = Math.max(peak, rss(child.pid!));
+    return /flood: (stalled|done)/.test(stderr());
+  }, `the flood to stall; stderr ${stderr().slice(-500)}`, 60_000);
+  for (let i = 0; i < 20; i++) {
+    peak = Math.max(peak, rss(child.pid!));
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return peak;
+}
+
 const children: ChildProcess[] = [];
 function start(args: string[]): { child: ChildProcess; stderr: () => string } {
   const child = spawn(process.execPath, [CLI, 'proxy', ...args], { stdio: ['pipe', 'pipe', 'pipe'], cwd: ROOT });
@@ -154,16 +171,8 @@ describe('proxy --listen limits (built CLI)', () => {
     const flood = await post(`{"jsonrpc":"2.0","id":2,"method":"flood","params":{"bytes":${total},"lineBytes":${LINE}}}`, session);
     flood.pause();
     expect(flood.statusCode).toBe(200);
-    let peak = 0;
     // The flood stalls once the proxy stops reading it; without the bound it would run to the end.
-    await pollUntil(() => {
-      peak = Math.max(peak, rss(child.pid!));
-      return /flood: (stalled|done)/.test(stderr());
-    }, `the flood to stall; stderr ${stderr().slice(-500)}`, 60_000);
-    for (let i = 0; i < 20; i++) {
-      peak = Math.max(peak, rss(child.pid!));
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const peak = await peakRssUntilStalled(child, stderr);
     expect(stderr()).not.toContain('flood: done');
     expect(stderr()).toContain('the client reads its stream slower than the upstream writes');
     // The README's bound for --listen: 64 MiB plus twice the longest message in flight (the stdio
@@ -217,15 +226,7 @@ describe('proxy --listen limits (built CLI)', () => {
     const total = 64 * MiB;
     const answered = await readAll(await send('POST', `{"jsonrpc":"2.0","id":2,"method":"flood","params":{"bytes":${total},"lineBytes":${LINE},"answerFirst":true}}`, session));
     expect(answered).toContain('"id":2');
-    let peak = 0;
-    await pollUntil(() => {
-      peak = Math.max(peak, rss(child.pid!));
-      return /flood: (stalled|done)/.test(stderr());
-    }, `the flood to stall; stderr ${stderr().slice(-500)}`, 60_000);
-    for (let i = 0; i < 20; i++) {
-      peak = Math.max(peak, rss(child.pid!));
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const peak = await peakRssUntilStalled(child, stderr);
     expect(stderr()).not.toContain('flood: done');
     expect(peak - idle).toBeLessThan(64 * MiB + 2 * LINE);
     // Reading again lets the rest through, every line.

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { REPO_ROOT, assertDistFresh } from '../distBuild.js';
+import { stopChild } from '../../bench/stopChild.js';
 
 /** The browser the UI tests drive. */
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -156,12 +157,5 @@ function waitForPrinted(child: ChildProcess, stderr: () => string): Promise<{ ur
   });
 }
 
-/** Ends `child`: SIGTERM, then SIGKILL after 5 s; resolves once it has exited. */
-export async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
+// The one stop helper lives in bench/, which the UI bench (compiled apart from test/) shares.
+export { stopChild };
