@@ -65,7 +65,9 @@ export function latencyChart(rows: Latency[]): SVGSVGElement {
   const axisY = Math.max(1, rows.length) * ROW + 14;
   for (let p = Math.ceil(l0); p <= Math.floor(l1); p++) {
     const xx = x(10 ** p);
-    root.append(svg('line', { x1: xx, x2: xx, y1: 0, y2: axisY - 10, class: 'tv-grid' }), svg('text', { x: xx, y: axisY, 'text-anchor': 'middle', class: 'tv-chart-axis' }, formatMs(10 ** p)));
+    // A label centred on the last tick would run past the right edge: end it at the tick instead.
+    const anchor = xx > WIDTH - 24 ? 'end' : 'middle';
+    root.append(svg('line', { x1: xx, x2: xx, y1: 0, y2: axisY - 10, class: 'tv-grid' }), svg('text', { x: xx, y: axisY, 'text-anchor': anchor, class: 'tv-chart-axis' }, formatMs(10 ** p)));
   }
   if (rows.length === 0) root.append(svg('text', { x: 4, y: 14, class: 'tv-chart-value' }, 'no requests'));
   return root;

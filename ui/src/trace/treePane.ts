@@ -215,8 +215,10 @@ export class TreePane {
     const w = this.window;
     const ticks = axisTicks(w, Math.max(2, Math.floor(trackWidth / 110)), this.bounds.from);
     const nodes = ticks.map((t) => {
-      const tick = h('span', { class: 'tv-tick' }, t.label);
-      tick.style.transform = `translateX(${((t.t - w.from) / (w.to - w.from)) * trackWidth}px)`;
+      const x = ((t.t - w.from) / (w.to - w.from)) * trackWidth;
+      // A label this close to the right edge would show cut (`1` of `1 ms`): the line alone then.
+      const tick = h('span', { class: 'tv-tick' }, x > trackWidth - 48 ? '' : t.label);
+      tick.style.transform = `translateX(${x}px)`;
       return tick;
     });
     this.ticks.replaceChildren(...nodes);
