@@ -40,6 +40,7 @@ export class SpanRecorder {
   private readonly counts = { requests: 0, toolCalls: 0, errors: 0, spans: 0 };
   private readonly queue: Array<() => void> = [];
   private scheduled = false;
+  private flushing = false;
   private readonly autoFlush: boolean;
   private readonly report: (err: unknown) => void;
 
@@ -94,18 +95,28 @@ export class SpanRecorder {
     }
   }
 
-  /** Runs queued work now. Tasks may queue more (a hook subscriber recording, say): all run, in order. */
+  /**
+   * Runs queued work now. Tasks may queue more (a hook subscriber recording, say): all run, in order.
+   * Called from inside a task (a hook subscriber flushing), it returns at once: the running flush
+   * goes on through the queue, where starting over would run the same tasks again, without end.
+   */
   readonly flush = (): void => {
     this.scheduled = false;
+    if (this.flushing) return;
+    this.flushing = true;
     const queue = this.queue;
-    for (let i = 0; i < queue.length; i++) {
-      try {
-        queue[i]!();
-      } catch (err) {
-        this.report(err);
+    try {
+      for (let i = 0; i < queue.length; i++) {
+        try {
+          queue[i]!();
+        } catch (err) {
+          this.report(err);
+        }
       }
+    } finally {
+      queue.length = 0;
+      this.flushing = false;
     }
-    queue.length = 0;
   };
 
   started(): void {

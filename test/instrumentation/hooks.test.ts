@@ -67,6 +67,30 @@ describe('diagnostics_channel hooks', () => {
     await pair.close();
   });
 
+  it('writes each span once when a subscriber flushes the recorder from inside its hook', () => {
+    const sink = new InMemorySpanSink();
+    const errors: unknown[] = [];
+    const rec = createRpcRecorder({ sink, sessionId: 'reentry-session', transport: 'stdio', onError: (e) => errors.push(e) });
+    const ids: unknown[] = [];
+    const off = subscribeHook('afterRpcResponse', (p) => {
+      ids.push(p.id);
+      rec.flush();
+    });
+    try {
+      for (const id of [1, 2, 3]) {
+        rec.received({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'x' } });
+        rec.sent({ jsonrpc: '2.0', id, result: { content: [] } });
+      }
+      rec.flush();
+    } finally {
+      off();
+    }
+    // Before, the inner flush started the queue over: span 1 was written until the stack ran out.
+    expect(ids).toEqual([1, 2, 3]);
+    expect(sink.spans.map((s) => s.attributes['jsonrpc.request.id'])).toEqual(['1', '2', '3']);
+    expect(errors).toEqual([]);
+  });
+
   it('catches a throwing typed listener and unsubscribes idempotently', async () => {
     const errors: unknown[] = [];
     const got: string[] = [];
