@@ -59,7 +59,19 @@ function startWorkflow(script: string, args: string[]): Promise<{ child: ChildPr
   });
 }
 
+/**
+ * Opens the session's page once the gateway knows the session. A workflow prints its id before the
+ * gateway's watcher has seen its files; a page opened in that gap gets a 404 (which it recovers
+ * from on SessionStarted, but the browser logs it, and these tests assert a clean console).
+ */
 async function openSession(page: Page, sessionId: string): Promise<void> {
+  const detail = `${ui.url}/_inspector/sessions/${encodeURIComponent(sessionId)}`;
+  let status = 0;
+  for (let i = 0; i < 200 && status !== 200; i++) {
+    status = (await page.request.get(detail)).status();
+    if (status !== 200) await new Promise((r) => setTimeout(r, 50));
+  }
+  expect(status).toBe(200);
   await page.goto(`${ui.url}/#/s/${sessionId}`);
   await page.locator('#session-id').getByText(sessionId).waitFor();
 }

@@ -101,7 +101,8 @@ export async function startUi(options: UiHarnessOptions = {}): Promise<UiHarness
         const page = await ctx.newPage();
         const errors: string[] = [];
         page.on('console', (m) => {
-          if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+          // A failed request's message names no URL; its location does.
+          if (m.type() === 'error') errors.push(`console: ${m.text()}${m.location().url ? ` (${m.location().url})` : ''}`);
         });
         page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
         return { page, errors };
