@@ -15,9 +15,10 @@ export const TRACE_WARNING_HEADER = 'Mcpscope-Warning';
 /**
  * `GET|HEAD /_inspector/trace/{session_id}`: the NDJSON of a trace, with a strong ETag that
  * changes as the trace grows, `If-None-Match` (304), single byte ranges (206, `If-Range`,
- * 416 with `bytes *\/len`; several ranges get the whole body), and gzip for full responses
- * when accepted. `.../{session_id}.jsonl.gz` serves the stored file bytes (complete gzip
- * members only) with ranges over them, never content-encoded. 206s are never encoded.
+ * 416 with `bytes *\/len`, but 200 for an empty trace; several ranges get the whole body), and
+ * gzip for full responses when accepted. `.../{session_id}.jsonl.gz` serves the stored file
+ * bytes (complete gzip members only) with ranges over them, never content-encoded. 206s are
+ * never encoded.
  * Every member is verified before a length is promised; damaged ones are left out, said in a
  * `Mcpscope-Warning` header and logged once per trace version.
  */
@@ -75,9 +76,11 @@ function serveNdjson(req: Req, res: ServerResponse, layout: TraceLayout, head: b
   res.setHeader('Vary', 'Accept-Encoding');
   res.setHeader('Cache-Control', 'no-cache, no-transform');
   if (ifNoneMatchHits(req, [etag, gzEtag])) return notModified(res, gzip ? gzEtag : etag);
-  const range = decideRange(req, size, etag);
-  if (range.kind === 'unsatisfiable') throw unsatisfiable(size);
-  if (range.kind === 'partial') {
+  // An empty trace (a session whose first spans are not on disk yet) ignores Range, as RFC 9110
+  // allows: 200 and no body, where a 416 is what a browser polling the trace logs as an error.
+  const range = size === 0 ? undefined : decideRange(req, size, etag);
+  if (range?.kind === 'unsatisfiable') throw unsatisfiable(size);
+  if (range?.kind === 'partial') {
     res.setHeader('ETag', etag);
     return sendPartial(res, range.start, range.end, size, head, () => openNdjsonRange(layout, range.start, range.end));
   }

@@ -75,8 +75,9 @@ export class TraceLoader {
   /**
    * True when the session's record says it has no spans: the trace is not asked at all then,
    * since an empty trace cannot satisfy a range (416) and a live session's files may not exist
-   * yet (404), both of which the browser logs as errors. The record trails the trace by about
-   * a second, which is all a session's first spans wait.
+   * yet (404), both of which the browser logs as errors. The record's count runs ahead of the
+   * file by up to one batch interval; a read in that gap gets 200 and no bytes (the server
+   * ignores Range on an empty trace), and the next poll finds the spans.
    */
   private async emptyNow(): Promise<boolean> {
     if (!this.options.spanCountHint) return false;
