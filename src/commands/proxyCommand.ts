@@ -221,6 +221,7 @@ async function runStdio(ctx: CommandContext, s: ProxySetup): Promise<number> {
     upstream: s.upstream,
     clientIn: ctx.stdin,
     clientOut: ctx.stdout,
+    cutThrough: true,
     stderr: ctx.stderr,
     sessionId: steering.sessionId,
     gate: steering.gate,

@@ -1,5 +1,27 @@
-/** Called once per complete line: `framed` holds the line's original bytes including its `\n`; `end` is where the content ends (before `\r\n` or `\n`). */
-export type LineHandler = (framed: Buffer, end: number) => void;
+/**
+ * Called once per complete line: `framed` holds the line's original bytes including its `\n`;
+ * `end` is where the content ends (before `\r\n` or `\n`); `passed`: every byte of it already
+ * went to `stream.data` (LineFramerOptions.stream).
+ */
+export type LineHandler = (framed: Buffer, end: number, passed: boolean) => void;
+
+/**
+ * Cut-through for long lines: the pieces of a line that spans chunks are passed on as they come,
+ * instead of once the line is complete. The complete line is still delivered afterwards.
+ */
+export interface LineStream {
+  /** Bytes of an unfinished line held at which `begin` is asked (once per line). */
+  after: number;
+  /** Whether to pass this line on as it comes; `head` is its first piece. */
+  begin(head: Buffer): boolean;
+  /** The next piece of a passing line, in order: first what was held, then each piece as it comes; the last ends with the `\n`. */
+  data(piece: Buffer): void;
+  /**
+   * The passing line ended: `complete` (its handler call follows), or not: it went over the line
+   * limit, where it stops, and the whole line goes to `oversize` as any over-long line does.
+   */
+  end(complete: boolean): void;
+}
 
 /** Splits a byte stream into newline-delimited frames (JSON-RPC over stdio). */
 export interface LineFramer {
@@ -27,6 +49,8 @@ export interface LineFramerOptions {
    * more (a buffered write and a writev) than it saves. Default: none.
    */
   group?: { start(): void; end(): void };
+  /** Default: none (every line is delivered once complete, and only then). */
+  stream?: LineStream;
 }
 
 /** The default line limit: 64 MiB. */
@@ -43,15 +67,20 @@ const CR = 0x0d;
 export function createLineFramer(onLine: LineHandler, options: LineFramerOptions = {}): LineFramer {
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const sink = options.oversize;
+  const stream = options.stream;
   let parts: Buffer[] = [];
   let partsLength = 0;
+  /** The line being collected goes to `stream` as it comes. */
+  let passing = false;
+  /** `stream.begin` was asked about the line being collected. */
+  let asked = false;
   /** Inside an over-long line: its bytes go to `oversize` as they come. */
   let discarding = false;
   /** Bytes of the over-long line passed on so far. */
   let discarded = 0;
   let ended = false;
 
-  const deliver = (framed: Buffer): void => {
+  const deliver = (framed: Buffer, passed = false): void => {
     let end = framed.length - 1;
     if (end > 0 && framed[end - 1] === CR) end--;
     if (end === 0) return;
@@ -60,11 +89,48 @@ export function createLineFramer(onLine: LineHandler, options: LineFramerOptions
       sink?.end(framed.length - 1);
       return;
     }
-    onLine(framed, end);
+    onLine(framed, end, passed);
+  };
+
+  /** The held line ends with `last` (its `\n` included): joined, passed on when passing, delivered. */
+  const finishHeld = (last: Buffer): void => {
+    parts.push(last);
+    const length = partsLength + last.length;
+    let passed = false;
+    if (passing) {
+      passing = false;
+      passed = length <= maxLineBytes;
+      if (passed) stream!.data(last);
+      stream!.end(passed);
+    }
+    const framed = Buffer.concat(parts, length);
+    parts = [];
+    partsLength = 0;
+    asked = false;
+    deliver(framed, passed);
+  };
+
+  /** Holds `rest`, the start of a line or more of it; passes it on when the line passes (or now begins to). */
+  const hold = (rest: Buffer): void => {
+    parts.push(rest);
+    partsLength += rest.length;
+    if (passing) stream!.data(rest);
+    else if (stream && !asked && partsLength >= stream.after) {
+      asked = true;
+      if (stream.begin(parts[0]!)) {
+        passing = true;
+        for (const part of parts) stream.data(part);
+      }
+    }
   };
 
   /** The line being collected went over the limit: hand over what was kept and pass the rest through. */
   const startDiscarding = (rest: Buffer): void => {
+    if (passing) {
+      passing = false;
+      stream!.end(false);
+    }
+    asked = false;
     discarding = true;
     discarded = partsLength + rest.length;
     for (const part of parts) sink?.data(part);
@@ -93,11 +159,7 @@ export function createLineFramer(onLine: LineHandler, options: LineFramerOptions
             // A chunk of exactly one line (the usual case) needs no view of its own.
             deliver(start === 0 && nl + 1 === chunk.length ? chunk : chunk.subarray(start, nl + 1));
           } else {
-            parts.push(chunk.subarray(start, nl + 1));
-            const framed = Buffer.concat(parts, partsLength + nl + 1 - start);
-            parts = [];
-            partsLength = 0;
-            deliver(framed);
+            finishHeld(chunk.subarray(start, nl + 1));
           }
           start = nl + 1;
           nl = next === -2 ? chunk.indexOf(NEWLINE, start) : next;
@@ -114,8 +176,7 @@ export function createLineFramer(onLine: LineHandler, options: LineFramerOptions
         } else if (partsLength + rest.length > maxLineBytes) {
           startDiscarding(rest);
         } else {
-          parts.push(rest);
-          partsLength += rest.length;
+          hold(rest);
         }
       }
     },
@@ -126,11 +187,7 @@ export function createLineFramer(onLine: LineHandler, options: LineFramerOptions
         discarding = false;
         sink?.end(discarded);
       } else if (partsLength > 0) {
-        parts.push(Buffer.from('\n'));
-        const framed = Buffer.concat(parts, partsLength + 1);
-        parts = [];
-        partsLength = 0;
-        deliver(framed);
+        finishHeld(Buffer.from('\n'));
       }
     },
     get bufferedBytes(): number {

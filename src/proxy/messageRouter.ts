@@ -30,7 +30,7 @@ export interface MessageRouterOptions {
  * an invalid one as malformed. Smaller upstream lines and all client lines are checked whole, so
  * the proxy still answers them -32700/-32600 itself.
  */
-const UPSTREAM_FULL_CHECK_BELOW = 16 * 1024;
+export const UPSTREAM_FULL_CHECK_BELOW = 16 * 1024;
 
 /**
  * The heart of the proxy: takes framed lines from both sides, forwards each message's original
@@ -67,10 +67,15 @@ export class MessageRouter implements RouterParts {
     if (routed !== undefined) this.routeFromClient(routed, framed, end);
   }
 
-  /** One line from the upstream. */
-  fromUpstream(framed: Buffer, end: number): void {
+  /** One line from the upstream; `passed`: it already went to the client as it came (cutThrough.ts). */
+  fromUpstream(framed: Buffer, end: number, passed = false): void {
     const routed: Routed | undefined = scanEnvelope(framed, end, end < UPSTREAM_FULL_CHECK_BELOW ? 'all' : 'envelope') ?? parseLine(this, framed, end, 'upstream');
-    if (routed !== undefined) this.routeFromUpstream(routed, framed, end);
+    if (routed !== undefined) this.routeFromUpstream(routed, framed, end, passed);
+  }
+
+  /** Whether an upstream line may go to the client before it is read: only while no response can be dropped (see settle). */
+  dropsNothing(): boolean {
+    return this.open.all().every((p) => !p.done);
   }
 
   /**
@@ -100,10 +105,11 @@ export class MessageRouter implements RouterParts {
     this.record('received', m, framed, end);
   }
 
-  /** An upstream message: delivered, unless it answers a request the proxy already answered. */
-  private routeFromUpstream(m: Routed, framed: Buffer, end: number): void {
-    if (m.kind === 'response' && this.settle(m.id, m.idToken) === 'dropped') return;
-    this.toClient(framed);
+  /** An upstream message: delivered (unless passed already), unless it answers a request the proxy already answered. */
+  private routeFromUpstream(m: Routed, framed: Buffer, end: number, passed: boolean): void {
+    if (m.kind === 'response' && this.settle(m.id, m.idToken) === 'dropped' && !passed) return;
+    if (passed) this.toClientCount++;
+    else this.toClient(framed);
     this.record('sent', m, framed, end);
   }
 

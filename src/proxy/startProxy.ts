@@ -5,7 +5,8 @@ import type { RequestGate } from '../sessions/gateTypes.js';
 import type { HttpUpstreamSpec } from './httpUpstream.js';
 import { oversizeReader, type OversizeLine } from './envelopeSniffer.js';
 import { createLineFramer, DEFAULT_MAX_LINE_BYTES } from './lineFramer.js';
-import { MessageRouter, RpcErrorCode } from './messageRouter.js';
+import { createCutThrough, type CutThrough } from './cutThrough.js';
+import { MessageRouter, RpcErrorCode, UPSTREAM_FULL_CHECK_BELOW } from './messageRouter.js';
 import type { ProxyRecorder } from './proxyRecorder.js';
 import { createStdioUpstream, type StdioUpstreamSpec } from './stdioUpstream.js';
 import { upstreamTitle } from './upstreamTitle.js';
@@ -55,6 +56,12 @@ export interface ProxyOptions {
   gate?: RequestGate;
   /** Grace period for the upstream to end on its own when closing, before escalating. Default 2000 ms. */
   graceMs?: number;
+  /**
+   * A stdio upstream's lines of 16 KiB and more go to the client piece by piece as they arrive,
+   * instead of once complete (cutThrough.ts). Only for a byte-stream `clientOut`: `proxy --listen`
+   * takes one write per message. Default false.
+   */
+  cutThrough?: boolean;
   /**
    * Longest line accepted on stdio (from the client, and from a stdio upstream), in bytes. A longer
    * line is passed over without being held, answered with a JSON-RPC error and recorded. Default 64 MiB.
@@ -112,13 +119,17 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     upstreamPaused = false;
     upstream.resume?.();
   };
-  const router = new MessageRouter({
-    writeClient: (framed) => {
-      if (clientGone || clientOut.write(framed) || upstreamPaused || upstream.pause === undefined) return;
-      upstreamPaused = true;
-      upstream.pause();
-      clientOut.once('drain', resumeUpstream);
-    },
+  const writeClient = (bytes: Buffer): void => {
+    if (clientGone || clientOut.write(bytes) || upstreamPaused || upstream.pause === undefined) return;
+    upstreamPaused = true;
+    upstream.pause();
+    clientOut.once('drain', resumeUpstream);
+  };
+  const cut: CutThrough | undefined = options.cutThrough
+    ? createCutThrough({ write: writeClient, after: UPSTREAM_FULL_CHECK_BELOW, mayPass: (): boolean => !clientGone && !ending && router.dropsNothing() })
+    : undefined;
+  const router: MessageRouter = new MessageRouter({
+    writeClient: cut ? (framed) => cut.writeMessage(framed) : writeClient,
     sendUpstream: (framed, end, meta) => {
       if (upstream.send(framed, end, meta) !== false || clientPaused) return;
       clientPaused = true;
@@ -140,7 +151,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     void end(outcome.failed ? 'failed' : 'completed', outcome.reason, outcome.exitCode, false);
   };
   const handlers = {
-    message: (framed: Buffer, e: number) => router.fromUpstream(framed, e),
+    message: (framed: Buffer, e: number, passed?: boolean) => router.fromUpstream(framed, e, passed),
+    ...(cut ? { stream: cut.stream } : {}),
     sendFailed: (meta: Parameters<typeof router.sendFailed>[0], reason: string) => router.sendFailed(meta, reason),
     closed: onUpstreamClosed,
     chunkStart: () => clientOut.cork(),

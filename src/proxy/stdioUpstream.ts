@@ -139,13 +139,14 @@ class StdioUpstream implements Upstream {
   private wireOutput(): void {
     const { child, handlers, options } = this;
     const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    const framer = createLineFramer((framed, end) => handlers.message(framed, end), {
+    const framer = createLineFramer((framed, end, passed) => handlers.message(framed, end, passed), {
       maxLineBytes,
       oversize: oversizeReader(maxLineBytes, (line) => {
         handlers.log(`upstream sent a line of ${line.bytes} bytes, over the limit of ${maxLineBytes}: not delivered`);
         handlers.oversize?.(line);
       }),
       ...(handlers.chunkStart ? { group: { start: () => handlers.chunkStart!(), end: () => handlers.chunkEnd?.() } } : {}),
+      ...(handlers.stream ? { stream: handlers.stream } : {}),
     });
     child.stdout!.on('data', (chunk: Buffer) => framer.push(chunk));
     child.stdout!.on('end', () => framer.end());

@@ -1,4 +1,5 @@
 import type { OversizeLine } from './envelopeSniffer.js';
+import type { LineStream } from './lineFramer.js';
 
 /** How an upstream connection ended. */
 export interface UpstreamOutcome {
@@ -22,8 +23,13 @@ export interface SendMeta {
 
 /** Callbacks from an upstream to the proxy. */
 export interface UpstreamHandlers {
-  /** One message from the upstream: original bytes with a trailing `\n`; `end` is where the content ends. */
-  message(framed: Buffer, end: number): void;
+  /**
+   * One message from the upstream: original bytes with a trailing `\n`; `end` is where the content
+   * ends; `passed`: it already went to `stream` piece by piece (stdio upstreams only).
+   */
+  message(framed: Buffer, end: number, passed?: boolean): void;
+  /** Optional (stdio upstreams): long lines go here as they arrive, before `message` (cutThrough.ts). */
+  stream?: LineStream;
   /** A message could not be delivered (HTTP error, network failure): the router answers its requests. */
   sendFailed(meta: SendMeta, reason: string): void;
   /** The upstream is gone for good. Called at most once, after every message it delivered. */

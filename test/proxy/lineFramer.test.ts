@@ -112,3 +112,74 @@ describe('createLineFramer group', () => {
     expect(events).toEqual(['<', '>']);
   });
 });
+
+describe('createLineFramer with a stream (cut-through)', () => {
+  /** A framer with a stream that records every call, in order, and passes lines when `pass` says so. */
+  function streamed(options: { after: number; maxLineBytes?: number; pass?: (head: Buffer) => boolean }) {
+    const calls: string[] = [];
+    const pieces: Buffer[] = [];
+    const oversize: string[] = [];
+    const framer = createLineFramer(
+      (framed, end, passed) => calls.push(`line ${passed ? 'passed' : 'held'} ${framed.subarray(0, end).toString()}`),
+      {
+        ...(options.maxLineBytes ? { maxLineBytes: options.maxLineBytes } : {}),
+        oversize: { data: (piece) => oversize.push(piece.toString()), end: (bytes) => calls.push(`oversize ${bytes}`) },
+        stream: {
+          after: options.after,
+          begin: (head) => (calls.push(`begin ${head.toString()}`), options.pass?.(head) ?? true),
+          data: (piece) => (calls.push(`data ${piece.toString()}`), pieces.push(Buffer.from(piece))),
+          end: (complete) => calls.push(`end ${complete}`),
+        },
+      },
+    );
+    return { framer, calls, passedBytes: () => Buffer.concat(pieces).toString(), oversize: () => oversize.join('') };
+  }
+
+  it('passes a line that spans chunks from `after` held bytes on, then delivers it whole, marked passed', () => {
+    const { framer, calls, passedBytes } = streamed({ after: 6 });
+    framer.push(Buffer.from('{"a":'));
+    expect(calls).toEqual([]);
+    framer.push(Buffer.from('"xy'));
+    framer.push(Buffer.from('z"}\n{"b":1}\n'));
+    expect(calls).toEqual(['begin {"a":', 'data {"a":', 'data "xy', 'data z"}\n', 'end true', 'line passed {"a":"xyz"}', 'line held {"b":1}']);
+    expect(passedBytes()).toBe('{"a":"xyz"}\n');
+  });
+
+  it('never passes a line that ends in the chunk it starts in, nor one complete below `after`', () => {
+    const { framer, calls } = streamed({ after: 100 });
+    framer.push(Buffer.from('{"a":1}\n{"b":'));
+    framer.push(Buffer.from('2}\n'));
+    expect(calls).toEqual(['line held {"a":1}', 'line held {"b":2}']);
+  });
+
+  it('asks once per line: a line refused is held to its end and delivered as before', () => {
+    const { framer, calls } = streamed({ after: 2, pass: () => false });
+    for (const piece of ['[1', ',2', ',3]\n', '[4', ']\n']) framer.push(Buffer.from(piece));
+    expect(calls).toEqual(['begin [1', 'line held [1,2,3]', 'begin [4', 'line held [4]']);
+  });
+
+  it('ends a passing line that goes over the limit where it stopped, and hands the whole line to oversize', () => {
+    const { framer, calls, passedBytes, oversize } = streamed({ after: 4, maxLineBytes: 12 });
+    framer.push(Buffer.from('{"a":"'));
+    framer.push(Buffer.from('xxxx'));
+    framer.push(Buffer.from('xxxxxx"}\n{"b":2}\n'));
+    expect(passedBytes()).toBe('{"a":"xxxx');
+    expect(calls.slice(-3)).toEqual(['end false', 'oversize 18', 'line held {"b":2}']);
+    expect(oversize()).toBe('{"a":"xxxxxxxxxx"}');
+    // Over the limit before its newline came: cut at once, the rest passed over.
+    const late = streamed({ after: 4, maxLineBytes: 12 });
+    for (const piece of ['{"a":"', 'xxxx', 'xxxxxx', '"}\n{"b":2}\n']) late.framer.push(Buffer.from(piece));
+    expect(late.passedBytes()).toBe('{"a":"xxxx');
+    expect(late.calls.slice(-3)).toEqual(['end false', 'oversize 18', 'line held {"b":2}']);
+    expect(late.oversize()).toBe('{"a":"xxxxxxxxxx"}');
+  });
+
+  it('ends a passing line the stream left unterminated with the newline it is delivered with', () => {
+    const { framer, calls, passedBytes } = streamed({ after: 2 });
+    framer.push(Buffer.from('{"a"'));
+    framer.push(Buffer.from(':1}'));
+    framer.end();
+    expect(passedBytes()).toBe('{"a":1}\n');
+    expect(calls.slice(-2)).toEqual(['end true', 'line passed {"a":1}']);
+  });
+});
