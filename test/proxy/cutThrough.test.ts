@@ -86,6 +86,20 @@ describe('proxy cut-through (stdio upstream)', () => {
     expect(byId[3]).toMatchObject({ result: {} });
     expect(h.proxy.stats().pending).toBe(0);
   });
+
+  it('ends a passing line the upstream died in the middle of, then answers its request', async () => {
+    h = await startHarness({ upstream: raw, cutThrough: true });
+    h.send('{"jsonrpc":"2.0","id":7,"method":"halfline","params":{"size":30000}}\n');
+    await waitForBytes(h, 30_000);
+    h.send('{"jsonrpc":"2.0","id":8,"method":"exit","params":{"code":0}}\n');
+    expect(await h.proxy.done).toMatchObject({ status: 'completed' });
+    const [torn, ...answers] = h.lines();
+    expect(torn!.startsWith('{"jsonrpc":"2.0","id":7,"result":{"text":"aaa')).toBe(true);
+    expect(() => JSON.parse(torn!)).toThrow();
+    const byId = Object.fromEntries(answers.map((l) => JSON.parse(l) as { id: number }).map((m) => [m.id, m]));
+    expect(byId[7]).toMatchObject({ error: { code: -32000 } });
+    expect(h.proxy.stats().pending).toBe(0);
+  });
 });
 
 /** Waits (bounded) until the client received at least `n` bytes. */
