@@ -12,7 +12,7 @@ export interface CutThroughOptions {
   write(bytes: Buffer): void;
   /** Bytes of an unfinished line at which it may start to pass (the size from which the router reads only a line's envelope). */
   after: number;
-  /** Whether a line may pass before the router has read it: false while a response could be dropped, or once the client is gone. */
+  /** Whether a line may start to pass now (false once the session ends or the client is gone). */
   mayPass(): boolean;
 }
 
@@ -29,7 +29,7 @@ export interface CutThrough {
  * goes to the client piece by piece as it arrives, as a pipe relay's would, instead of once it is
  * complete: a 100 KB result no longer waits for its last read before its first byte moves on (bench
  * row `proxy: tools/call with a 100 KB result, bare vs pipe relay`). Only a line that begins as a
- * JSON object passes (a batch may lose members on its way), and only from `after` bytes on, where
+ * JSON object passes (a batch is the router's to deliver), and only from `after` bytes on, where
  * the router forwards on the envelope alone anyway. While a line passes, every other message for
  * the client waits, so none lands inside it. A passing line that goes over the line limit is ended
  * with a newline where it stopped: the client sees one invalid line, then the proxy's error for it.

@@ -73,10 +73,6 @@ export class MessageRouter implements RouterParts {
     if (routed !== undefined) this.routeFromUpstream(routed, framed, end, passed);
   }
 
-  /** Whether an upstream line may go to the client before it is read: only while no response can be dropped (see settle). */
-  dropsNothing(): boolean {
-    return this.open.all().every((p) => !p.done);
-  }
 
   /**
    * A client message: requests are opened and, unless the gate holds them, forwarded; the rest
@@ -105,9 +101,13 @@ export class MessageRouter implements RouterParts {
     this.record('received', m, framed, end);
   }
 
-  /** An upstream message: delivered (unless passed already), unless it answers a request the proxy already answered. */
+  /**
+   * An upstream message: delivered (unless it passed already). A late answer to a request the proxy
+   * answered itself or the client cancelled goes through too, as any message does: the client
+   * ignores a response to an id it no longer waits on (JSON-RPC 2.0, MCP cancellation).
+   */
   private routeFromUpstream(m: Routed, framed: Buffer, end: number, passed: boolean): void {
-    if (m.kind === 'response' && this.settle(m.id, m.idToken) === 'dropped' && !passed) return;
+    if (m.kind === 'response') this.settle(m.id, m.idToken);
     if (passed) this.toClientCount++;
     else this.toClient(framed);
     this.record('sent', m, framed, end);
@@ -180,14 +180,11 @@ export class MessageRouter implements RouterParts {
     return this.failPending(RpcErrorCode.REQUEST_CANCELLED, `request cancelled: ${reason}`);
   }
 
-  settle(id: unknown, idToken: string | undefined): 'ok' | 'dropped' {
+  settle(id: unknown, idToken: string | undefined): void {
     const p = this.open.find(id, idToken);
-    if (p !== undefined) {
-      this.open.untrack(p);
-      if (p.done) return 'dropped';
-      p.done = true;
-    }
-    return 'ok';
+    if (p === undefined) return;
+    this.open.untrack(p);
+    p.done = true;
   }
 
   forward(framed: Buffer, end: number, method: string | undefined, requests: OpenRequest[] | undefined): void {

@@ -9,7 +9,7 @@ export interface OpenRequest {
   method: string;
   /** Forwarded upstream (false while a gate holds it). */
   inFlight: boolean;
-  /** Answered by us or cancelled by the client: drop whatever comes for it later. */
+  /** Answered (by the upstream or by us) or cancelled by the client: a gate decision that comes later does nothing. */
   done: boolean;
 }
 

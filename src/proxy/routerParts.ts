@@ -36,8 +36,8 @@ export interface RouterParts {
   decide(list: OpenRequest[], decisions: GateDecision[], framed: Buffer, end: number, method: string | undefined, batch?: unknown[]): void;
   /** Answers one open request with an error from the proxy (recorded as sent). */
   answer(p: OpenRequest, code: number, message: string, data?: unknown): void;
-  /** Matches a response to its open request; 'dropped' for an answer to a request we answered ourselves. */
-  settle(id: unknown, idToken: string | undefined): 'ok' | 'dropped';
+  /** Matches a response to its open request, which it closes (none: nothing to do). */
+  settle(id: unknown, idToken: string | undefined): void;
   clientCancelled(params: unknown): void;
   toClient(framed: Buffer): void;
   /** Sends a reply of ours upstream (nothing when the upstream is gone). */

@@ -208,6 +208,18 @@ describe('startProxy (stdio upstream)', () => {
     expect(h.proxy.stats().pending).toBe(0);
   });
 
+  it('passes on a late answer to a request the client cancelled in flight (the client ignores it)', async () => {
+    h = await startHarness({ upstream: raw });
+    h.send('{"jsonrpc":"2.0","id":9,"method":"halfline","params":{"size":100}}\n');
+    h.send('{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9}}\n');
+    await h.waitFor(() => h.stderr().includes('raw server: cancelled {"requestId":9}'), 'the cancel upstream');
+    expect(h.proxy.stats().pending).toBe(0);
+    h.send('{"jsonrpc":"2.0","method":"finish"}\n');
+    await h.waitFor((l) => l.length === 1, 'the late answer');
+    expect(JSON.parse(h.lines()[0]!)).toMatchObject({ id: 9, result: { text: `${'a'.repeat(100)}${'b'.repeat(10)}` } });
+    expect(h.proxy.stats()).toMatchObject({ toClient: 1, pending: 0 });
+  });
+
   it('answers and records requests held at the gate before closing the record when the client leaves', async () => {
     const releases: Array<(d: GateDecision) => void> = [];
     const gate: RequestGate = { admit: (r) => (r.method === 'held' ? new Promise((res) => releases.push(res)) : undefined) };
