@@ -12,6 +12,8 @@ export interface CutThroughOptions {
   write(bytes: Buffer): void;
   /** Bytes of an unfinished line at which it may start to pass (the size from which the router reads only a line's envelope). */
   after: number;
+  /** Nothing keeps a passed line once the router has read it (no recording): see LineStream.reuse. */
+  reuse: boolean;
   /** Whether a line may start to pass now (false once the session ends or the client is gone). */
   mayPass(): boolean;
 }
@@ -40,6 +42,7 @@ export function createCutThrough(o: CutThroughOptions): CutThrough {
   return {
     stream: {
       after: o.after,
+      reuse: o.reuse,
       begin(head) {
         if (!startsAnObject(head) || !o.mayPass()) return false;
         passing = true;

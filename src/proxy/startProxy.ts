@@ -126,7 +126,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     clientOut.once('drain', resumeUpstream);
   };
   const cut: CutThrough | undefined = options.cutThrough
-    ? createCutThrough({ write: writeClient, after: UPSTREAM_FULL_CHECK_BELOW, mayPass: () => !clientGone && !ending })
+    ? createCutThrough({ write: writeClient, after: UPSTREAM_FULL_CHECK_BELOW, reuse: recording === undefined, mayPass: () => !clientGone && !ending })
     : undefined;
   const router: MessageRouter = new MessageRouter({
     writeClient: cut ? (framed) => cut.writeMessage(framed) : writeClient,

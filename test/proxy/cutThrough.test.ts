@@ -5,7 +5,7 @@ import { RAW_SERVER, startHarness, type Harness } from './proxyHarness.js';
 describe('createCutThrough', () => {
   function cut(mayPass = true) {
     const written: string[] = [];
-    const c = createCutThrough({ write: (b) => written.push(b.toString()), after: 4, mayPass: () => mayPass });
+    const c = createCutThrough({ write: (b) => written.push(b.toString()), after: 4, reuse: false, mayPass: () => mayPass });
     return { c, written };
   }
 
@@ -69,6 +69,21 @@ describe('proxy cut-through (stdio upstream)', () => {
     const span = h.sink.spans.find((s) => s.attributes['mcp.method.name'] === 'halfline')!;
     expect(span.status.status_code).toBe('OK');
     expect(String(span.attributes['mcp.rpc.response_json'])).toMatch(/^\{"jsonrpc":"2.0","id":1,"result":\{"text":"aaa/);
+  });
+
+  it('without a recording, settles one passed answer after another (each read from the reused join buffer)', async () => {
+    h = await startHarness({ upstream: raw, cutThrough: true, openRecording: undefined });
+    for (const [id, size] of [[11, 40_000], [12, 30_000]] as const) {
+      h.send(`{"jsonrpc":"2.0","id":${id},"method":"halfline","params":{"size":${size}}}\n`);
+      await waitForBytes(h, h.output().length + size);
+      h.send(finish);
+      await h.waitFor((l) => l.length === id - 10 && h!.output().at(-1) === 0x0a, `the answer to ${id}`);
+    }
+    expect(h.lines().map((l) => JSON.parse(l) as { id: number; result: { text: string } }).map((m) => [m.id, m.result.text.length])).toEqual([
+      [11, 40_010],
+      [12, 30_010],
+    ]);
+    expect(h.proxy.stats()).toMatchObject({ toClient: 2, pending: 0 });
   });
 
   it('cuts a passing answer that goes over the line limit, answers the request with -32603, and keeps working', async () => {

@@ -115,7 +115,7 @@ describe('createLineFramer group', () => {
 
 describe('createLineFramer with a stream (cut-through)', () => {
   /** A framer with a stream that records every call, in order, and passes lines when `pass` says so. */
-  function streamed(options: { after: number; maxLineBytes?: number; pass?: (head: Buffer) => boolean }) {
+  function streamed(options: { after: number; maxLineBytes?: number; pass?: (head: Buffer) => boolean; reuse?: boolean }) {
     const calls: string[] = [];
     const pieces: Buffer[] = [];
     const oversize: string[] = [];
@@ -126,6 +126,7 @@ describe('createLineFramer with a stream (cut-through)', () => {
         oversize: { data: (piece) => oversize.push(piece.toString()), end: (bytes) => calls.push(`oversize ${bytes}`) },
         stream: {
           after: options.after,
+          reuse: options.reuse ?? false,
           begin: (head) => (calls.push(`begin ${head.toString()}`), options.pass?.(head) ?? true),
           data: (piece) => (calls.push(`data ${piece.toString()}`), pieces.push(Buffer.from(piece))),
           end: (complete) => calls.push(`end ${complete}`),
@@ -172,6 +173,21 @@ describe('createLineFramer with a stream (cut-through)', () => {
     expect(late.passedBytes()).toBe('{"a":"xxxx');
     expect(late.calls.slice(-3)).toEqual(['end false', 'oversize 18', 'line held {"b":2}']);
     expect(late.oversize()).toBe('{"a":"xxxxxxxxxx"}');
+  });
+
+  it('with reuse, joins passed lines into one buffer it reuses (up to 1 MiB), other lines into their own', () => {
+    const seen: Array<{ text: string; buffer: ArrayBufferLike }> = [];
+    const framer = createLineFramer((framed, end) => seen.push({ text: framed.subarray(0, end).toString(), buffer: framed.buffer }), {
+      stream: { after: 4, reuse: true, begin: () => true, data: () => {}, end: () => {} },
+    });
+    const big = 'x'.repeat(1024 * 1024 + 10);
+    for (const piece of ['{"a":', '1}\n', '{"b":', '22}\n', '{"c":3}\n', `{"d":"${big.slice(0, 100)}`, `${big.slice(100)}"}\n`]) framer.push(Buffer.from(piece));
+    expect(seen.map((s) => s.text.slice(0, 12))).toEqual(['{"a":1}', '{"b":22}', '{"c":3}', '{"d":"xxxxxx']);
+    expect(seen[3]!.text.length).toBe(big.length + 8);
+    // The first two were passed: one buffer; the one in a single chunk and the one over 1 MiB: their own.
+    expect(seen[1]!.buffer).toBe(seen[0]!.buffer);
+    expect(seen[2]!.buffer).not.toBe(seen[0]!.buffer);
+    expect(seen[3]!.buffer).not.toBe(seen[0]!.buffer);
   });
 
   it('ends a passing line the stream left unterminated with the newline it is delivered with', () => {
