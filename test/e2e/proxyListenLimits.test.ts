@@ -60,6 +60,21 @@ async function peakRssUntilStalled(child: ChildProcess, stderr: () => string): P
   return peak;
 }
 
+/** One request to the proxy's /mcp endpoint, authorised, in the given MCP session; resolves at its response head. */
+function mcpRequest(url: string, method: string, body: string | undefined, session?: string): Promise<IncomingMessage> {
+  return new Promise<IncomingMessage>((resolve, reject) => {
+    const req = request(url, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(session ? { 'mcp-session-id': session } : {}) } }, resolve);
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function readAll(res: IncomingMessage): Promise<string> {
+  let text = '';
+  for await (const c of res) text += (c as Buffer).toString();
+  return text;
+}
+
 const children: ChildProcess[] = [];
 function start(args: string[]): { child: ChildProcess; stderr: () => string } {
   const child = spawn(process.execPath, [CLI, 'proxy', ...args], { stdio: ['pipe', 'pipe', 'pipe'], cwd: ROOT });
@@ -147,17 +162,7 @@ describe('proxy --listen limits (built CLI)', () => {
   it('holds a flood to a client that does not read its SSE stream under the stdio bound, then delivers every byte', async () => {
     const { child, stderr } = start(['--traces-dir', dir.path, '--listen', 'http://127.0.0.1:0/mcp', '--token', TOKEN, '--', process.execPath, FLOOD]);
     const { url } = await listening(child);
-    const post = (body: string, session?: string) =>
-      new Promise<IncomingMessage>((resolve, reject) => {
-        const req = request(url, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(session ? { 'mcp-session-id': session } : {}) } }, resolve);
-        req.on('error', reject);
-        req.end(body);
-      });
-    const readAll = async (res: IncomingMessage) => {
-      let text = '';
-      for await (const c of res) text += (c as Buffer).toString();
-      return text;
-    };
+    const post = (body: string, session?: string) => mcpRequest(url, 'POST', body, session);
     const init = await post(INIT);
     const session = init.headers['mcp-session-id'] as string;
     expect(await readAll(init)).toContain('"serverInfo"');
@@ -203,17 +208,7 @@ describe('proxy --listen limits (built CLI)', () => {
   it('holds a flood of messages related to no request while the client does not read its GET stream', async () => {
     const { child, stderr } = start(['--no-record', '--listen', 'http://127.0.0.1:0/mcp', '--token', TOKEN, '--', process.execPath, FLOOD]);
     const { url } = await listening(child);
-    const send = (method: string, body: string | undefined, session?: string) =>
-      new Promise<IncomingMessage>((resolve, reject) => {
-        const req = request(url, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(session ? { 'mcp-session-id': session } : {}) } }, resolve);
-        req.on('error', reject);
-        req.end(body);
-      });
-    const readAll = async (res: IncomingMessage) => {
-      let text = '';
-      for await (const c of res) text += (c as Buffer).toString();
-      return text;
-    };
+    const send = (method: string, body: string | undefined, session?: string) => mcpRequest(url, method, body, session);
     const init = await send('POST', INIT);
     const session = init.headers['mcp-session-id'] as string;
     await readAll(init);
